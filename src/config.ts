@@ -1,0 +1,170 @@
+/** Configuration: parsed once from the environment into a frozen, typed object. Pure. */
+import path from 'node:path'
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+export interface Config {
+  readonly port: number
+  readonly host: string
+  /** PostgreSQL to use; undefined → embedded PostgreSQL in `embeddedPgDir`. */
+  readonly databaseUrl: string | undefined
+  readonly dataDir: string
+  readonly embeddedPgDir: string
+  /** 0 picks a free port at start. */
+  readonly embeddedPgPort: number
+  readonly adminTokens: readonly string[]
+  readonly logLevel: LogLevel
+  /** Largest accepted request body, bytes. */
+  readonly bodyLimit: number
+  readonly dbPoolMax: number
+  /** Backoff between connection attempts while the database is unreachable. */
+  readonly dbRetryMinMs: number
+  readonly dbRetryMaxMs: number
+  /** How often a connected instance checks that the database still answers. */
+  readonly dbHealthIntervalMs: number
+  /** Time between readiness turning false and the listener closing (load balancers drain). */
+  readonly shutdownDrainMs: number
+  /** Hard limit for a graceful shutdown; past it the process exits non-zero. */
+  readonly shutdownTimeoutMs: number
+  /** Seed the demo partition into an empty embedded database. */
+  readonly demo: boolean
+}
+
+/** One documented variable: the README's configuration table is generated from this list. */
+export interface VarSpec {
+  readonly name: string
+  readonly default: string
+  readonly meaning: string
+}
+
+export const CONFIG_VARS: readonly VarSpec[] = [
+  { name: 'PORT', default: '8080', meaning: 'HTTP port rtroute listens on' },
+  { name: 'HOST', default: '0.0.0.0', meaning: 'address rtroute listens on' },
+  { name: 'DATABASE_URL', default: '(unset)', meaning: 'PostgreSQL connection URL; unset → embedded PostgreSQL' },
+  { name: 'RTROUTE_DATA_DIR', default: './.rtroute', meaning: 'data directory; the embedded PostgreSQL lives in its `pg` folder' },
+  { name: 'RTROUTE_PG_DIR', default: '$RTROUTE_DATA_DIR/pg', meaning: 'embedded PostgreSQL data directory' },
+  { name: 'RTROUTE_PG_PORT', default: '0', meaning: 'embedded PostgreSQL port on 127.0.0.1; 0 picks a free port' },
+  { name: 'RTROUTE_ADMIN_TOKEN', default: '(unset)', meaning: 'admin bearer token(s), comma-separated; unset → admin API answers loopback clients only' },
+  { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' },
+  { name: 'RTROUTE_BODY_LIMIT', default: '1048576', meaning: 'largest request body in bytes (imports included)' },
+  { name: 'RTROUTE_DB_POOL_MAX', default: '10', meaning: 'PostgreSQL connections per instance' },
+  { name: 'RTROUTE_DB_RETRY_MIN_MS', default: '250', meaning: 'first delay between connection attempts' },
+  { name: 'RTROUTE_DB_RETRY_MAX_MS', default: '10000', meaning: 'longest delay between connection attempts' },
+  { name: 'RTROUTE_DB_HEALTH_INTERVAL_MS', default: '5000', meaning: 'how often a connected instance checks the database' },
+  { name: 'RTROUTE_SHUTDOWN_DRAIN_MS', default: '0', meaning: 'on SIGTERM/SIGINT, time between /readyz turning 503 and the listener closing' },
+  { name: 'RTROUTE_SHUTDOWN_TIMEOUT_MS', default: '10000', meaning: 'hard limit for a graceful shutdown' },
+  { name: 'RTROUTE_DEMO', default: 'true', meaning: 'seed the demo partition into an empty embedded database (`--no-demo` turns it off)' }
+]
+
+type Env = Readonly<Record<string, string | undefined>>
+
+function present (env: Env, name: string): string | undefined {
+  const value = env[name]
+  return value === undefined || value.trim() === '' ? undefined : value.trim()
+}
+
+function intVar (env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+  const raw = present(env, name)
+  if (raw === undefined) return fallback
+  const value = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    problems.push(`${name}=${JSON.stringify(raw)}: expected an integer from ${min} to ${max}`)
+    return fallback
+  }
+  return value
+}
+
+function boolVar (env: Env, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = present(env, name)?.toLowerCase()
+  if (raw === undefined) return fallback
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false
+  problems.push(`${name}=${JSON.stringify(raw)}: expected true or false`)
+  return fallback
+}
+
+function urlVar (env: Env, name: string, problems: string[]): string | undefined {
+  const raw = present(env, name)
+  if (raw === undefined) return undefined
+  let protocol: string
+  try {
+    protocol = new URL(raw).protocol
+  } catch {
+    problems.push(`${name}: expected a postgres:// URL`)
+    return undefined
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
+    problems.push(`${name}: expected a postgres:// URL, got ${protocol}//…`)
+    return undefined
+  }
+  return raw
+}
+
+function levelVar (env: Env, problems: string[]): LogLevel {
+  const raw = present(env, 'LOG_LEVEL')?.toLowerCase()
+  if (raw === undefined) return 'info'
+  if ((LOG_LEVELS as readonly string[]).includes(raw)) return raw as LogLevel
+  problems.push(`LOG_LEVEL=${JSON.stringify(raw)}: expected one of ${LOG_LEVELS.join(', ')}`)
+  return 'info'
+}
+
+function tokensVar (env: Env, problems: string[]): string[] {
+  const raw = present(env, 'RTROUTE_ADMIN_TOKEN')
+  if (raw === undefined) return []
+  const tokens = raw.split(',').map((token) => token.trim()).filter((token) => token !== '')
+  // The value is a secret: the message names the rule, never the token.
+  if (tokens.some((token) => token.length < 16)) {
+    problems.push('RTROUTE_ADMIN_TOKEN: expected comma-separated tokens of at least 16 characters each')
+  }
+  return tokens
+}
+
+export class ConfigError extends Error {
+  constructor (readonly problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Parses the environment. Throws a ConfigError naming every bad key. */
+export function loadConfig (env: Env, cwd = process.cwd()): Config {
+  const problems: string[] = []
+  const dataDir = path.resolve(cwd, present(env, 'RTROUTE_DATA_DIR') ?? '.rtroute')
+  const retryMin = intVar(env, 'RTROUTE_DB_RETRY_MIN_MS', 250, 10, 60_000, problems)
+  const retryMax = intVar(env, 'RTROUTE_DB_RETRY_MAX_MS', 10_000, 10, 600_000, problems)
+  if (retryMax < retryMin) {
+    problems.push('RTROUTE_DB_RETRY_MAX_MS: expected a value not below RTROUTE_DB_RETRY_MIN_MS')
+  }
+  const config: Config = {
+    port: intVar(env, 'PORT', 8080, 0, 65_535, problems),
+    host: present(env, 'HOST') ?? '0.0.0.0',
+    databaseUrl: urlVar(env, 'DATABASE_URL', problems),
+    dataDir,
+    embeddedPgDir: path.resolve(cwd, present(env, 'RTROUTE_PG_DIR') ?? path.join(dataDir, 'pg')),
+    embeddedPgPort: intVar(env, 'RTROUTE_PG_PORT', 0, 0, 65_535, problems),
+    adminTokens: Object.freeze(tokensVar(env, problems)),
+    logLevel: levelVar(env, problems),
+    bodyLimit: intVar(env, 'RTROUTE_BODY_LIMIT', 1_048_576, 1024, 1_073_741_824, problems),
+    dbPoolMax: intVar(env, 'RTROUTE_DB_POOL_MAX', 10, 1, 1000, problems),
+    dbRetryMinMs: retryMin,
+    dbRetryMaxMs: retryMax,
+    dbHealthIntervalMs: intVar(env, 'RTROUTE_DB_HEALTH_INTERVAL_MS', 5000, 100, 3_600_000, problems),
+    shutdownDrainMs: intVar(env, 'RTROUTE_SHUTDOWN_DRAIN_MS', 0, 0, 600_000, problems),
+    shutdownTimeoutMs: intVar(env, 'RTROUTE_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000, problems),
+    demo: boolVar(env, 'RTROUTE_DEMO', true, problems)
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return Object.freeze(config)
+}
+
+/** The URL with its password replaced, for logs and reports. */
+export function redactUrl (url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password !== '') parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '(unparseable URL)'
+  }
+}

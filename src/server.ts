@@ -1,0 +1,156 @@
+/**
+ * `rtroute serve`: config → database (given or embedded) → app → listen, with the database
+ * connected in the background (an outage at start is not a crash) and a graceful shutdown.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import { buildApp } from './app.js'
+import { redactUrl, type Config } from './config.js'
+import { createDb, type Db } from './db.js'
+import { createDbMonitor, type DbMonitor } from './db-monitor.js'
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js'
+import { createEventBus } from './events.js'
+import { migrateToLatest } from './migrate.js'
+import { createExternalGroups } from './status/external-groups.js'
+import { createStatusGroupRepository } from './status/status-group.repository.js'
+import { RING_SIZES, StatusRegistry, type Identifier } from './status/status-registry.js'
+
+/** Status values of `core`/`main`, as OpenSIPS uses them. */
+export const CORE_STATUS = Object.freeze({ initialising: -1, running: 1, terminating: -2 })
+
+export interface Server {
+  readonly app: FastifyInstance
+  readonly registry: StatusRegistry
+  /** The URL the server listens on. */
+  readonly url: string
+  /** Graceful shutdown: readiness off, drain, stop accepting, finish in-flight requests, close the database. */
+  close: (reason: string) => Promise<void>
+}
+
+export interface DatabaseTarget {
+  readonly url: string
+  readonly embedded: EmbeddedPostgres | undefined
+}
+
+/** The configured database, or an embedded PostgreSQL in the data directory. */
+export async function resolveDatabase (config: Config, log: Logger): Promise<DatabaseTarget> {
+  if (config.databaseUrl !== undefined) return { url: config.databaseUrl, embedded: undefined }
+  log.info({ dir: config.embeddedPgDir }, 'DATABASE_URL is unset: starting an embedded PostgreSQL')
+  const embedded = await startEmbeddedPostgres({
+    dir: config.embeddedPgDir,
+    port: config.embeddedPgPort,
+    database: 'rtroute',
+    onLog: (line) => { log.debug({ source: 'postgres' }, line) }
+  })
+  log.info({ dir: config.embeddedPgDir, url: redactUrl(embedded.url) },
+    `embedded PostgreSQL ${embedded.initialised ? 'initialised' : 'started'}: data lives in ${config.embeddedPgDir}`)
+  return { url: embedded.url, embedded }
+}
+
+function displayUrl (config: Config, port: number): string {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+export async function startServer (config: Config, log: Logger): Promise<Server> {
+  const bus = createEventBus((err, name) => { log.error({ err, event: name }, 'event listener failed') })
+  const registry = new StatusRegistry(bus)
+  bus.on('E_CORE_SR_STATUS_CHANGED', (event) => {
+    log.info({ event: 'E_CORE_SR_STATUS_CHANGED', ...event },
+      `status ${event.group}/${event.identifier}: ${event.old_status} → ${event.status} (${event.details})`)
+  })
+  const core = registry.createGroup('core', { required: true, ringSize: RING_SIZES.core })
+    .add('main', { status: CORE_STATUS.initialising, details: 'initialising' })
+  const dbStatus = registry.createGroup('db', { required: true, ringSize: RING_SIZES.partition })
+    .add('main', { status: -1, details: 'connecting' })
+  core.report('initialising')
+
+  const target = await resolveDatabase(config, log)
+  const db = createDb({
+    url: target.url,
+    poolMax: config.dbPoolMax,
+    onPoolError: (err) => { log.warn({ err: err.message }, 'idle database connection failed') }
+  })
+  const externalGroups = createExternalGroups(registry, createStatusGroupRepository(db.kysely))
+  const monitor = createDbMonitor({
+    kysely: db.kysely,
+    identifier: dbStatus,
+    log,
+    target: redactUrl(target.url),
+    retryMinMs: config.dbRetryMinMs,
+    retryMaxMs: config.dbRetryMaxMs,
+    healthIntervalMs: config.dbHealthIntervalMs,
+    onFirstConnect: async () => {
+      const applied = await migrateToLatest(db.kysely)
+      for (const result of applied) log.info(`migration ${result.migrationName}: ${result.status}`)
+      await externalGroups.load()
+    }
+  })
+
+  let app: FastifyInstance
+  try {
+    app = await buildApp({ registry, externalGroups }, { logger: log, bodyLimit: config.bodyLimit, adminTokens: config.adminTokens })
+    await app.listen({ port: config.port, host: config.host })
+  } catch (err) {
+    await closeDatabase(db, monitor, target, log)
+    throw err
+  }
+  const address = app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : config.port
+  const url = displayUrl(config, port)
+  core.set(CORE_STATUS.running, 'running')
+  core.report('running')
+  log.info(`rtroute listening on ${url}`)
+  if (config.adminTokens.length === 0) log.warn('RTROUTE_ADMIN_TOKEN is unset: the admin API answers loopback clients only')
+  monitor.start()
+
+  let closing: Promise<void> | undefined
+  const close = async (reason: string): Promise<void> => {
+    closing ??= shutdown(reason)
+    await closing
+  }
+  const shutdown = async (reason: string): Promise<void> => {
+    // Readiness turns false first, so load balancers stop sending before the listener closes.
+    core.set(CORE_STATUS.terminating, 'terminating')
+    core.report(`terminating: ${reason}`)
+    log.info({ reason, drainMs: config.shutdownDrainMs }, 'shutting down')
+    if (config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
+    await app.close()
+    await closeDatabase(db, monitor, target, log)
+    log.info('stopped')
+  }
+  return { app, registry, url, close }
+}
+
+async function closeDatabase (db: Db, monitor: DbMonitor, target: DatabaseTarget, log: Logger): Promise<void> {
+  monitor.stop()
+  await db.close().catch((err: unknown) => { log.warn({ err }, 'closing the database pool failed') })
+  if (target.embedded !== undefined) {
+    await target.embedded.stop()
+    log.info('embedded PostgreSQL stopped')
+  }
+}
+
+/** Runs the server until SIGINT/SIGTERM; a second signal, or a shutdown past its time limit, exits at once. */
+export async function serve (config: Config, log: Logger): Promise<void> {
+  const server = await startServer(config, log)
+  let signalled = false
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      log.warn(`${signal} again: exiting without waiting`)
+      process.exit(130)
+    }
+    signalled = true
+    setTimeout(() => {
+      log.error({ timeoutMs: config.shutdownTimeoutMs }, 'graceful shutdown took too long: exiting')
+      process.exit(1)
+    }, config.shutdownTimeoutMs).unref()
+    server.close(signal).then(() => { process.exitCode = 0 }, (err: unknown) => {
+      log.error({ err }, 'shutdown failed')
+      process.exitCode = 1
+    })
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  process.on('unhandledRejection', (err) => { log.error({ err }, 'unhandled promise rejection') })
+}

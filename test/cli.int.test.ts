@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CONFIG_VARS } from '../src/config.js'
+import { freePort } from '../src/embedded-postgres.js'
+import { CLI, runCli } from './helpers/process.js'
+import { createTestDatabase } from './helpers/pg.js'
+
+let tmp: string
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`)
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'rtroute-cli-'))
+  await chmod(tmp, 0o755)
+})
+afterAll(async () => { await rm(tmp, { recursive: true, force: true }) })
+
+describe('rtroute --help', () => {
+  it('lists every command, option and environment variable', async () => {
+    const cli = runCli(['--help'])
+    expect(await cli.exited).toBe(0)
+    for (const word of ['serve', 'migrate', '--port', '--database-url', '--data-dir', '--no-demo']) expect(cli.output()).toContain(word)
+    for (const v of CONFIG_VARS) expect(cli.output()).toContain(v.name)
+  })
+
+  it('refuses an unknown command or flag with a usage error', async () => {
+    expect(await runCli(['fly']).exited).toBe(64)
+    expect(await runCli(['serve', '--colour']).exited).toBe(64)
+  })
+})
+
+describe('rtroute serve', () => {
+  it('exits non-zero naming a bad PORT', async () => {
+    const cli = runCli(['serve'], { PORT: 'abc' })
+    expect(await cli.exited).toBe(78)
+    expect(cli.output()).toContain('PORT="abc": expected an integer from 0 to 65535')
+  })
+
+  it('runs on an embedded PostgreSQL, stops cleanly on SIGINT, and reuses its data on restart', async () => {
+    const env = { RTROUTE_DATA_DIR: path.join(tmp, 'data'), PORT: String(await freePort()), HOST: '127.0.0.1' }
+    const first = runCli(['serve'], env)
+    const started = await first.waitFor(/rtroute listening on (http:\/\/\S+)"/)
+    expect(started).toContain('embedded PostgreSQL initialised')
+    expect(started).toContain(path.join(tmp, 'data', 'pg'))
+    const url = /rtroute listening on (http:\/\/[^"\s]+)/.exec(started)?.[1] ?? ''
+    expect((await fetch(`${url}/livez`)).status).toBe(200)
+    await first.waitFor(/connected to database/)
+    first.child.kill('SIGINT')
+    expect(await first.exited).toBe(0)
+    expect(first.output()).toContain('embedded PostgreSQL stopped')
+
+    const second = runCli(['serve'], env)
+    const again = await second.waitFor(/connected to database/)
+    expect(again).toContain('embedded PostgreSQL started')
+    expect(again).not.toContain('embedded PostgreSQL initialised')
+    second.child.kill('SIGTERM')
+    expect(await second.exited).toBe(0)
+  })
+
+  it('keeps running and logs its retries while the database is unreachable', async () => {
+    const port = String(await freePort())
+    const cli = runCli(['serve'], { DATABASE_URL: 'postgres://127.0.0.1:1/x', PORT: port, HOST: '127.0.0.1', RTROUTE_DB_RETRY_MAX_MS: '300' })
+    await cli.waitFor(/unreachable, retrying[\s\S]*unreachable, retrying[\s\S]*unreachable, retrying/)
+    expect(cli.child.exitCode).toBeNull()
+    const readyz = await fetch(`http://127.0.0.1:${port}/readyz`)
+    expect(readyz.status).toBe(503)
+    cli.child.kill('SIGTERM')
+    expect(await cli.exited).toBe(0)
+  })
+})
+
+describe('rtroute migrate', () => {
+  it('applies migrations once, then reports the database up to date', async () => {
+    const t = await createTestDatabase({ migrate: false })
+    try {
+      const first = runCli(['migrate', '--database-url', t.url])
+      expect(await first.exited).toBe(0)
+      expect(first.output()).toContain('migration 0001_status_group: Success')
+      const second = runCli(['migrate'], { DATABASE_URL: t.url })
+      expect(await second.exited).toBe(0)
+      expect(second.output()).toContain('is up to date')
+      expect(second.output()).not.toMatch(/postgres:\/\/[^:]+:[^*@][^@]*@/)
+    } finally {
+      await t.drop()
+    }
+  })
+})

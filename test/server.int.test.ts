@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../src/config.js'
+import { createLogger } from '../src/logger.js'
+import { startServer, type Server } from '../src/server.js'
+import { createTestDatabase, type TestDatabase } from './helpers/pg.js'
+import { createTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js'
+
+let t: TestDatabase
+let proxy: TcpProxy
+let server: Server
+
+async function until<T> (fn: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await fn()
+    if (ok(value) || Date.now() > deadline) return value
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase({ migrate: false })
+  const target = new URL(t.url)
+  proxy = await createTcpProxy(target.hostname, Number(target.port))
+  const url = new URL(t.url)
+  url.host = `127.0.0.1:${proxy.port}`
+  const config = loadConfig({
+    DATABASE_URL: url.toString(),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    RTROUTE_DB_RETRY_MIN_MS: '50',
+    RTROUTE_DB_RETRY_MAX_MS: '200',
+    RTROUTE_DB_HEALTH_INTERVAL_MS: '100',
+    RTROUTE_SHUTDOWN_DRAIN_MS: '400'
+  })
+  server = await startServer(config, createLogger('silent', false))
+})
+afterAll(async () => {
+  await server.close('test over')
+  await proxy.close()
+  await t.drop()
+})
+
+const readyz = async () => {
+  const res = await fetch(`${server.url}/readyz`)
+  return { status: res.status, body: await res.json() as { ready: boolean, not_ready: Array<{ group: string, status: number, details: string }> } }
+}
+
+describe('a database outage', () => {
+  it('at start is not a crash: /readyz names db until the database answers, then turns 200', async () => {
+    const down = await until(readyz, (r) => r.body.not_ready.some((n) => n.status === -2))
+    expect(down.status).toBe(503)
+    expect(down.body.not_ready).toEqual([{ group: 'db', identifier: 'main', status: -2, details: expect.stringMatching(/^unreachable: .*ECONNREFUSED/) }])
+    expect((await fetch(`${server.url}/livez`)).status).toBe(200)
+
+    await proxy.open()
+    const up = await until(readyz, (r) => r.status === 200)
+    expect(up).toEqual({ status: 200, body: { ready: true, not_ready: [] } })
+    const reports = server.registry.requireIdentifier('db', 'main').reports().map((r) => r.log)
+    expect(reports[0]).toMatch(/unreachable/)
+    expect(reports.at(-1)).toMatch(/^connected to database .* after \d+ failed attempts$/)
+  })
+
+  it('while serving degrades the db identifier but keeps the instance ready', async () => {
+    await proxy.close()
+    const db = server.registry.requireIdentifier('db', 'main')
+    await until(async () => db.status, (s) => s === 2)
+    expect(db.details).toMatch(/^connection lost, serving from memory/)
+    expect((await readyz()).status).toBe(200)
+    await proxy.open()
+    await until(async () => db.status, (s) => s === 1)
+    expect(db.reports().map((r) => r.log).slice(-2)).toEqual([
+      expect.stringMatching(/^database connection lost/),
+      expect.stringMatching(/^database connection restored after [\d.]+ s$/)
+    ])
+  })
+})
+
+describe('graceful shutdown', () => {
+  it('turns readiness false before the listener closes', async () => {
+    const closing = server.close('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const during = await readyz()
+    expect(during.status).toBe(503)
+    expect(during.body.not_ready).toContainEqual({ group: 'core', identifier: 'main', status: -2, details: 'terminating' })
+    await closing
+    await expect(fetch(`${server.url}/livez`)).rejects.toThrow()
+  })
+})
