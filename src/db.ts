@@ -10,8 +10,101 @@ export interface StatusGroupTable {
 }
 export type StatusGroupRow = Selectable<StatusGroupTable>
 
+export type Json = unknown
+export type SortAlgorithm = 'ordered' | 'weighted' | 'hash'
+export type ProbeMode = 'never' | 'when_down' | 'always'
+export type CallerGroupKind = 'cidr' | 'from_uri' | 'from_domain'
+
+/** bigint identities come back from pg as strings; the repositories map them to numbers. */
+export interface PartitionTable {
+  id: Generated<string>
+  name: string
+  default_group: Generated<string>
+  settings: Generated<Json>
+  description: Generated<string>
+  data_version: Generated<string>
+  created_at: Generated<Date>
+  updated_at: Generated<Date>
+}
+
+export interface GatewayTable {
+  id: Generated<string>
+  partition_id: string
+  gw_id: string
+  address: string
+  strip: Generated<number>
+  prefix: Generated<string>
+  socket: Generated<string>
+  attrs: Generated<Json>
+  probe_mode: Generated<ProbeMode>
+  weight: Generated<number>
+  fr_timer: number | null
+  fr_inv_timer: number | null
+  enabled: Generated<boolean>
+  description: Generated<string>
+}
+
+export interface CarrierTable {
+  id: Generated<string>
+  partition_id: string
+  carrier_id: string
+  sort: Generated<SortAlgorithm>
+  first_only: Generated<boolean>
+  enabled: Generated<boolean>
+  attrs: Generated<Json>
+  description: Generated<string>
+}
+
+export interface CarrierGatewayTable {
+  carrier_id: string
+  partition_id: string
+  gateway_id: string
+  position: number
+  weight: Generated<number>
+}
+
+export interface RuleTable {
+  id: Generated<string>
+  partition_id: string
+  groups: string[]
+  prefix: Generated<string>
+  priority: Generated<number>
+  time_window: Json | null
+  sort: Generated<SortAlgorithm>
+  max_targets: number | null
+  fallback: Generated<boolean>
+  attrs: Generated<Json>
+  enabled: Generated<boolean>
+  description: Generated<string>
+}
+
+export interface RuleTargetTable {
+  rule_id: string
+  partition_id: string
+  position: number
+  gateway_id: string | null
+  carrier_id: string | null
+  weight: Generated<number>
+}
+
+export interface CallerGroupTable {
+  id: Generated<string>
+  partition_id: string
+  kind: CallerGroupKind
+  value: string
+  group_name: string
+  description: Generated<string>
+}
+
 export interface Database {
   status_group: StatusGroupTable
+  partition: PartitionTable
+  gateway: GatewayTable
+  carrier: CarrierTable
+  carrier_gateway: CarrierGatewayTable
+  rule: RuleTable
+  rule_target: RuleTargetTable
+  caller_group: CallerGroupTable
 }
 
 export interface DbOptions {

@@ -1,0 +1,205 @@
+/**
+ * Wire shapes of the routing data (snake_case), shared by the admin CRUD API, the whole-partition
+ * import/export document and the OpenAPI document. Rules that JSON Schema cannot say (a parseable
+ * SIP address, a real timezone, a window that ends after it starts) live in validate-data.ts.
+ */
+import { Type, type Static } from 'typebox'
+
+export const PartitionNameSchema = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'partition name' })
+export const EntityIdSchema = Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'gateway or carrier id, unique in its partition' })
+export const GroupNameSchema = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'caller group name' })
+export const SortSchema = Type.Union([Type.Literal('ordered'), Type.Literal('weighted'), Type.Literal('hash')], {
+  description: 'ordered: as listed; weighted: weighted draw without replacement; hash: stable per Call-ID'
+})
+export const ProbeModeSchema = Type.Union([Type.Literal('never'), Type.Literal('when_down'), Type.Literal('always')])
+export const AttrsSchema = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { description: 'opaque attributes returned with the route', maxProperties: 64 })
+export const DescriptionSchema = Type.String({ maxLength: 1024 })
+export const WeightSchema = Type.Integer({ minimum: 0, maximum: 65535 })
+export const TimerSchema = Type.Union([Type.Integer({ minimum: 100, maximum: 600_000 }), Type.Null()], { description: 'milliseconds; null → the proxy default' })
+
+/** Settings per partition; gateway-health thresholds join here. */
+export const PartitionSettingsSchema = Type.Object({}, { additionalProperties: true })
+
+export const PartitionSchema = Type.Object({
+  name: PartitionNameSchema,
+  default_group: GroupNameSchema,
+  description: DescriptionSchema,
+  settings: PartitionSettingsSchema,
+  data_version: Type.Integer({ description: 'advanced by every committed change' }),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' })
+})
+export type PartitionOut = Static<typeof PartitionSchema>
+
+export const PartitionInputSchema = Type.Object({
+  name: PartitionNameSchema,
+  default_group: Type.Optional(GroupNameSchema),
+  description: Type.Optional(DescriptionSchema),
+  settings: Type.Optional(PartitionSettingsSchema)
+}, { additionalProperties: false })
+export type PartitionInput = Static<typeof PartitionInputSchema>
+
+export const GatewaySchema = Type.Object({
+  id: EntityIdSchema,
+  address: Type.String({ minLength: 1, maxLength: 255, description: 'SIP URI (sip:host[:port][;transport=…]) or host[:port]' }),
+  strip: Type.Integer({ minimum: 0, maximum: 64, description: 'digits removed from the number before `prefix` is added' }),
+  prefix: Type.String({ pattern: '^[0-9+*#]{0,32}$', description: 'added in front of the number' }),
+  socket: Type.String({ maxLength: 128, description: 'local socket proto:ip:port for Kamailio, or empty' }),
+  attrs: AttrsSchema,
+  probe_mode: ProbeModeSchema,
+  weight: WeightSchema,
+  fr_timer: TimerSchema,
+  fr_inv_timer: TimerSchema,
+  enabled: Type.Boolean({ description: 'false: never routed, never probed' }),
+  description: DescriptionSchema
+}, { additionalProperties: false })
+export type GatewayData = Static<typeof GatewaySchema>
+
+/** Everything but `id` may be left out; defaults fill in. */
+export const GatewayInputSchema = Type.Object({
+  id: EntityIdSchema,
+  address: GatewaySchema.properties.address,
+  strip: Type.Optional(GatewaySchema.properties.strip),
+  prefix: Type.Optional(GatewaySchema.properties.prefix),
+  socket: Type.Optional(GatewaySchema.properties.socket),
+  attrs: Type.Optional(AttrsSchema),
+  probe_mode: Type.Optional(ProbeModeSchema),
+  weight: Type.Optional(WeightSchema),
+  fr_timer: Type.Optional(TimerSchema),
+  fr_inv_timer: Type.Optional(TimerSchema),
+  enabled: Type.Optional(Type.Boolean()),
+  description: Type.Optional(DescriptionSchema)
+}, { additionalProperties: false })
+export type GatewayInput = Static<typeof GatewayInputSchema>
+
+export const CarrierMemberSchema = Type.Object({
+  gateway: EntityIdSchema,
+  weight: Type.Optional(WeightSchema)
+}, { additionalProperties: false })
+
+export const CarrierSchema = Type.Object({
+  id: EntityIdSchema,
+  sort: SortSchema,
+  first_only: Type.Boolean({ description: 'offer only the first usable gateway of the carrier' }),
+  enabled: Type.Boolean(),
+  attrs: AttrsSchema,
+  description: DescriptionSchema,
+  gateways: Type.Array(Type.Object({ gateway: EntityIdSchema, weight: WeightSchema }, { additionalProperties: false }), { maxItems: 1024 })
+}, { additionalProperties: false })
+export type CarrierData = Static<typeof CarrierSchema>
+
+export const CarrierInputSchema = Type.Object({
+  id: EntityIdSchema,
+  sort: Type.Optional(SortSchema),
+  first_only: Type.Optional(Type.Boolean()),
+  enabled: Type.Optional(Type.Boolean()),
+  attrs: Type.Optional(AttrsSchema),
+  description: Type.Optional(DescriptionSchema),
+  gateways: Type.Optional(Type.Array(CarrierMemberSchema, { maxItems: 1024 }))
+}, { additionalProperties: false })
+export type CarrierInput = Static<typeof CarrierInputSchema>
+
+export const WeekdaySchema = Type.Union(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => Type.Literal(d)))
+export const ClockTimeSchema = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM local time; 24:00 ends the day' })
+export const DateSchema = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'YYYY-MM-DD local date' })
+
+export const TimeWindowSchema = Type.Object({
+  timezone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA timezone, e.g. Europe/London' }),
+  weekly: Type.Optional(Type.Array(Type.Object({
+    days: Type.Array(WeekdaySchema, { minItems: 1, maxItems: 7 }),
+    start: ClockTimeSchema,
+    end: ClockTimeSchema
+  }, { additionalProperties: false }), { maxItems: 32, description: 'open when any entry matches; absent or empty: every day, all day' })),
+  from: Type.Optional(DateSchema),
+  until: Type.Optional(DateSchema)
+}, { additionalProperties: false, description: 'open on dates from..until (inclusive) and within a weekly window, in the timezone' })
+export type TimeWindowData = Static<typeof TimeWindowSchema>
+
+export const RuleTargetSchema = Type.Union([
+  Type.Object({ gateway: EntityIdSchema, weight: Type.Optional(WeightSchema) }, { additionalProperties: false }),
+  Type.Object({ carrier: EntityIdSchema, weight: Type.Optional(WeightSchema) }, { additionalProperties: false })
+])
+export type RuleTargetData = Static<typeof RuleTargetSchema>
+
+export const RuleSchema = Type.Object({
+  id: Type.Integer({ minimum: 1 }),
+  groups: Type.Array(GroupNameSchema, { minItems: 1, maxItems: 64 }),
+  prefix: Type.String({ pattern: '^\\+?[0-9]{0,32}$', description: 'digits (optionally after +); empty: the default rule' }),
+  priority: Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, description: 'higher wins among rules of one prefix' }),
+  time_window: Type.Union([TimeWindowSchema, Type.Null()]),
+  targets: Type.Array(RuleTargetSchema, { maxItems: 256 }),
+  sort: SortSchema,
+  max_targets: Type.Union([Type.Integer({ minimum: 1, maximum: 64 }), Type.Null()]),
+  fallback: Type.Boolean({ description: 'when every target is down, try the next rule (drouting flag F)' }),
+  attrs: AttrsSchema,
+  enabled: Type.Boolean(),
+  description: DescriptionSchema
+}, { additionalProperties: false })
+export type RuleData = Static<typeof RuleSchema>
+
+export const RuleInputSchema = Type.Object({
+  id: Type.Optional(RuleSchema.properties.id),
+  groups: Type.Optional(RuleSchema.properties.groups),
+  prefix: Type.Optional(RuleSchema.properties.prefix),
+  priority: Type.Optional(RuleSchema.properties.priority),
+  time_window: Type.Optional(RuleSchema.properties.time_window),
+  targets: RuleSchema.properties.targets,
+  sort: Type.Optional(SortSchema),
+  max_targets: Type.Optional(RuleSchema.properties.max_targets),
+  fallback: Type.Optional(Type.Boolean()),
+  attrs: Type.Optional(AttrsSchema),
+  enabled: Type.Optional(Type.Boolean()),
+  description: Type.Optional(DescriptionSchema)
+}, { additionalProperties: false })
+export type RuleInput = Static<typeof RuleInputSchema>
+
+export const CallerGroupKindSchema = Type.Union([Type.Literal('cidr'), Type.Literal('from_uri'), Type.Literal('from_domain')], {
+  description: 'cidr: source address; from_uri: From user@domain; from_domain: From domain'
+})
+
+/** In the data document a caller group is identified by (kind, value); the CRUD API adds a numeric id. */
+export const CallerGroupSchema = Type.Object({
+  kind: CallerGroupKindSchema,
+  value: Type.String({ minLength: 1, maxLength: 255 }),
+  group: GroupNameSchema,
+  description: DescriptionSchema
+}, { additionalProperties: false })
+export type CallerGroupData = Static<typeof CallerGroupSchema>
+
+export const CallerGroupInputSchema = Type.Object({
+  kind: CallerGroupKindSchema,
+  value: CallerGroupSchema.properties.value,
+  group: GroupNameSchema,
+  description: Type.Optional(DescriptionSchema)
+}, { additionalProperties: false })
+export type CallerGroupInput = Static<typeof CallerGroupInputSchema>
+
+export const CallerGroupWithIdSchema = Type.Object({ id: Type.Integer(), ...CallerGroupSchema.properties }, { additionalProperties: false })
+
+/** The whole-partition document of PUT/GET /v1/partitions/:partition/data; export → import is a round trip. */
+export const PartitionDataSchema = Type.Object({
+  partition: Type.Object({
+    default_group: GroupNameSchema,
+    description: DescriptionSchema,
+    settings: PartitionSettingsSchema
+  }, { additionalProperties: false }),
+  gateways: Type.Array(GatewaySchema),
+  carriers: Type.Array(CarrierSchema),
+  rules: Type.Array(RuleSchema),
+  caller_groups: Type.Array(CallerGroupSchema)
+}, { additionalProperties: false })
+export type PartitionData = Static<typeof PartitionDataSchema>
+
+/** The import body: like the export, with defaults allowed (rule ids too may be left out). */
+export const PartitionDataInputSchema = Type.Object({
+  partition: Type.Optional(Type.Object({
+    default_group: Type.Optional(GroupNameSchema),
+    description: Type.Optional(DescriptionSchema),
+    settings: Type.Optional(PartitionSettingsSchema)
+  }, { additionalProperties: false })),
+  gateways: Type.Optional(Type.Array(GatewayInputSchema)),
+  carriers: Type.Optional(Type.Array(CarrierInputSchema)),
+  rules: Type.Optional(Type.Array(RuleInputSchema)),
+  caller_groups: Type.Optional(Type.Array(CallerGroupInputSchema))
+}, { additionalProperties: false })
+export type PartitionDataInput = Static<typeof PartitionDataInputSchema>
