@@ -1,3 +1,8 @@
+-- References from rule_target and carrier_gateway to gateways and carriers are checked at commit
+-- (DEFERRABLE INITIALLY DEFERRED): deleting a partition cascades to gateways and rules as separate
+-- nested statements, and an immediate check would fire before the cascade reached the rows that
+-- referenced them. A gateway still used by a rule still cannot be deleted: the commit fails.
+--
 -- Routing data, organised in partitions as OpenSIPS drouting does: gateways, carriers (ordered,
 -- weighted gateway lists; carriers never nest), prefix rules with groups, priorities and time
 -- windows, and caller groups. Names are unique per partition; every reference stays inside its
@@ -57,7 +62,7 @@ CREATE TABLE carrier_gateway (
   PRIMARY KEY (carrier_id, position),
   UNIQUE (carrier_id, gateway_id),
   FOREIGN KEY (partition_id, carrier_id) REFERENCES carrier (partition_id, id) ON DELETE CASCADE,
-  FOREIGN KEY (partition_id, gateway_id) REFERENCES gateway (partition_id, id) ON DELETE RESTRICT
+  FOREIGN KEY (partition_id, gateway_id) REFERENCES gateway (partition_id, id) DEFERRABLE INITIALLY DEFERRED
 );
 CREATE INDEX carrier_gateway_gateway ON carrier_gateway (gateway_id);
 
@@ -90,8 +95,8 @@ CREATE TABLE rule_target (
   PRIMARY KEY (rule_id, position),
   CHECK ((gateway_id IS NULL) <> (carrier_id IS NULL)),
   FOREIGN KEY (partition_id, rule_id) REFERENCES rule (partition_id, id) ON DELETE CASCADE,
-  FOREIGN KEY (partition_id, gateway_id) REFERENCES gateway (partition_id, id) ON DELETE RESTRICT,
-  FOREIGN KEY (partition_id, carrier_id) REFERENCES carrier (partition_id, id) ON DELETE RESTRICT
+  FOREIGN KEY (partition_id, gateway_id) REFERENCES gateway (partition_id, id) DEFERRABLE INITIALLY DEFERRED,
+  FOREIGN KEY (partition_id, carrier_id) REFERENCES carrier (partition_id, id) DEFERRABLE INITIALLY DEFERRED
 );
 CREATE INDEX rule_target_gateway ON rule_target (gateway_id) WHERE gateway_id IS NOT NULL;
 CREATE INDEX rule_target_carrier ON rule_target (carrier_id) WHERE carrier_id IS NOT NULL;

@@ -3,6 +3,17 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { adminAuth } from './admin-auth.js'
 import { errorHandler, notFoundHandler } from './errors.js'
+import type { Kysely } from 'kysely'
+import type { Database } from './db.js'
+import { routingAdminRoutes } from './routing/admin.routes.js'
+import { dataRoutes } from './routing/data.routes.js'
+import type { GatewayHealthView } from './routing/decide-routes.js'
+import { explainRoutes } from './routing/explain.routes.js'
+import type { RouteTables } from './routing/route-tables.js'
+import { routingRoutes } from './routing/routing.routes.js'
+import { createPartitionDataRepository } from './routing/partition-data.repository.js'
+import { registerOpenApi } from './openapi.js'
+import { createValidatorCompiler } from './validation.js'
 import type { ExternalGroups } from './status/external-groups.js'
 import { healthRoutes } from './status/health.routes.js'
 import { statusRoutes } from './status/status.routes.js'
@@ -11,6 +22,16 @@ import type { StatusRegistry } from './status/status-registry.js'
 export interface AppDeps {
   readonly registry: StatusRegistry
   readonly externalGroups: ExternalGroups
+  /** The routing data's database; without it the admin data routes are not mounted (unit tests). */
+  readonly db?: Kysely<Database>
+  /** The loaded partitions and the gateway health the decision reads; without them no routing routes. */
+  readonly routing?: RoutingDeps
+}
+
+export interface RoutingDeps {
+  readonly tables: RouteTables
+  readonly health: GatewayHealthView
+  readonly now?: () => number
 }
 
 export interface AppOptions {
@@ -19,6 +40,13 @@ export interface AppOptions {
   readonly bodyLimit?: number
   /** Admin bearer tokens; empty → the admin API answers loopback clients only. */
   readonly adminTokens?: readonly string[]
+  /** Serve /openapi.json and /docs (on by default). */
+  readonly docs?: boolean
+  readonly version?: string
+  /** The partition of a routing query that names none (default `default`). */
+  readonly defaultPartition?: string
+  /** Retry-After seconds on a not_ready answer (default 5). */
+  readonly retryAfterS?: number
 }
 
 export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
@@ -26,17 +54,31 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
     ...(opts.logger === undefined || opts.logger === false ? { logger: false } : { loggerInstance: opts.logger }),
     bodyLimit: opts.bodyLimit ?? 1_048_576,
     // Per-request log lines cost a third of the throughput on the routing path: decisions are counted, not logged.
-    logController: new LogController({ disableRequestLogging: true }),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
+    logController: new LogController({ disableRequestLogging: true })
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  app.setValidatorCompiler(createValidatorCompiler())
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
+  if (opts.docs !== false) await registerOpenApi(app, opts.version ?? '0.0.0')
 
   await app.register(healthRoutes, { registry: deps.registry })
+  const { routing } = deps
+  if (routing !== undefined) {
+    await app.register(routingRoutes, {
+      ...routing,
+      defaultPartition: opts.defaultPartition ?? 'default',
+      retryAfterS: opts.retryAfterS ?? 5
+    })
+  }
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(opts.adminTokens ?? []))
     await admin.register(statusRoutes, { registry: deps.registry, externalGroups: deps.externalGroups })
+    if (deps.db !== undefined) {
+      await admin.register(dataRoutes, { repository: createPartitionDataRepository(deps.db) })
+      await admin.register(routingAdminRoutes, { db: deps.db })
+    }
+    if (routing !== undefined) await admin.register(explainRoutes, routing)
   })
   return app
 }

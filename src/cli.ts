@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 /** The `rtroute` command: serve, migrate and (later) data tools. Flags override environment variables. */
 import { readFileSync } from 'node:fs'
-import path from 'node:path'
+import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { routeCommand } from './cli-route.js'
 import { CONFIG_VARS, ConfigError, loadConfig, redactUrl, type Config } from './config.js'
 import { createDb } from './db.js'
 import { createLogger } from './logger.js'
 import { migrateToLatest } from './migrate.js'
-import { PACKAGE_ROOT } from './paths.js'
+import { PACKAGE_VERSION } from './paths.js'
+import { diffPartitionData, summariseDiff, validatePartitionData } from './routing/partition-data.js'
+import { createPartitionDataRepository, type PartitionDataRepository } from './routing/partition-data.repository.js'
 import { resolveDatabase, serve } from './server.js'
 
 /** sysexits.h: 64 usage error, 78 configuration error. */
@@ -22,7 +25,17 @@ const OPTIONS = {
   'database-url': { type: 'string' },
   'data-dir': { type: 'string' },
   'log-level': { type: 'string' },
-  'no-demo': { type: 'boolean' }
+  'no-demo': { type: 'boolean' },
+  partition: { type: 'string', short: 'P' },
+  'dry-run': { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
+  url: { type: 'string' },
+  group: { type: 'string' },
+  'call-id': { type: 'string' },
+  from: { type: 'string' },
+  'source-ip': { type: 'string' },
+  at: { type: 'string' },
+  json: { type: 'boolean' }
 } as const satisfies ParseArgsConfig['options']
 
 /** Each flag stands for one environment variable, so config is parsed and checked in one place. */
@@ -44,6 +57,15 @@ Commands:
   serve      run the HTTP service (applies migrations at start; without DATABASE_URL,
              runs an embedded PostgreSQL in the data directory)
   migrate    apply pending database migrations and exit
+  import FILE [--partition P] [--dry-run]
+             replace a partition with the data document in FILE (- for stdin), all or
+             nothing; --dry-run prints the validation result and the diff only
+  export [--partition P] [--output FILE]
+             print a partition's data document (the same as GET /v1/partitions/P/data)
+  route NUMBER [--partition P] [--group G] [--call-id C] [--from URI] [--source-ip IP]
+             [--at ISO-TIME] [--url URL] [--json]
+             ask a running rtroute where NUMBER would go and why (GET /v1/partitions/P/route);
+             --url defaults to http://127.0.0.1:$PORT, the token to RTROUTE_ADMIN_TOKEN
 
 Options:
   -p, --port N             HTTP port (PORT)
@@ -52,6 +74,9 @@ Options:
       --data-dir DIR       data directory for the embedded PostgreSQL (RTROUTE_DATA_DIR)
       --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (LOG_LEVEL)
       --no-demo            do not seed the demo partition (RTROUTE_DEMO=false)
+  -P, --partition NAME     partition for import/export (default: default)
+      --dry-run            import: validate and diff, write nothing
+  -o, --output FILE        export: write to FILE instead of stdout
   -h, --help               this help
       --version            print the version
 
@@ -62,28 +87,66 @@ Exit codes: 0 ok, 1 failure, ${EXIT_USAGE} bad usage, ${EXIT_CONFIG} bad configu
 `
 }
 
-function version (): string {
-  const pkg = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
-  return pkg.version
-}
-
 function fail (code: number, message: string): never {
   process.stderr.write(`rtroute: ${message}\n`)
   process.exit(code)
 }
 
-async function migrate (config: Config): Promise<void> {
-  const log = createLogger(config.logLevel)
+/** Opens the database (given, embedded, or the embedded one a running `serve` holds), migrated. */
+async function withDatabase<T> (config: Config, fn: (repository: PartitionDataRepository, log: ReturnType<typeof createLogger>) => Promise<T>): Promise<T> {
+  const log = createLogger(config.logLevel, undefined, 2)
   const target = await resolveDatabase(config, log)
-  const db = createDb({ url: target.url, poolMax: 1, onPoolError: () => {} })
+  const db = createDb({ url: target.url, poolMax: 2, onPoolError: () => {} })
   try {
     const results = await migrateToLatest(db.kysely)
     if (results.length === 0) log.info(`database ${redactUrl(target.url)} is up to date`)
     for (const result of results) log.info(`migration ${result.migrationName}: ${result.status}`)
+    return await fn(createPartitionDataRepository(db.kysely), log)
   } finally {
     await db.close()
     await target.embedded?.stop()
   }
+}
+
+async function importFile (config: Config, file: string, partition: string, dryRun: boolean): Promise<number> {
+  const text = file === '-' ? readFileSync(0, 'utf8') : await readFile(file, 'utf8')
+  let document: unknown
+  try {
+    document = JSON.parse(text)
+  } catch (err) {
+    process.stderr.write(`rtroute: ${file} is not JSON: ${(err as Error).message}\n`)
+    return 1
+  }
+  const { data, problems } = validatePartitionData(document)
+  if (problems.length > 0 && !dryRun) {
+    for (const p of problems) process.stderr.write(`${p.path}: ${p.message}\n`)
+    process.stderr.write(`rtroute: ${problems.length} problem(s) in ${file}; nothing was written\n`)
+    return 1
+  }
+  return await withDatabase(config, async (repository) => {
+    const diff = diffPartitionData((await repository.load(partition))?.data, data)
+    if (dryRun) {
+      process.stdout.write(`${JSON.stringify({ partition, valid: problems.length === 0, problems, summary: summariseDiff(diff), diff }, null, 2)}\n`)
+      return problems.length === 0 ? 0 : 1
+    }
+    const { created, version } = await repository.replace(partition, data)
+    process.stdout.write(`${created ? 'created' : 'replaced'} partition "${partition}" (data version ${version}): ${summariseDiff(diff)}\n`)
+    return 0
+  })
+}
+
+async function exportPartition (config: Config, partition: string, output: string | undefined): Promise<number> {
+  return await withDatabase(config, async (repository) => {
+    const loaded = await repository.load(partition)
+    if (loaded === undefined) {
+      process.stderr.write(`rtroute: partition "${partition}" not found\n`)
+      return 1
+    }
+    const text = `${JSON.stringify(loaded.data, null, 2)}\n`
+    if (output === undefined) process.stdout.write(text)
+    else await writeFile(output, text)
+    return 0
+  })
 }
 
 async function main (argv: string[]): Promise<void> {
@@ -99,12 +162,15 @@ async function main (argv: string[]): Promise<void> {
     return
   }
   if (values.version === true) {
-    process.stdout.write(`${version()}\n`)
+    process.stdout.write(`${PACKAGE_VERSION}\n`)
     return
   }
   const [command, ...rest] = positionals
   if (command === undefined) fail(EXIT_USAGE, `no command given\n\n${help()}`)
-  if (rest.length > 0) fail(EXIT_USAGE, `unexpected arguments: ${rest.join(' ')}`)
+  const expected = command === 'import' || command === 'route' ? 1 : 0
+  if (rest.length !== expected) fail(EXIT_USAGE, rest.length > expected ? `unexpected arguments: ${rest.slice(expected).join(' ')}` : `${command} needs ${command === 'route' ? 'a NUMBER' : 'a FILE'}`)
+  const partition = values.partition ?? 'default'
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(partition)) fail(EXIT_USAGE, `--partition ${JSON.stringify(partition)}: expected 1 to 64 letters, digits, _ or -`)
 
   const env: Record<string, string | undefined> = { ...process.env }
   for (const [flag, name] of Object.entries(FLAG_ENV)) {
@@ -125,7 +191,27 @@ async function main (argv: string[]): Promise<void> {
       await serve(config, createLogger(config.logLevel))
       return
     case 'migrate':
-      await migrate(config)
+      await withDatabase(config, async () => {})
+      return
+    case 'import':
+      process.exitCode = await importFile(config, rest[0] ?? '-', partition, values['dry-run'] === true)
+      return
+    case 'export':
+      process.exitCode = await exportPartition(config, partition, values.output)
+      return
+    case 'route':
+      process.exitCode = await routeCommand({
+        url: values.url ?? `http://127.0.0.1:${config.port}`,
+        token: config.adminTokens[0],
+        partition,
+        number: rest[0] ?? '',
+        group: values.group,
+        callId: values['call-id'],
+        from: values.from,
+        sourceIp: values['source-ip'],
+        at: values.at,
+        json: values.json === true
+      })
       return
     default:
       fail(EXIT_USAGE, `unknown command ${JSON.stringify(command)}\n\n${help()}`)

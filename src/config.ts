@@ -29,6 +29,14 @@ export interface Config {
   readonly shutdownTimeoutMs: number
   /** Seed the demo partition into an empty embedded database. */
   readonly demo: boolean
+  /** Partition of a routing query that names none. */
+  readonly defaultPartition: string
+  /** Safety sweep: compare every partition's data version with what is loaded. */
+  readonly reloadIntervalMs: number
+  /** Folds a burst of change notifications into one reload. */
+  readonly reloadDebounceMs: number
+  /** Retry-After of a not_ready routing answer. */
+  readonly retryAfterS: number
 }
 
 /** One documented variable: the README's configuration table is generated from this list. */
@@ -54,7 +62,11 @@ export const CONFIG_VARS: readonly VarSpec[] = [
   { name: 'RTROUTE_DB_HEALTH_INTERVAL_MS', default: '5000', meaning: 'how often a connected instance checks the database' },
   { name: 'RTROUTE_SHUTDOWN_DRAIN_MS', default: '0', meaning: 'on SIGTERM/SIGINT, time between /readyz turning 503 and the listener closing' },
   { name: 'RTROUTE_SHUTDOWN_TIMEOUT_MS', default: '10000', meaning: 'hard limit for a graceful shutdown' },
-  { name: 'RTROUTE_DEMO', default: 'true', meaning: 'seed the demo partition into an empty embedded database (`--no-demo` turns it off)' }
+  { name: 'RTROUTE_DEMO', default: 'true', meaning: 'seed the demo partition into an empty embedded database (`--no-demo` turns it off)' },
+  { name: 'RTROUTE_PARTITION', default: 'default', meaning: 'partition of a routing query that names none' },
+  { name: 'RTROUTE_RELOAD_INTERVAL_MS', default: '60000', meaning: 'safety sweep: reload partitions whose data version differs from the loaded one (catches missed notifications)' },
+  { name: 'RTROUTE_RELOAD_DEBOUNCE_MS', default: '50', meaning: 'folds a burst of change notifications into one reload' },
+  { name: 'RTROUTE_RETRY_AFTER_S', default: '5', meaning: 'Retry-After seconds of a not_ready routing answer' }
 ]
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -120,6 +132,14 @@ function tokensVar (env: Env, problems: string[]): string[] {
   return tokens
 }
 
+function partitionVar (env: Env, problems: string[]): string {
+  const raw = present(env, 'RTROUTE_PARTITION')
+  if (raw === undefined) return 'default'
+  if (/^[A-Za-z0-9_-]{1,64}$/.test(raw)) return raw
+  problems.push(`RTROUTE_PARTITION=${JSON.stringify(raw)}: expected 1 to 64 letters, digits, _ or -`)
+  return 'default'
+}
+
 export class ConfigError extends Error {
   constructor (readonly problems: readonly string[]) {
     super(`invalid configuration: ${problems.join('; ')}`)
@@ -152,7 +172,11 @@ export function loadConfig (env: Env, cwd = process.cwd()): Config {
     dbHealthIntervalMs: intVar(env, 'RTROUTE_DB_HEALTH_INTERVAL_MS', 5000, 100, 3_600_000, problems),
     shutdownDrainMs: intVar(env, 'RTROUTE_SHUTDOWN_DRAIN_MS', 0, 0, 600_000, problems),
     shutdownTimeoutMs: intVar(env, 'RTROUTE_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000, problems),
-    demo: boolVar(env, 'RTROUTE_DEMO', true, problems)
+    demo: boolVar(env, 'RTROUTE_DEMO', true, problems),
+    defaultPartition: partitionVar(env, problems),
+    reloadIntervalMs: intVar(env, 'RTROUTE_RELOAD_INTERVAL_MS', 60_000, 1000, 86_400_000, problems),
+    reloadDebounceMs: intVar(env, 'RTROUTE_RELOAD_DEBOUNCE_MS', 50, 0, 60_000, problems),
+    retryAfterS: intVar(env, 'RTROUTE_RETRY_AFTER_S', 5, 0, 3600, problems)
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)

@@ -129,6 +129,9 @@ export function createDb (options: DbOptions): Db {
     application_name: 'rtroute'
   })
   pool.on('error', options.onPoolError)
+  // A client that loses its server while checked out (between the statements of a transaction)
+  // emits 'error' with no listener of the pool's: without this one, an outage would crash the process.
+  pool.on('connect', (client) => { client.on('error', options.onPoolError) })
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   let closed: Promise<void> | undefined
   return {

@@ -17,6 +17,8 @@ export interface EmbeddedPostgresOptions {
 }
 
 export interface EmbeddedPostgres {
+  /** True when another process (a running `serve`) already runs this data directory's server. */
+  readonly attached: boolean
   /** Connection URL of `database` (created on first start). */
   readonly url: string
   /** URL of the `postgres` maintenance database, to create or drop others. */
@@ -74,9 +76,40 @@ async function passwordFor (dir: string): Promise<string> {
   return password
 }
 
+/**
+ * The port of a server already running on `dir`, from its postmaster.pid (line 1 the PID, line 4
+ * the port), so that `rtroute import` or `migrate` can work next to a running `serve`.
+ */
+async function runningPort (dir: string): Promise<number | undefined> {
+  let lines: string[]
+  try {
+    lines = (await readFile(path.join(dir, 'postmaster.pid'), 'utf8')).split('\n')
+  } catch {
+    return undefined
+  }
+  const pid = Number(lines[0])
+  const port = Number(lines[3])
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || pid <= 0) return undefined
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return undefined
+  }
+  return port
+}
+
+const urls = (password: string, port: number, database: string): { url: string, adminUrl: string } => {
+  const base = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}`
+  return { url: `${base}/${database}`, adminUrl: `${base}/postgres` }
+}
+
 export async function startEmbeddedPostgres (options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const EmbeddedPostgres = await importWithoutSignalHooks()
   const dir = path.resolve(options.dir)
+  const attachedPort = await runningPort(dir)
+  if (attachedPort !== undefined && existsSync(`${dir}.password`)) {
+    return { ...urls(await passwordFor(dir), attachedPort, options.database), initialised: false, attached: true, stop: async () => {} }
+  }
+  const EmbeddedPostgres = await importWithoutSignalHooks()
   const port = options.port === 0 ? await freePort() : options.port
   const password = await passwordFor(dir)
   const tail: string[] = []
@@ -115,7 +148,6 @@ export async function startEmbeddedPostgres (options: EmbeddedPostgresOptions): 
     throw new Error(`embedded PostgreSQL in ${dir} did not start: ${reason}${hint}`)
   }
   running.add(server)
-  const base = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}`
   const client = server.getPgClient('postgres', '127.0.0.1')
   await client.connect()
   try {
@@ -125,9 +157,9 @@ export async function startEmbeddedPostgres (options: EmbeddedPostgresOptions): 
     await client.end()
   }
   return {
-    url: `${base}/${options.database}`,
-    adminUrl: `${base}/postgres`,
+    ...urls(password, port, options.database),
     initialised,
+    attached: false,
     stop: async () => {
       await server.stop()
       running.delete(server)

@@ -1,5 +1,6 @@
 /** One error class for expected failures and the single error handler that turns errors into answers. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503
 
@@ -10,11 +11,12 @@ export class AppError extends Error {
   }
 }
 
-/** The body of every error answer. */
+/** The body of every error answer, and its schema for route responses. */
 export interface ErrorBody {
   error: string
   message: string
 }
+export const ErrorSchema = Type.Object({ error: Type.String(), message: Type.String() })
 
 /** Fastify's own client errors (bad JSON, body too large, wrong content type) keep their status and text. */
 function isClientError (err: FastifyError): boolean {

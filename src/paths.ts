@@ -1,5 +1,5 @@
 /** Where the package's own files are, whether running from src/ (tests) or dist/src/ (production). */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -15,3 +15,5 @@ function findPackageRoot (from: string): string {
 
 export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)))
 export const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'migrations')
+
+export const PACKAGE_VERSION = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version

@@ -11,9 +11,18 @@ import { createDbMonitor, type DbMonitor } from './db-monitor.js'
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js'
 import { createEventBus } from './events.js'
 import { migrateToLatest } from './migrate.js'
+import { PACKAGE_VERSION } from './paths.js'
+import { seedDemo } from './routing/demo.js'
+import type { GatewayHealthView } from './routing/decide-routes.js'
+import { createPartitionDataRepository } from './routing/partition-data.repository.js'
+import { createRouteTables } from './routing/route-tables.js'
+import { createPgListener } from './pg-listener.js'
 import { createExternalGroups } from './status/external-groups.js'
 import { createStatusGroupRepository } from './status/status-group.repository.js'
 import { RING_SIZES, StatusRegistry, type Identifier } from './status/status-registry.js'
+
+/** Every gateway counts as active until gateway health (feedback, probes) reports otherwise. */
+const NO_GATEWAY_REPORTS: GatewayHealthView = { stateOf: () => undefined }
 
 /** Status values of `core`/`main`, as OpenSIPS uses them. */
 export const CORE_STATUS = Object.freeze({ initialising: -1, running: 1, terminating: -2 })
@@ -72,6 +81,24 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     onPoolError: (err) => { log.warn({ err: err.message }, 'idle database connection failed') }
   })
   const externalGroups = createExternalGroups(registry, createStatusGroupRepository(db.kysely))
+  const partitionData = createPartitionDataRepository(db.kysely)
+  const tables = createRouteTables({
+    repository: partitionData,
+    group: registry.createGroup('routing', { required: true, ringSize: RING_SIZES.partition }),
+    log,
+    debounceMs: config.reloadDebounceMs
+  })
+  const listener = createPgListener({
+    url: target.url,
+    channels: ['rtroute_data'],
+    onNotification: (_channel, partition) => { tables.notify(partition) },
+    // Changes committed while nobody listened are found by comparing data versions.
+    onListening: () => { void tables.sweep('listening for changes') },
+    log,
+    retryMinMs: config.dbRetryMinMs,
+    retryMaxMs: config.dbRetryMaxMs
+  })
+  let sweepTimer: NodeJS.Timeout | undefined
   const monitor = createDbMonitor({
     kysely: db.kysely,
     identifier: dbStatus,
@@ -84,14 +111,28 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
       const applied = await migrateToLatest(db.kysely)
       for (const result of applied) log.info(`migration ${result.migrationName}: ${result.status}`)
       await externalGroups.load()
-    }
+      // Only into a fresh embedded database: a real deployment's data is never touched.
+      if (target.embedded !== undefined && config.demo) await seedDemo(partitionData, log)
+      listener.start()
+      await tables.sweep('start')
+      sweepTimer = setInterval(() => { void tables.sweep('periodic') }, config.reloadIntervalMs)
+    },
+    onReconnect: async () => { await tables.sweep('database reconnected') }
   })
 
   let app: FastifyInstance
   try {
-    app = await buildApp({ registry, externalGroups }, { logger: log, bodyLimit: config.bodyLimit, adminTokens: config.adminTokens })
+    app = await buildApp({ registry, externalGroups, db: db.kysely, routing: { tables, health: NO_GATEWAY_REPORTS } }, {
+      logger: log,
+      bodyLimit: config.bodyLimit,
+      adminTokens: config.adminTokens,
+      version: PACKAGE_VERSION,
+      defaultPartition: config.defaultPartition,
+      retryAfterS: config.retryAfterS
+    })
     await app.listen({ port: config.port, host: config.host })
   } catch (err) {
+    await listener.stop()
     await closeDatabase(db, monitor, target, log)
     throw err
   }
@@ -116,6 +157,9 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     log.info({ reason, drainMs: config.shutdownDrainMs }, 'shutting down')
     if (config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
     await app.close()
+    if (sweepTimer !== undefined) clearInterval(sweepTimer)
+    tables.stop()
+    await listener.stop()
     await closeDatabase(db, monitor, target, log)
     log.info('stopped')
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -46,6 +46,9 @@ describe('rtroute serve', () => {
     const url = /rtroute listening on (http:\/\/[^"\s]+)/.exec(started)?.[1] ?? ''
     expect((await fetch(`${url}/livez`)).status).toBe(200)
     await first.waitFor(/connected to database/)
+    expect(first.output()).toMatch(/seeded the demo partition .*default/)
+    const demo = await (await fetch(`${url}/v1/partitions/default/data`)).json() as { gateways: unknown[], rules: unknown[] }
+    expect([demo.gateways.length, demo.rules.length]).toEqual([3, 4])
     first.child.kill('SIGINT')
     expect(await first.exited).toBe(0)
     expect(first.output()).toContain('embedded PostgreSQL stopped')
@@ -54,6 +57,7 @@ describe('rtroute serve', () => {
     const again = await second.waitFor(/connected to database/)
     expect(again).toContain('embedded PostgreSQL started')
     expect(again).not.toContain('embedded PostgreSQL initialised')
+    expect(again).not.toContain('seeded the demo partition')
     second.child.kill('SIGTERM')
     expect(await second.exited).toBe(0)
   })
@@ -67,6 +71,45 @@ describe('rtroute serve', () => {
     expect(readyz.status).toBe(503)
     cli.child.kill('SIGTERM')
     expect(await cli.exited).toBe(0)
+  })
+})
+
+describe('rtroute import and export', () => {
+  it('imports all or nothing, dry-runs, and exports the same document back', async () => {
+    const t = await createTestDatabase({ migrate: false })
+    const file = path.join(tmp, 'data.json')
+    try {
+      const { DEMO_DATA } = await import('../src/routing/demo.js')
+      await writeFile(file, JSON.stringify(DEMO_DATA))
+      const dry = runCli(['import', file, '--partition', 'p1', '--dry-run', '--database-url', t.url])
+      expect(await dry.exited).toBe(0)
+      expect(JSON.parse(dry.stdout())).toMatchObject({ partition: 'p1', valid: true, summary: 'gateways +3 ~0 -0, carriers +1 ~0 -0, rules +4 ~0 -0, caller_groups +0 ~0 -0' })
+
+      const real = runCli(['import', file, '-P', 'p1'], { DATABASE_URL: t.url })
+      expect(await real.exited).toBe(0)
+      expect(real.output()).toMatch(/created partition "p1" \(data version \d+\): gateways \+3/)
+
+      const out = path.join(tmp, 'export.json')
+      const exported = runCli(['export', '-P', 'p1', '-o', out], { DATABASE_URL: t.url })
+      expect(await exported.exited).toBe(0)
+      const again = runCli(['import', out, '-P', 'p1'], { DATABASE_URL: t.url })
+      expect(await again.exited).toBe(0)
+      expect(again.output()).toContain('replaced partition "p1"')
+      expect(again.output()).toContain('gateways +0 ~0 -0, carriers +0 ~0 -0, rules +0 ~0 -0')
+
+      await writeFile(file, JSON.stringify({ gateways: [{ id: 'a', address: '10.0.0.1' }, { id: 'b', address: 'sip:bad host' }] }))
+      const bad = runCli(['import', file, '-P', 'p1'], { DATABASE_URL: t.url })
+      expect(await bad.exited).toBe(1)
+      expect(bad.output()).toContain('gateways[1].address: "sip:bad host" is not a SIP URI or host[:port]')
+      expect(bad.output()).toContain('nothing was written')
+
+      const stdout = runCli(['export', '--partition', 'p1', '--database-url', t.url])
+      expect(await stdout.exited).toBe(0)
+      expect(JSON.parse(stdout.stdout())).toEqual(JSON.parse(await readFile(out, 'utf8')))
+      expect(await runCli(['export', '-P', 'missing', '--database-url', t.url]).exited).toBe(1)
+    } finally {
+      await t.drop()
+    }
   })
 })
 

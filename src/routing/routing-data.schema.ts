@@ -99,7 +99,9 @@ export const CarrierInputSchema = Type.Object({
 }, { additionalProperties: false })
 export type CarrierInput = Static<typeof CarrierInputSchema>
 
-export const WeekdaySchema = Type.Union(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => Type.Literal(d)))
+export const WeekdaySchema = Type.Union([
+  Type.Literal('mon'), Type.Literal('tue'), Type.Literal('wed'), Type.Literal('thu'), Type.Literal('fri'), Type.Literal('sat'), Type.Literal('sun')
+])
 export const ClockTimeSchema = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM local time; 24:00 ends the day' })
 export const DateSchema = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'YYYY-MM-DD local date' })
 

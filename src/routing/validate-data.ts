@@ -34,14 +34,16 @@ export interface GatewayAddress {
 /** Parses `sip:host[:port][;params]`, `sips:…` or a bare `host[:port]` with the `sip` package (IPv6 in brackets too). */
 export function parseGatewayAddress (address: string): GatewayAddress | string {
   const text = address.trim()
-  const withScheme = /^sips?:/i.test(text) ? text : `sip:${text}`
+  // The sip package accepts a lower-case scheme only.
+  const withScheme = /^sips?:/i.test(text) ? text.replace(/^sips?:/i, (scheme) => scheme.toLowerCase()) : `sip:${text}`
   // The sip package does not parse IPv6 references: stand a placeholder in, check the literal here.
   const v6 = /^(sips?:)(?:[^@]*@)?\[([^\]]+)\]/i.exec(withScheme)
   if (v6 !== null && !net.isIPv6(v6[2] ?? '')) return `"${address}" has an invalid IPv6 address`
   const parsed = sip.parseUri(v6 === null ? withScheme : withScheme.replace(`[${v6[2] ?? ''}]`, 'ipv6.invalid'))
   if (parsed === undefined) return `"${address}" is not a SIP URI or host[:port]`
   if (parsed.user !== undefined && parsed.user !== '') return `"${address}" carries a user part; the dialled number goes there`
-  const port = parsed.port ?? undefined
+  // The sip package gives NaN, not null, for a URI without a port.
+  const port = typeof parsed.port === 'number' && Number.isFinite(parsed.port) ? parsed.port : undefined
   if (port !== undefined && (port < 1 || port > 65535)) return `"${address}" has port ${port}, expected 1 to 65535`
   const transport = parsed.params.transport?.toLowerCase()
   if (transport !== undefined && !TRANSPORTS.includes(transport)) return `"${address}" has unknown transport ${transport}`

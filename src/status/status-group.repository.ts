@@ -1,6 +1,7 @@
 /** Stored definitions of external status groups. */
 import type { Kysely } from 'kysely'
 import type { Database } from '../db.js'
+import { mapDbErrors } from '../db-errors.js'
 
 export interface StoredGroup {
   readonly name: string
@@ -15,13 +16,13 @@ export function createStatusGroupRepository (db: Kysely<Database>) {
       return rows.map((row) => ({ name: row.name, required: row.required, ringSize: row.ring_size }))
     },
     async upsert (group: StoredGroup): Promise<void> {
-      await db.insertInto('status_group')
+      await mapDbErrors(async () => await db.insertInto('status_group')
         .values({ name: group.name, required: group.required, ring_size: group.ringSize })
         .onConflict((oc) => oc.column('name').doUpdateSet({ required: group.required, ring_size: group.ringSize }))
-        .execute()
+        .execute())
     },
     async remove (name: string): Promise<void> {
-      await db.deleteFrom('status_group').where('name', '=', name).execute()
+      await mapDbErrors(async () => await db.deleteFrom('status_group').where('name', '=', name).execute())
     }
   }
 }

@@ -2,8 +2,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { ExternalGroups } from './external-groups.js'
+import { ErrorSchema } from '../errors.js'
 import {
-  AddReportSchema, CreateGroupSchema, ErrorSchema, GroupIdentifiersSchema, GroupParamsSchema, GroupReportsSchema,
+  AddReportSchema, CreateGroupSchema, GroupIdentifiersSchema, GroupParamsSchema, GroupReportsSchema,
   GroupStatusSchema, IdentifierParamsSchema, IdentifierReportsSchema, SetStatusSchema, StatusSchema
 } from './status.schema.js'
 import type { Group, StatusRegistry } from './status-registry.js'

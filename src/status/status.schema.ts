@@ -79,4 +79,3 @@ export const ReadinessSchema = Type.Object({
   }))
 })
 
-export const ErrorSchema = Type.Object({ error: Type.String(), message: Type.String() })

@@ -9,6 +9,8 @@ export interface RunningCli {
   readonly child: ChildProcess
   /** Everything printed so far, stdout and stderr interleaved. */
   output: () => string
+  /** Standard output alone (the data of `export`). */
+  stdout: () => string
   /** Resolves with the output once it matches, rejects after `timeoutMs`. */
   waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<string>
   readonly exited: Promise<number | null>
@@ -20,11 +22,13 @@ export function runCli (args: string[], env: Record<string, string | undefined> 
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let text = ''
+  let out = ''
   const waiters = new Set<() => void>()
   const onData = (chunk: Buffer): void => {
     text += chunk.toString('utf8')
     for (const waiter of waiters) waiter()
   }
+  child.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString('utf8') })
   child.stdout?.on('data', onData)
   child.stderr?.on('data', onData)
   const exited = new Promise<number | null>((resolve) => { child.on('exit', (code) => { resolve(code) }) })
@@ -32,6 +36,7 @@ export function runCli (args: string[], env: Record<string, string | undefined> 
     child,
     exited,
     output: () => text,
+    stdout: () => out,
     waitFor: async (pattern, timeoutMs = 20_000) => await new Promise((resolve, reject) => {
       const check = (): void => {
         if (!pattern.test(text)) return

@@ -1,0 +1,69 @@
+/** A content checksum of a partition's data (drouting's "data available <md5>", in sha256). */
+import { createHash } from 'node:crypto'
+import type { CallerGroupData, CarrierData, GatewayData, PartitionData, RuleData } from './routing-data.schema.js'
+
+function hasKeys (record: object): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return true
+  return false
+}
+
+/** JSON with object keys sorted, for the free-form parts (attrs, settings, time windows) and for diffs. */
+export function canonical (value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+  const record = value as Record<string, unknown>
+  // Most attrs are empty: skip the key array, filter and sort that a million rules would allocate.
+  if (!hasKeys(record)) return '{}'
+  const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort()
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(record[k])}`).join(',')}}`
+}
+
+// Rows re-built with their keys in a fixed order, so native JSON.stringify is canonical and fast
+// (a generic key sort took seconds for 1M rules); Record<keyof …> makes a new field a compile error here.
+const gatewayFields = (g: GatewayData): Record<keyof GatewayData, unknown> => ({
+  id: g.id, address: g.address, strip: g.strip, prefix: g.prefix, socket: g.socket, attrs: canonical(g.attrs), probe_mode: g.probe_mode, weight: g.weight, fr_timer: g.fr_timer, fr_inv_timer: g.fr_inv_timer, enabled: g.enabled, description: g.description
+})
+const carrierFields = (c: CarrierData): Record<keyof CarrierData, unknown> => ({
+  id: c.id, sort: c.sort, first_only: c.first_only, enabled: c.enabled, attrs: canonical(c.attrs), description: c.description, gateways: c.gateways.map((m) => [m.gateway, m.weight])
+})
+const ruleFields = (r: RuleData): Record<keyof RuleData, unknown> => ({
+  id: r.id,
+  groups: r.groups,
+  prefix: r.prefix,
+  priority: r.priority,
+  time_window: r.time_window === null ? null : canonical(r.time_window),
+  targets: r.targets.map((t) => ('gateway' in t ? ['g', t.gateway, t.weight ?? 1] : ['c', t.carrier, t.weight ?? 1])),
+  sort: r.sort,
+  max_targets: r.max_targets,
+  fallback: r.fallback,
+  attrs: canonical(r.attrs),
+  enabled: r.enabled,
+  description: r.description
+})
+const callerFields = (c: CallerGroupData): Record<keyof CallerGroupData, unknown> => ({ kind: c.kind, value: c.value, group: c.group, description: c.description })
+
+const byId = (a: { id: string | number }, b: { id: string | number }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
+/** Feeds the hash in chunks: one update per row costs more than the hashing. */
+function hashRows<T> (hash: ReturnType<typeof createHash>, name: string, rows: readonly T[], fields: (row: T) => unknown): void {
+  let chunk = `\n${name}`
+  for (let i = 0; i < rows.length; i++) {
+    chunk += `\n${JSON.stringify(fields(rows[i] as T))}`
+    if (chunk.length > 65536) {
+      hash.update(chunk)
+      chunk = ''
+    }
+  }
+  hash.update(chunk)
+}
+
+/** sha256 of the data, rows in id order: equal data gives an equal sum whatever the row or key order. */
+export function dataChecksum (data: PartitionData): string {
+  const hash = createHash('sha256')
+  hash.update(canonical(data.partition))
+  hashRows(hash, 'gateways', data.gateways.slice().sort(byId), gatewayFields)
+  hashRows(hash, 'carriers', data.carriers.slice().sort(byId), carrierFields)
+  hashRows(hash, 'rules', data.rules.slice().sort(byId), ruleFields)
+  hashRows(hash, 'caller_groups', data.caller_groups.map((c) => JSON.stringify(callerFields(c))).sort(), (row) => row)
+  return hash.digest('hex')
+}

@@ -1,0 +1,275 @@
+/** The pure per-call decision: caller group, longest prefix, priority and time window, target expansion, health. */
+import sip from 'sip'
+import { dialledNumber, type NumberField } from './dialled-number.js'
+import { maskV4, maskV6, parseIpv4, parseIpv6, type CallerIndex } from './caller-index.js'
+import {
+  type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule, type GroupIndex
+} from './route-table.js'
+import { callSeed, mixSeed, orderTargets } from './select.js'
+import { isWindowOpen } from './time-window.js'
+
+export type GatewayState = 'active' | 'suspect' | 'down' | 'disabled'
+
+/** Runtime gateway health; `undefined` (never reported) counts as active. */
+export interface GatewayHealthView {
+  stateOf: (gatewayId: string) => GatewayState | undefined
+}
+
+/** The proxy's query, camelCase (the HTTP layer maps the snake_case body). */
+export interface RouteQuery {
+  callId: string
+  requestUri?: string
+  toUri?: string
+  fromUri?: string
+  fromName?: string
+  fromTag?: string
+  toName?: string
+  toTag?: string
+  sourceIp?: string
+  sourcePort?: number
+  group?: string
+}
+
+export type GroupSource = 'query' | 'from_uri' | 'from_domain' | 'source_ip' | 'default'
+
+export interface Route {
+  readonly gatewayId: string
+  /** The R-URI: the number after the gateway's strip and prefix, at the gateway's host:port. */
+  readonly uri: string
+  readonly dstUri: string
+  readonly socket: string
+  readonly frTimer: number | null
+  readonly frInvTimer: number | null
+  readonly attrs: Readonly<Record<string, unknown>>
+  /** The weight the gateway was listed with: the rule target's, or the carrier member's. */
+  readonly weight: number
+  readonly gateway: CompiledGateway
+}
+
+export type RuleVerdict = 'taken' | 'lower_priority' | 'window_closed' | 'disabled' | 'exhausted' | 'exhausted_fallback'
+export type TargetVerdict = 'kept' | 'down' | 'disabled' | 'duplicate' | 'cut_max_targets' | 'carrier_first_only' | 'carrier_disabled' | 'unknown'
+
+export interface DecisionTrace {
+  readonly seed: number
+  number?: string
+  group?: string
+  groupSource?: GroupSource
+  /** Every prefix probed, longest first, with how many rules the group has there. */
+  readonly prefixes: Array<{ prefix: string, rules: number }>
+  readonly rules: Array<{ ruleId: number, prefix: string, priority: number, verdict: RuleVerdict }>
+  /** `gateway` and/or `carrier`: a carrier's own verdict has no gateway; `state` is the health seen. */
+  readonly targets: Array<{ ruleId: number, gateway?: string, carrier?: string, state?: GatewayState, verdict: TargetVerdict }>
+}
+
+interface Matched {
+  readonly number: string
+  readonly group: string
+  readonly groupSource: GroupSource
+  readonly trace?: DecisionTrace | undefined
+}
+
+export type Decision =
+  | Matched & { readonly outcome: 'routed', readonly rule: CompiledRule, readonly ruleId: number, readonly prefix: string, readonly routes: readonly Route[] }
+  | Matched & { readonly outcome: 'no_destination', readonly rule: CompiledRule, readonly ruleId: number, readonly prefix: string }
+  | Matched & { readonly outcome: 'no_route' }
+  | { readonly outcome: 'bad_request', readonly field: NumberField, readonly message: string, readonly trace?: DecisionTrace | undefined }
+
+interface Context {
+  readonly health: GatewayHealthView
+  readonly number: string
+  readonly seed: number
+  readonly nowMs: number
+  readonly trace: DecisionTrace | undefined
+}
+
+/** The user@domain and domain of a From URI; undefined when it does not parse. */
+function fromParts (fromUri: string): { user: string | undefined, domain: string } | undefined {
+  // A name-addr (`<sip:…>`) is accepted as well as a bare URI.
+  const uri = fromUri.trim().replace(/^<([^>]*)>.*$/, '$1')
+  const parsed = sip.parseUri(uri)
+  return parsed === undefined ? undefined : { user: parsed.user, domain: parsed.host.toLowerCase() }
+}
+
+function matchV4 (callers: CallerIndex, ip: number): string | undefined {
+  for (const level of callers.v4) {
+    const group = level.networks.get((ip & level.mask) >>> 0)
+    if (group !== undefined) return group
+  }
+  return undefined
+}
+
+/** Longest matching network; an IPv4-mapped IPv6 source also matches IPv4 networks. */
+function matchIp (callers: CallerIndex, sourceIp: string): string | undefined {
+  const v4 = parseIpv4(sourceIp)
+  if (v4 !== undefined) return matchV4(callers, v4)
+  const v6 = parseIpv6(sourceIp)
+  if (v6 === undefined) return undefined
+  const mapped = (v6 >> 32n) === 0xffffn ? matchV4(callers, Number(v6 & 0xffffffffn)) : undefined
+  if (mapped !== undefined) return mapped
+  for (const level of callers.v6) {
+    const group = level.networks.get(v6 & level.mask)
+    if (group !== undefined) return group
+  }
+  return undefined
+}
+
+/** Caller lookup: exact From user@domain, then From domain, then the longest CIDR holding the source. */
+export function findCallerGroup (callers: CallerIndex, fromUri: string | undefined, sourceIp: string | undefined): { group: string, source: GroupSource } | undefined {
+  if (fromUri !== undefined && fromUri !== '' && (callers.fromUri.size > 0 || callers.fromDomain.size > 0)) {
+    const from = fromParts(fromUri)
+    const byUri = from?.user === undefined ? undefined : callers.fromUri.get(`${from.user}@${from.domain}`)
+    if (byUri !== undefined) return { group: byUri, source: 'from_uri' }
+    const byDomain = from === undefined ? undefined : callers.fromDomain.get(from.domain)
+    if (byDomain !== undefined) return { group: byDomain, source: 'from_domain' }
+  }
+  if (sourceIp !== undefined && sourceIp !== '' && (callers.v4.length > 0 || callers.v6.length > 0)) {
+    const group = matchIp(callers, sourceIp)
+    if (group !== undefined) return { group, source: 'source_ip' }
+  }
+  return undefined
+}
+
+function resolveGroup (table: CompiledPartition, query: RouteQuery): { group: string, source: GroupSource } {
+  if (query.group !== undefined && query.group !== '') return { group: query.group, source: 'query' }
+  return findCallerGroup(table.callers, query.fromUri, query.sourceIp) ?? { group: table.defaultGroup, source: 'default' }
+}
+
+function verdictFor (routes: readonly Route[], gateway: CompiledGateway, state: GatewayState | undefined): TargetVerdict {
+  if (!gateway.enabled || state === 'disabled') return 'disabled'
+  if (state === 'down') return 'down'
+  for (const route of routes) if (route.gateway === gateway) return 'duplicate'
+  return 'kept'
+}
+
+function offer (routes: Route[], gateway: CompiledGateway, weight: number, rule: CompiledRule, ctx: Context, carrier?: string): TargetVerdict {
+  const state = ctx.health.stateOf(gateway.id)
+  const verdict = verdictFor(routes, gateway, state)
+  if (verdict === 'kept') {
+    const number = gateway.strip > 0 ? ctx.number.slice(gateway.strip) : ctx.number
+    routes.push({
+      gatewayId: gateway.id,
+      uri: gateway.uriScheme + gateway.prefix + number + gateway.uriSuffix,
+      dstUri: gateway.dstUri,
+      socket: gateway.socket,
+      frTimer: gateway.frTimer,
+      frInvTimer: gateway.frInvTimer,
+      attrs: gateway.attrs,
+      weight,
+      gateway
+    })
+  }
+  ctx.trace?.targets.push({ ruleId: rule.id, gateway: gateway.id, ...(carrier === undefined ? {} : { carrier }), state: state ?? 'active', verdict })
+  return verdict
+}
+
+/** A carrier's gateways in the carrier's own order; with first_only, only its first usable one that is not already listed. */
+function expandCarrier (routes: Route[], carrier: CompiledCarrier, rule: CompiledRule, ctx: Context): void {
+  if (!carrier.enabled) {
+    ctx.trace?.targets.push({ ruleId: rule.id, carrier: carrier.id, verdict: 'carrier_disabled' })
+    return
+  }
+  let taken = false
+  for (const member of orderTargets(carrier.members, carrier.sort, mixSeed(ctx.seed, carrier.hashKey))) {
+    const passed: TargetVerdict | undefined = taken ? 'carrier_first_only' : routes.length >= rule.maxTargets ? 'cut_max_targets' : undefined
+    if (passed === undefined) {
+      taken = offer(routes, member.gateway, member.weight, rule, ctx, carrier.id) === 'kept' && carrier.firstOnly
+      continue
+    }
+    if (ctx.trace === undefined) return
+    ctx.trace.targets.push({ ruleId: rule.id, gateway: member.gateway.id, carrier: carrier.id, verdict: passed })
+  }
+}
+
+/** The rule's targets ordered by the rule's sort, carriers expanded, unusable and repeated gateways skipped, cut at max_targets. */
+function expandRule (rule: CompiledRule, ctx: Context): Route[] {
+  const routes: Route[] = []
+  for (const target of orderTargets(rule.targets, rule.sort, mixSeed(ctx.seed, rule.hashKey))) {
+    if (routes.length >= rule.maxTargets) {
+      if (ctx.trace === undefined) break
+      ctx.trace.targets.push({ ruleId: rule.id, [target.kind === 'unknown' ? target.of : target.kind]: target.id, verdict: 'cut_max_targets' })
+    } else if (target.kind === 'gateway') {
+      offer(routes, target.gateway, target.weight, rule, ctx)
+    } else if (target.kind === 'carrier') {
+      expandCarrier(routes, target.carrier, rule, ctx)
+    } else {
+      ctx.trace?.targets.push({ ruleId: rule.id, [target.of]: target.id, verdict: 'unknown' })
+    }
+  }
+  return routes
+}
+
+interface Found { rule: CompiledRule, prefix: string, routes: Route[] }
+
+function passOver (rules: readonly CompiledRule[], from: number, prefix: string, trace: DecisionTrace | undefined): void {
+  if (trace === undefined) return
+  for (let i = from; i < rules.length; i++) {
+    const rule = rules[i] as CompiledRule
+    trace.rules.push({ ruleId: rule.id, prefix, priority: rule.priority, verdict: 'lower_priority' })
+  }
+}
+
+function note (trace: DecisionTrace | undefined, rule: CompiledRule, prefix: string, verdict: RuleVerdict): void {
+  trace?.rules.push({ ruleId: rule.id, prefix, priority: rule.priority, verdict })
+}
+
+/** Tries the enabled, open rules of one prefix by priority; undefined when the walk must go on. */
+function tryPrefix (rules: readonly CompiledRule[], prefix: string, ctx: Context, state: { first?: Found }): Found | undefined {
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i] as CompiledRule
+    if (!rule.enabled) {
+      note(ctx.trace, rule, prefix, 'disabled')
+      continue
+    }
+    if (rule.window !== null && !isWindowOpen(rule.window, ctx.nowMs)) {
+      note(ctx.trace, rule, prefix, 'window_closed')
+      continue
+    }
+    const routes = expandRule(rule, ctx)
+    if (routes.length === 0) {
+      state.first ??= { rule, prefix, routes }
+      note(ctx.trace, rule, prefix, rule.fallback ? 'exhausted_fallback' : 'exhausted')
+      if (rule.fallback) continue
+    } else {
+      note(ctx.trace, rule, prefix, 'taken')
+    }
+    passOver(rules, i + 1, prefix, ctx.trace)
+    return routes.length === 0 ? state.first : { rule, prefix, routes }
+  }
+  return undefined
+}
+
+/**
+ * Longest prefix first, down to the prefixless ('') rules. A rule that yields no usable gateway
+ * ends the search unless it has `fallback`; an answer with no destination names the first rule
+ * that matched, since that is the one the number was meant for.
+ */
+function findRoutes (index: GroupIndex | undefined, ctx: Context): Found | undefined {
+  if (index === undefined) return undefined
+  const state: { first?: Found } = {}
+  for (let n = Math.min(ctx.number.length, index.maxPrefixLength); n >= 0; n--) {
+    const prefix = ctx.number.slice(0, n)
+    const rules = index.byPrefix.get(prefix)
+    ctx.trace?.prefixes.push({ prefix, rules: rules?.length ?? 0 })
+    if (rules === undefined) continue
+    const found = tryPrefix(rules, prefix, ctx, state)
+    if (found !== undefined) return found
+  }
+  return state.first
+}
+
+/** Where to send one call. Pure: the same table, health, query and time give the same decision. */
+export function decideRoutes (table: CompiledPartition, health: GatewayHealthView, query: RouteQuery, nowMs: number, options?: { trace?: boolean }): Decision {
+  const seed = callSeed(query.callId)
+  const trace: DecisionTrace | undefined = options?.trace === true ? { seed, prefixes: [], rules: [], targets: [] } : undefined
+  const dialled = dialledNumber(query.requestUri, query.toUri)
+  if (!dialled.ok) return { outcome: 'bad_request', field: dialled.field, message: dialled.message, trace }
+  const { group, source } = resolveGroup(table, query)
+  if (trace !== undefined) Object.assign(trace, { number: dialled.number, group, groupSource: source })
+  const ctx: Context = { health, number: dialled.number, seed, nowMs, trace }
+  const found = findRoutes(table.groups.get(group), ctx)
+  const matched = { number: dialled.number, group, groupSource: source, trace }
+  if (found === undefined) return { outcome: 'no_route', ...matched }
+  const { rule, prefix, routes } = found
+  if (routes.length === 0) return { outcome: 'no_destination', ...matched, rule, ruleId: rule.id, prefix }
+  return { outcome: 'routed', ...matched, rule, ruleId: rule.id, prefix, routes }
+}

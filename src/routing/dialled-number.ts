@@ -1,0 +1,61 @@
+/** Extracts the number to route from the query's request_uri (else to_uri): digits with an optional leading +. */
+import sip from 'sip'
+
+export type NumberField = 'request_uri' | 'to_uri'
+
+export type DialledNumber =
+  | { readonly ok: true, readonly number: string, readonly field: NumberField }
+  | { readonly ok: false, readonly field: NumberField, readonly message: string }
+
+/** Longer than any E.164 number with a national prefix; a cap keeps the prefix walk short. */
+export const MAX_NUMBER_LENGTH = 64
+
+const NUMBER = /^\+?[0-9]+$/
+// Visual separators of RFC 3966 and common habit; anything else is not a number.
+const SEPARATORS = /[-.() ]/g
+
+/**
+ * The user part of a sip:/sips: URI. The sip package rejects spaces and IPv6 references, so
+ * those are stood in for: the host does not matter here.
+ */
+function sipUser (uri: string): string | undefined {
+  const safe = uri.replace(/ /g, '%20').replace(/@\[[^\]]*\]/, '@ipv6.invalid')
+  return sip.parseUri(safe)?.user
+}
+
+/** The user (or tel) part before its parameters, percent-decoded; undefined when there is none. */
+function userPart (text: string): string | undefined {
+  let user: string | undefined
+  if (/^sips?:/i.test(text)) user = sipUser(text)
+  else if (/^tel:/i.test(text)) user = text.slice(4)
+  else user = text
+  if (user === undefined) return undefined
+  // `;phone-context=…`, `;isub=…` and other parameters are not part of the number.
+  const semi = user.indexOf(';')
+  if (semi >= 0) user = user.slice(0, semi)
+  if (!user.includes('%')) return user
+  try {
+    return decodeURIComponent(user)
+  } catch {
+    return undefined
+  }
+}
+
+function numberFrom (text: string, field: NumberField): DialledNumber {
+  const user = userPart(text.trim())
+  const number = user?.replace(SEPARATORS, '')
+  if (number === undefined || number === '') return { ok: false, field, message: `${field} has no number to route` }
+  if (!NUMBER.test(number)) return { ok: false, field, message: `${field} user part "${user ?? ''}" is not a number (digits, optionally after +)` }
+  if (number.length > MAX_NUMBER_LENGTH) return { ok: false, field, message: `${field} number is longer than ${MAX_NUMBER_LENGTH} characters` }
+  return { ok: true, number, field }
+}
+
+/**
+ * `request_uri` when present (even when it carries no number: the proxy routes the R-URI, so a
+ * numberless R-URI is the caller's error, not a reason to look elsewhere), else `to_uri`.
+ */
+export function dialledNumber (requestUri: string | undefined, toUri: string | undefined): DialledNumber {
+  if (requestUri !== undefined && requestUri !== '') return numberFrom(requestUri, 'request_uri')
+  if (toUri !== undefined && toUri !== '') return numberFrom(toUri, 'to_uri')
+  return { ok: false, field: 'request_uri', message: 'request_uri or to_uri is required' }
+}

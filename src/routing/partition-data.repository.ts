@@ -1,0 +1,173 @@
+/**
+ * A whole partition in and out of PostgreSQL: one consistent read (REPEATABLE READ, read only)
+ * for exports and routing snapshots, and an all-or-nothing replacement for imports.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { Database } from '../db.js'
+import { inTransaction } from '../db-errors.js'
+import { AppError } from '../errors.js'
+import type { ImportData } from './partition-data.js'
+import type { PartitionData, RuleTargetData } from './routing-data.schema.js'
+import {
+  callerGroupFromRow, callerGroupToRow, carrierFromRow, carrierToRow, gatewayFromRow, gatewayToRow, ruleFromRow, ruleToRow
+} from './rows.js'
+
+export interface LoadedPartition {
+  readonly data: PartitionData
+  readonly version: number
+}
+
+/** Rows per INSERT: well under PostgreSQL's 65,535 parameters for the widest table. */
+const BATCH = 2000
+
+async function inBatches<T> (items: readonly T[], fn: (batch: T[]) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += BATCH) await fn(items.slice(i, i + BATCH))
+}
+
+function groupBy<T> (rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>()
+  for (const row of rows) {
+    const k = key(row)
+    const list = out.get(k)
+    if (list === undefined) out.set(k, [row])
+    else list.push(row)
+  }
+  return out
+}
+
+async function read (trx: Transaction<Database>, name: string): Promise<LoadedPartition | undefined> {
+  const partition = await trx.selectFrom('partition').selectAll().where('name', '=', name).executeTakeFirst()
+  if (partition === undefined) return undefined
+  const pid = partition.id
+  // COLLATE "C": byte order, so an export is the same whatever the server's locale.
+  const [gateways, carriers, members, rules, targets, callerGroups] = await Promise.all([
+    trx.selectFrom('gateway').selectAll().where('partition_id', '=', pid).orderBy(sql`gw_id COLLATE "C"`).execute(),
+    trx.selectFrom('carrier').selectAll().where('partition_id', '=', pid).orderBy(sql`carrier_id COLLATE "C"`).execute(),
+    trx.selectFrom('carrier_gateway as m').innerJoin('gateway as g', 'g.id', 'm.gateway_id')
+      .select(['m.carrier_id', 'g.gw_id', 'm.weight']).where('m.partition_id', '=', pid).orderBy('m.carrier_id').orderBy('m.position').execute(),
+    trx.selectFrom('rule').selectAll().where('partition_id', '=', pid).orderBy('id').execute(),
+    trx.selectFrom('rule_target as t').leftJoin('gateway as g', 'g.id', 't.gateway_id').leftJoin('carrier as c', 'c.id', 't.carrier_id')
+      .select(['t.rule_id', 'g.gw_id', 'c.carrier_id', 't.weight']).where('t.partition_id', '=', pid).orderBy('t.rule_id').orderBy('t.position').execute(),
+    trx.selectFrom('caller_group').selectAll().where('partition_id', '=', pid).orderBy('kind').orderBy(sql`value COLLATE "C"`).execute()
+  ])
+  const membersOf = groupBy(members, (m) => m.carrier_id)
+  const targetsOf = groupBy(targets, (t) => t.rule_id)
+  const toTarget = (t: { gw_id: string | null, carrier_id: string | null, weight: number }): RuleTargetData =>
+    t.gw_id !== null ? { gateway: t.gw_id, weight: t.weight } : { carrier: t.carrier_id ?? '', weight: t.weight }
+  return {
+    version: Number(partition.data_version),
+    data: {
+      partition: { default_group: partition.default_group, description: partition.description, settings: (partition.settings ?? {}) as Record<string, unknown> },
+      gateways: gateways.map(gatewayFromRow),
+      carriers: carriers.map((c) => carrierFromRow(c, (membersOf.get(c.id) ?? []).map((m) => ({ gateway: m.gw_id, weight: m.weight })))),
+      rules: rules.map((r) => ruleFromRow(r, (targetsOf.get(r.id) ?? []).map(toTarget))),
+      caller_groups: callerGroups.map(callerGroupFromRow)
+    }
+  }
+}
+
+async function lockPartition (trx: Transaction<Database>, name: string, data: ImportData): Promise<{ id: string, created: boolean }> {
+  const inserted = await trx.insertInto('partition')
+    .values({ name, default_group: data.partition.default_group, description: data.partition.description, settings: JSON.stringify(data.partition.settings) })
+    .onConflict((oc) => oc.column('name').doNothing()).returning('id').executeTakeFirst()
+  // Concurrent imports of one partition queue here instead of interleaving.
+  const row = await trx.selectFrom('partition').select('id').where('name', '=', name).forUpdate().executeTakeFirstOrThrow()
+  if (inserted === undefined) {
+    await trx.updateTable('partition').where('id', '=', row.id)
+      .set({ default_group: data.partition.default_group, description: data.partition.description, settings: JSON.stringify(data.partition.settings) })
+      .execute()
+  }
+  return { id: row.id, created: inserted !== undefined }
+}
+
+async function ruleIds (trx: Transaction<Database>, pid: string, name: string, data: ImportData): Promise<string[]> {
+  const given = data.rules.flatMap((r) => (r.id === undefined ? [] : [String(r.id)]))
+  if (given.length > 0) {
+    const taken = await trx.selectFrom('rule as r').innerJoin('partition as p', 'p.id', 'r.partition_id').select(['r.id', 'p.name'])
+      .where('r.id', 'in', given).where('r.partition_id', '<>', pid).limit(10).execute()
+    if (taken.length > 0) {
+      throw new AppError(409, 'conflict', `rule ids ${taken.map((t) => `${t.id} (partition "${t.name}")`).join(', ')} belong to another partition; leave the ids out to import the rules into "${name}"`)
+    }
+  }
+  const missing = data.rules.filter((r) => r.id === undefined).length
+  const fresh = missing === 0
+    ? []
+    : (await sql<{ id: string }>`SELECT nextval(pg_get_serial_sequence('rule', 'id'))::text AS id FROM generate_series(1, ${missing})`.execute(trx)).rows.map((r) => r.id)
+  let next = 0
+  return data.rules.map((r) => (r.id === undefined ? fresh[next++] ?? '' : String(r.id)))
+}
+
+async function write (trx: Transaction<Database>, name: string, data: ImportData): Promise<boolean> {
+  const { id: pid, created } = await lockPartition(trx, name, data)
+  const ids = await ruleIds(trx, pid, name, data)
+  // Replace everything: rules and carriers first (their links cascade), then what they referenced.
+  await trx.deleteFrom('rule').where('partition_id', '=', pid).execute()
+  await trx.deleteFrom('carrier').where('partition_id', '=', pid).execute()
+  await trx.deleteFrom('gateway').where('partition_id', '=', pid).execute()
+  await trx.deleteFrom('caller_group').where('partition_id', '=', pid).execute()
+
+  const gatewayId = new Map<string, string>()
+  await inBatches(data.gateways, async (batch) => {
+    const rows = await trx.insertInto('gateway').values(batch.map((g) => ({ ...gatewayToRow(g), partition_id: pid }))).returning(['id', 'gw_id']).execute()
+    for (const row of rows) gatewayId.set(row.gw_id, row.id)
+  })
+  const carrierId = new Map<string, string>()
+  await inBatches(data.carriers, async (batch) => {
+    const rows = await trx.insertInto('carrier').values(batch.map((c) => ({ ...carrierToRow(c), partition_id: pid }))).returning(['id', 'carrier_id']).execute()
+    for (const row of rows) carrierId.set(row.carrier_id, row.id)
+  })
+  const members = data.carriers.flatMap((c) => c.gateways.map((m, position) => ({
+    carrier_id: carrierId.get(c.id) ?? '', partition_id: pid, gateway_id: gatewayId.get(m.gateway) ?? '', position, weight: m.weight
+  })))
+  await inBatches(members, async (batch) => { await trx.insertInto('carrier_gateway').values(batch).execute() })
+
+  const rules = data.rules.map((r, i) => ({ ...ruleToRow(r), id: ids[i] ?? '', partition_id: pid }))
+  await inBatches(rules, async (batch) => { await trx.insertInto('rule').values(batch).execute() })
+  if (rules.length > 0) {
+    // Rule ids given explicitly do not advance the identity; keep it ahead of every id in use.
+    await sql`SELECT setval(pg_get_serial_sequence('rule', 'id'), GREATEST((SELECT max(id) FROM rule), 1))`.execute(trx)
+  }
+  const targets = data.rules.flatMap((r, i) => r.targets.map((t, position) => ({
+    rule_id: ids[i] ?? '',
+    partition_id: pid,
+    position,
+    gateway_id: 'gateway' in t ? gatewayId.get(t.gateway) ?? '' : null,
+    carrier_id: 'carrier' in t ? carrierId.get(t.carrier) ?? '' : null,
+    weight: t.weight ?? 1
+  })))
+  await inBatches(targets, async (batch) => { await trx.insertInto('rule_target').values(batch).execute() })
+  await inBatches(data.caller_groups, async (batch) => {
+    await trx.insertInto('caller_group').values(batch.map((c) => ({ ...callerGroupToRow(c), partition_id: pid }))).execute()
+  })
+  return created
+}
+
+export function createPartitionDataRepository (db: Kysely<Database>) {
+  return {
+    /** The partition as one consistent snapshot, or undefined when it does not exist. */
+    async load (name: string): Promise<LoadedPartition | undefined> {
+      return await inTransaction(db, 'read', async (trx) => await read(trx, name))
+    },
+
+    /** Replaces the partition's data in one transaction (created when missing); all or nothing. */
+    async replace (name: string, data: ImportData): Promise<{ created: boolean, version: number }> {
+      return await inTransaction(db, 'write', async (trx) => {
+        const created = await write(trx, name, data)
+        const row = await trx.selectFrom('partition').select('data_version').where('name', '=', name).executeTakeFirstOrThrow()
+        return { created, version: Number(row.data_version) }
+      })
+    },
+
+    /** Every partition with its data version: what a safety sweep compares against what is loaded. */
+    async versions (): Promise<Array<{ name: string, version: number }>> {
+      const rows = await db.selectFrom('partition').select(['name', 'data_version']).execute()
+      return rows.map((r) => ({ name: r.name, version: Number(r.data_version) }))
+    },
+
+    async names (): Promise<string[]> {
+      const rows = await db.selectFrom('partition').select('name').orderBy(sql`name COLLATE "C"`).execute()
+      return rows.map((r) => r.name)
+    }
+  }
+}
+export type PartitionDataRepository = ReturnType<typeof createPartitionDataRepository>

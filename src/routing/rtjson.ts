@@ -1,0 +1,120 @@
+/** The answers Kamailio's rtjson module reads (routed, and every negative case), with their TypeBox schema. */
+import { Type, type Static } from 'typebox'
+import type { Decision, Route, RouteQuery } from './decide-routes.js'
+
+const NameAddrSchema = Type.Object({ display: Type.String(), uri: Type.String() })
+
+export const RtjsonRouteSchema = Type.Object({
+  uri: Type.String({ description: 'R-URI, with the gateway strip/prefix applied' }),
+  dst_uri: Type.String({ description: 'next hop' }),
+  path: Type.String(),
+  socket: Type.String({ description: 'proto:ip:port of a local listener, or empty' }),
+  headers: Type.Object({
+    from: Type.Optional(NameAddrSchema),
+    to: Type.Optional(NameAddrSchema),
+    extra: Type.String({ description: 'CRLF-terminated header lines' })
+  }),
+  branch_flags: Type.Optional(Type.Integer({ description: 'first route only' })),
+  fr_timer: Type.Optional(Type.Integer({ description: 'ms' })),
+  fr_inv_timer: Type.Optional(Type.Integer({ description: 'ms' })),
+  gateway: Type.String({ description: 'gateway id, for the failure route feedback' })
+})
+export type RtjsonRoute = Static<typeof RtjsonRouteSchema>
+
+export const RtjsonReasonSchema = Type.Union([
+  Type.Literal('not_ready'), Type.Literal('unknown_partition'), Type.Literal('no_route'), Type.Literal('no_destination'), Type.Literal('bad_request')
+])
+export type RtjsonReason = Static<typeof RtjsonReasonSchema>
+
+/**
+ * One flat object for both the routed and the negative answers rather than a union: a response
+ * schema with anyOf makes fast-json-stringify validate each branch per answer, on the hot path.
+ */
+export const RtjsonAnswerSchema = Type.Object({
+  rtjson: Type.Object({
+    success: Type.Boolean(),
+    version: Type.Optional(Type.Literal('1.0')),
+    routing: Type.Literal('serial'),
+    routes: Type.Array(RtjsonRouteSchema),
+    partition: Type.Optional(Type.String()),
+    rule_id: Type.Optional(Type.Integer()),
+    prefix: Type.Optional(Type.String()),
+    reason: Type.Optional(RtjsonReasonSchema),
+    sip_code: Type.Optional(Type.Integer({ description: 'suggested SIP reply code' })),
+    sip_reason: Type.Optional(Type.String()),
+    field: Type.Optional(Type.String({ description: 'bad_request: the query field at fault' })),
+    message: Type.Optional(Type.String())
+  })
+}, { description: 'Kamailio rtjson document; success false carries reason and a suggested SIP reply' })
+export type RtjsonAnswer = Static<typeof RtjsonAnswerSchema>
+
+export interface RtjsonReply {
+  readonly statusCode: 200 | 400 | 404 | 503
+  readonly body: RtjsonAnswer
+}
+
+function negative (statusCode: RtjsonReply['statusCode'], reason: RtjsonReason, sipCode: number, sipReason: string, more: { field?: string, message?: string } = {}): RtjsonReply {
+  // Frozen all the way down: the constant answers are shared by every request.
+  const routes = Object.freeze([]) as unknown as RtjsonRoute[]
+  const rtjson = { success: false, reason, sip_code: sipCode, sip_reason: sipReason, routing: 'serial' as const, routes, ...more }
+  return Object.freeze({ statusCode, body: Object.freeze({ rtjson: Object.freeze(rtjson) }) })
+}
+
+// Constant answers are built once: the hot path hands out the same frozen object.
+const NOT_READY = negative(503, 'not_ready', 503, 'Service Unavailable')
+const NO_ROUTE = negative(200, 'no_route', 404, 'Not Found')
+const NO_DESTINATION = negative(200, 'no_destination', 503, 'Service Unavailable')
+
+/** 503: the partition has no data yet (the HTTP layer adds Retry-After). */
+export const notReadyAnswer = (): RtjsonReply => NOT_READY
+/** 200 + SIP 404: no rule matches the number. */
+export const noRouteAnswer = (): RtjsonReply => NO_ROUTE
+/** 200 + SIP 503: a rule matched but every destination is down or disabled. */
+export const noDestinationAnswer = (): RtjsonReply => NO_DESTINATION
+
+/** 404 + SIP 500: the query named a partition that does not exist. */
+export function unknownPartitionAnswer (partition: string): RtjsonReply {
+  return negative(404, 'unknown_partition', 500, 'Server Internal Error', { message: `unknown partition "${partition}"` })
+}
+
+/** 400 + SIP 500: the query cannot be routed as sent; `field` names the culprit. */
+export function badRequestAnswer (field: string, message: string): RtjsonReply {
+  return negative(400, 'bad_request', 500, 'Server Internal Error', { field, message })
+}
+
+type NameAddr = Static<typeof NameAddrSchema>
+
+function rtjsonRoute (route: Route, first: boolean, from: NameAddr | undefined, to: NameAddr | undefined): RtjsonRoute {
+  const extra = `X-Rtroute-Gw: ${route.gatewayId}\r\n`
+  const headers = from === undefined
+    ? (to === undefined ? { extra } : { to, extra })
+    : (to === undefined ? { from, extra } : { from, to, extra })
+  // Key order follows the schema when Fastify serialises; here only presence matters.
+  const out: RtjsonRoute = { uri: route.uri, dst_uri: route.dstUri, path: '', socket: route.socket, headers, gateway: route.gatewayId }
+  // Kamailio applies branch_flags from route 0 only; sending it on later routes would mislead.
+  if (first && route.gateway.branchFlags !== undefined) out.branch_flags = route.gateway.branchFlags
+  if (route.frTimer !== null) out.fr_timer = route.frTimer
+  if (route.frInvTimer !== null) out.fr_inv_timer = route.frInvTimer
+  return out
+}
+
+/** 200: the serial route list; From/To headers only when the query carried those URIs. */
+export function routedAnswer (decision: Extract<Decision, { outcome: 'routed' }>, query: RouteQuery, partition: string): RtjsonReply {
+  const from = query.fromUri === undefined || query.fromUri === '' ? undefined : { display: query.fromName ?? '', uri: query.fromUri }
+  const to = query.toUri === undefined || query.toUri === '' ? undefined : { display: query.toName ?? '', uri: query.toUri }
+  const routes = decision.routes.map((route, i) => rtjsonRoute(route, i === 0, from, to))
+  return {
+    statusCode: 200,
+    body: { rtjson: { success: true, version: '1.0', routing: 'serial', routes, partition, rule_id: decision.ruleId, prefix: decision.prefix } }
+  }
+}
+
+/** The answer and HTTP status for a decision (not_ready and unknown_partition come from the caller, before deciding). */
+export function toRtjson (decision: Decision, query: RouteQuery, partition: string): RtjsonReply {
+  switch (decision.outcome) {
+    case 'routed': return routedAnswer(decision, query, partition)
+    case 'no_route': return NO_ROUTE
+    case 'no_destination': return NO_DESTINATION
+    case 'bad_request': return badRequestAnswer(decision.field, decision.message)
+  }
+}

@@ -1,0 +1,123 @@
+/** Deterministic target ordering seeded by the Call-ID: ordered, weighted (drouting `W`) and hash (rendezvous). */
+
+export type SortMode = 'ordered' | 'weighted' | 'hash'
+
+/** What the orderings need of an item: its weight and a precomputed 32-bit hash of its id. */
+export interface Sortable {
+  readonly weight: number
+  readonly hashKey: number
+}
+
+/** murmur3's finaliser: spreads every input bit over the whole word. */
+export function fmix32 (value: number): number {
+  let h = value
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+/**
+ * FNV-1a over UTF-16 code units, finished with fmix32: FNV alone leaves Call-IDs that differ in
+ * their last character close together in the low bits, which would correlate the first draws.
+ */
+export function hashString (text: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return fmix32(h)
+}
+
+/** Combines a seed with a key (one murmur3 block and the finaliser), e.g. the call's seed with a carrier's id hash. */
+export function mixSeed (seed: number, key: number): number {
+  let k = Math.imul(key, 0xcc9e2d51)
+  k = (k << 15) | (k >>> 17)
+  k = Math.imul(k, 0x1b873593)
+  let h = seed ^ k
+  h = (h << 13) | (h >>> 19)
+  h = (Math.imul(h, 5) + 0xe6546b64) | 0
+  return fmix32(h)
+}
+
+/** The seed of a call: same Call-ID, same seed, on every instance and after every restart. */
+export const callSeed = (callId: string): number => hashString(callId)
+
+/** mulberry32: tiny, fast, passes the usual statistical suites for this use; yields uint32. */
+export function createRandom (seed: number): () => number {
+  let state = seed | 0
+  return () => {
+    state = (state + 0x6d2b79f5) | 0
+    let t = Math.imul(state ^ (state >>> 15), 1 | state)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return (t ^ (t >>> 14)) >>> 0
+  }
+}
+
+const TWO_32 = 0x1_0000_0000
+
+/** An exactly uniform integer in [0, n): rejection removes the modulo bias (drouting issue #108 was a bias). */
+export function below (next: () => number, n: number): number {
+  const limit = TWO_32 - (TWO_32 % n)
+  let draw = next()
+  while (draw >= limit) draw = next()
+  return draw % n
+}
+
+/**
+ * drouting weight_based_sort: draw r in [0, remaining weight), take the first item whose running
+ * sum exceeds r, repeat on the rest. Zero-weight items can never be drawn, so they follow, in a
+ * uniform random order (Fisher–Yates); all zero is therefore a uniform shuffle.
+ */
+function weightedOrder<T extends Sortable> (items: readonly T[], seed: number): T[] {
+  const next = createRandom(seed)
+  const list = items.slice()
+  let total = 0
+  for (const item of list) total += item.weight
+  let p = 0
+  for (; total > 0; p++) {
+    const r = below(next, total)
+    let acc = 0
+    let j = p
+    for (; j < list.length; j++) {
+      acc += (list[j] as T).weight
+      if (acc > r) break
+    }
+    const picked = list[j] as T
+    list[j] = list[p] as T
+    list[p] = picked
+    total -= picked.weight
+  }
+  for (let i = list.length - 1; i > p; i--) {
+    const j = p + below(next, i - p + 1)
+    const swap = list[i] as T
+    list[i] = list[j] as T
+    list[j] = swap
+  }
+  return list
+}
+
+/**
+ * Weighted rendezvous hashing: each item scores -ln(u)/weight with u a hash of (seed, item id);
+ * ascending scores. P(first) = weight / total, like a weighted draw, and an item's score does not
+ * depend on the others, so removing one item never reorders the rest. Zero weights score +∞
+ * and follow, ordered by their hash.
+ */
+function hashOrder<T extends Sortable> (items: readonly T[], seed: number): T[] {
+  const scored = items.map((item) => {
+    const h = mixSeed(seed, item.hashKey)
+    const score = item.weight > 0 ? -Math.log((h + 0.5) / TWO_32) / item.weight : Infinity
+    return { item, score, h }
+  })
+  scored.sort((a, b) => (a.score - b.score) || (a.h - b.h))
+  return scored.map((s) => s.item)
+}
+
+/** Orders `items` by `sort`; `ordered` (or a single item) returns the same array, allocating nothing. */
+export function orderTargets<T extends Sortable> (items: readonly T[], sort: SortMode, seed: number): readonly T[] {
+  if (items.length < 2 || sort === 'ordered') return items
+  return sort === 'weighted' ? weightedOrder(items, seed) : hashOrder(items, seed)
+}

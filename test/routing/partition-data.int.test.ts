@@ -1,0 +1,160 @@
+import type { FastifyInstance } from 'fastify'
+import { sql } from 'kysely'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApp } from '../../src/app.js'
+import { DEMO_DATA } from '../../src/routing/demo.js'
+import { fakeDeps } from '../helpers/fake-deps.js'
+import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
+
+let t: TestDatabase
+let app: FastifyInstance
+
+beforeAll(async () => {
+  t = await createTestDatabase()
+  const deps = fakeDeps()
+  app = await buildApp({ registry: deps.registry, externalGroups: deps.externalGroups, db: t.db.kysely })
+})
+afterAll(async () => {
+  await app.close()
+  await t.drop()
+})
+
+const put = async (partition: string, payload: unknown, query = '') =>
+  await app.inject({ method: 'PUT', url: `/v1/partitions/${partition}/data${query}`, payload: payload as object })
+const get = async (partition: string) => await app.inject(`/v1/partitions/${partition}/data`)
+const version = async (name: string): Promise<number> => {
+  const row = await t.db.kysely.selectFrom('partition').select('data_version').where('name', '=', name).executeTakeFirst()
+  return Number(row?.data_version ?? 0)
+}
+
+describe('PUT/GET /v1/partitions/:partition/data', () => {
+  it('creates a partition from a document, and exports it back', async () => {
+    const res = await put('demo', DEMO_DATA)
+    expect(res.statusCode).toBe(201)
+    expect(res.json()).toMatchObject({ dry_run: false, valid: true, created: true, summary: 'gateways +3 ~0 -0, carriers +1 ~0 -0, rules +4 ~0 -0, caller_groups +0 ~0 -0' })
+    const exported = (await get('demo')).json()
+    expect(exported.gateways.map((g: { id: string }) => g.id)).toEqual(['uk-a', 'uk-b', 'wholesale'])
+    expect(exported.carriers[0].gateways).toEqual([{ gateway: 'uk-a', weight: 70 }, { gateway: 'uk-b', weight: 30 }])
+    expect(exported.rules.map((r: { id: number, prefix: string }) => [r.id, r.prefix])).toEqual([[1, '+44'], [2, '+4420'], [3, '+33'], [4, '']])
+    expect(exported.rules[1].time_window).toEqual(DEMO_DATA.rules?.[1]?.time_window)
+  })
+
+  it('export → import → export is byte-for-byte stable, and the re-import changes nothing', async () => {
+    const first = await get('demo')
+    const again = await put('demo', first.json())
+    expect(again.statusCode).toBe(200)
+    expect(again.json()).toMatchObject({ created: false, summary: 'gateways +0 ~0 -0, carriers +0 ~0 -0, rules +0 ~0 -0, caller_groups +0 ~0 -0', diff: { partition: { changed: false } } })
+    expect((await get('demo')).body).toBe(first.body)
+  })
+
+  it('dry-run answers the diff and writes nothing', async () => {
+    const before = await version('demo')
+    const doc = (await get('demo')).json()
+    doc.gateways.push({ ...doc.gateways[0], id: 'uk-c' })
+    doc.rules = doc.rules.filter((r: { id: number }) => r.id !== 3)
+    doc.gateways[0].weight = 9
+    const res = await put('demo', doc, '?dry_run=true')
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toMatchObject({
+      dry_run: true,
+      valid: true,
+      diff: { gateways: { added: ['uk-c'], changed: ['uk-a'], removed: [] }, rules: { added: [], changed: [], removed: ['3'] } }
+    })
+    expect(await version('demo')).toBe(before)
+    expect((await get('demo')).json().gateways).toHaveLength(3)
+  })
+
+  it('a dry-run of a bad document lists its problems and still writes nothing', async () => {
+    const res = await put('demo', { gateways: [{ id: 'x', address: 'sip:bad host' }] }, '?dry_run=true')
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toMatchObject({ valid: false, problems: [{ path: 'gateways[0].address', message: '"sip:bad host" is not a SIP URI or host[:port]' }] })
+  })
+
+  it('refuses a dry_run flag it cannot read, rather than writing', async () => {
+    const before = await version('demo')
+    const res = await put('demo', { gateways: [] }, '?dry_run=maybe')
+    expect(res.statusCode).toBe(400)
+    expect(await version('demo')).toBe(before)
+  })
+})
+
+describe('all or nothing', () => {
+  it('a bad row in the middle: 400 naming it, database unchanged', async () => {
+    const before = (await get('demo')).body
+    const doc = (await get('demo')).json()
+    doc.gateways.splice(1, 0, { ...doc.gateways[0], id: 'broken', address: 'sip:10.0.0.1:99999' })
+    doc.rules.push({ ...doc.rules[0], id: 99, prefix: '+4a' })
+    const res = await put('demo', doc)
+    expect(res.statusCode).toBe(400)
+    expect(res.json()).toMatchObject({ error: 'invalid_data', problems: [{ path: 'rules[4].prefix' }] })
+    expect(res.json().message).toMatch(/^1 problem, nothing was written: rules\[4\]\.prefix: must match pattern/)
+    const semantic = await put('demo', { ...doc, rules: doc.rules.slice(0, 4) })
+    expect(semantic.json().problems).toEqual([{ path: 'gateways[1].address', message: '"sip:10.0.0.1:99999" has port 99999, expected 1 to 65535' }])
+    expect((await get('demo')).body).toBe(before)
+  })
+
+  it('a failure inside the transaction, after the old rows were deleted, rolls everything back', async () => {
+    // A fault injected in the real database: the third rule insert of the import raises.
+    await sql`CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+      IF NEW.description = 'boom' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$`.execute(t.db.kysely)
+    await sql`CREATE TRIGGER boom BEFORE INSERT ON rule FOR EACH ROW EXECUTE FUNCTION boom()`.execute(t.db.kysely)
+    try {
+      const before = (await get('demo')).body
+      const versionBefore = await version('demo')
+      const doc = JSON.parse(before)
+      doc.gateways.push({ ...doc.gateways[0], id: 'new-gw' })
+      doc.rules[2].description = 'boom'
+      const res = await put('demo', doc)
+      expect(res.statusCode).toBe(500)
+      expect(res.json()).toEqual({ error: 'internal_error', message: 'internal error' })
+      expect((await get('demo')).body).toBe(before)
+      expect(await version('demo')).toBe(versionBefore)
+    } finally {
+      await sql`DROP TRIGGER boom ON rule`.execute(t.db.kysely)
+    }
+  })
+
+  it('refuses rule ids owned by another partition, naming them', async () => {
+    const doc = (await get('demo')).json()
+    const res = await put('other', { gateways: doc.gateways, rules: [{ id: 1, prefix: '1', targets: [{ gateway: 'uk-a' }] }] })
+    expect(res.statusCode).toBe(409)
+    expect(res.json().message).toBe('rule ids 1 (partition "demo") belong to another partition; leave the ids out to import the rules into "other"')
+    expect((await get('other')).statusCode).toBe(404)
+  })
+
+  it('rules imported without ids get fresh ones, and later creates do not collide', async () => {
+    const res = await put('other', { gateways: [{ id: 'g', address: '10.9.9.9' }], rules: [{ prefix: '1', targets: [{ gateway: 'g' }] }, { prefix: '2', targets: [{ gateway: 'g' }] }] })
+    expect(res.statusCode).toBe(201)
+    const ids = (await get('other')).json().rules.map((r: { id: number }) => r.id) as number[]
+    expect(new Set(ids).size).toBe(2)
+    expect(Math.min(...ids)).toBeGreaterThan(4)
+  })
+})
+
+describe('change notification', () => {
+  it('advances data_version and notifies rtroute_data once per import, at commit', async () => {
+    const listener = new pg.Client({ connectionString: t.url })
+    await listener.connect()
+    const payloads: string[] = []
+    listener.on('notification', (n) => { payloads.push(n.payload ?? '') })
+    await listener.query('LISTEN rtroute_data')
+    try {
+      const before = await version('demo')
+      const doc = (await get('demo')).json()
+      doc.gateways[0].description = 'changed'
+      expect((await put('demo', doc)).statusCode).toBe(200)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(payloads).toEqual(['demo'])
+      expect(await version('demo')).toBeGreaterThan(before)
+    } finally {
+      await listener.end()
+    }
+  })
+
+  it('answers 404 for a partition that does not exist', async () => {
+    const res = await get('nope')
+    expect(res.statusCode).toBe(404)
+    expect(res.json()).toEqual({ error: 'not_found', message: 'partition "nope" not found' })
+  })
+})
