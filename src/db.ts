@@ -64,7 +64,8 @@ export interface CarrierGatewayTable {
 }
 
 export interface RuleTable {
-  id: Generated<string>
+  /** Per partition: the key is (partition_id, id). */
+  id: string
   partition_id: string
   groups: string[]
   prefix: Generated<string>

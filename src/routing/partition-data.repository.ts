@@ -5,7 +5,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Database } from '../db.js'
 import { inTransaction } from '../db-errors.js'
-import { AppError } from '../errors.js'
 import type { ImportData } from './partition-data.js'
 import type { PartitionData, RuleTargetData } from './routing-data.schema.js'
 import {
@@ -80,26 +79,15 @@ async function lockPartition (trx: Transaction<Database>, name: string, data: Im
   return { id: row.id, created: inserted !== undefined }
 }
 
-async function ruleIds (trx: Transaction<Database>, pid: string, name: string, data: ImportData): Promise<string[]> {
-  const given = data.rules.flatMap((r) => (r.id === undefined ? [] : [String(r.id)]))
-  if (given.length > 0) {
-    const taken = await trx.selectFrom('rule as r').innerJoin('partition as p', 'p.id', 'r.partition_id').select(['r.id', 'p.name'])
-      .where('r.id', 'in', given).where('r.partition_id', '<>', pid).limit(10).execute()
-    if (taken.length > 0) {
-      throw new AppError(409, 'conflict', `rule ids ${taken.map((t) => `${t.id} (partition "${t.name}")`).join(', ')} belong to another partition; leave the ids out to import the rules into "${name}"`)
-    }
-  }
-  const missing = data.rules.filter((r) => r.id === undefined).length
-  const fresh = missing === 0
-    ? []
-    : (await sql<{ id: string }>`SELECT nextval(pg_get_serial_sequence('rule', 'id'))::text AS id FROM generate_series(1, ${missing})`.execute(trx)).rows.map((r) => r.id)
-  let next = 0
-  return data.rules.map((r) => (r.id === undefined ? fresh[next++] ?? '' : String(r.id)))
+/** Ids for the rules: the given ones, and max + 1 onwards for rules that come without one. */
+function ruleIds (data: ImportData): string[] {
+  let next = data.rules.reduce((max, r) => Math.max(max, r.id ?? 0), 0)
+  return data.rules.map((r) => String(r.id ?? ++next))
 }
 
 async function write (trx: Transaction<Database>, name: string, data: ImportData): Promise<boolean> {
   const { id: pid, created } = await lockPartition(trx, name, data)
-  const ids = await ruleIds(trx, pid, name, data)
+  const ids = ruleIds(data)
   // Replace everything: rules and carriers first (their links cascade), then what they referenced.
   await trx.deleteFrom('rule').where('partition_id', '=', pid).execute()
   await trx.deleteFrom('carrier').where('partition_id', '=', pid).execute()
@@ -123,10 +111,6 @@ async function write (trx: Transaction<Database>, name: string, data: ImportData
 
   const rules = data.rules.map((r, i) => ({ ...ruleToRow(r), id: ids[i] ?? '', partition_id: pid }))
   await inBatches(rules, async (batch) => { await trx.insertInto('rule').values(batch).execute() })
-  if (rules.length > 0) {
-    // Rule ids given explicitly do not advance the identity; keep it ahead of every id in use.
-    await sql`SELECT setval(pg_get_serial_sequence('rule', 'id'), GREATEST((SELECT max(id) FROM rule), 1))`.execute(trx)
-  }
   const targets = data.rules.flatMap((r, i) => r.targets.map((t, position) => ({
     rule_id: ids[i] ?? '',
     partition_id: pid,

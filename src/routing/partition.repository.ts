@@ -111,11 +111,7 @@ export function createPartitionRepository (db: Kysely<Database>) {
             throw new AppError(409, 'not_empty', `partition ${quote(name)} still holds ${describeHoldings(holdings)}; add ?force=true to delete it with its data`)
           }
         }
-        // The partition's CASCADE alone fails: rule_target and carrier_gateway hold gateways and
-        // carriers with ON DELETE RESTRICT, which is checked before the cascade reaches them.
-        for (const table of ['rule', 'carrier', 'gateway', 'caller_group'] as const) {
-          await trx.deleteFrom(table).where('partition_id', '=', partition.id).execute()
-        }
+        // Everything else cascades; references between gateways, carriers and rules are checked at commit.
         await trx.deleteFrom('partition').where('id', '=', partition.id).execute()
       })
     }

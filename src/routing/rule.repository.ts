@@ -18,14 +18,15 @@ export interface RuleFilter {
   readonly group?: string | undefined
 }
 
-/** The targets of the given rules, in position order, named by gateway or carrier id. */
-async function targetsOf (db: Kysely<Database>, ruleIds: readonly string[]): Promise<Map<string, RuleTargetData[]>> {
+/** The targets of the given rules of one partition, in position order, named by gateway or carrier id. */
+async function targetsOf (db: Kysely<Database>, partitionId: string, ruleIds: readonly string[]): Promise<Map<string, RuleTargetData[]>> {
   const targets = new Map<string, RuleTargetData[]>(ruleIds.map((id) => [id, []]))
   if (ruleIds.length === 0) return targets
   const rows = await db.selectFrom('rule_target')
     .leftJoin('gateway', 'gateway.id', 'rule_target.gateway_id')
     .leftJoin('carrier', 'carrier.id', 'rule_target.carrier_id')
     .select(['rule_target.rule_id', 'rule_target.weight', 'gateway.gw_id', 'carrier.carrier_id as carrier_name'])
+    .where('rule_target.partition_id', '=', partitionId)
     .where('rule_target.rule_id', 'in', ruleIds)
     .orderBy('rule_target.rule_id').orderBy('rule_target.position').execute()
   for (const row of rows) {
@@ -36,7 +37,9 @@ async function targetsOf (db: Kysely<Database>, ruleIds: readonly string[]): Pro
 }
 
 async function withTargets (db: Kysely<Database>, rows: Array<Selectable<RuleTable>>): Promise<RuleData[]> {
-  const targets = await targetsOf(db, rows.map((row) => row.id))
+  const partitionId = rows[0]?.partition_id
+  if (partitionId === undefined) return []
+  const targets = await targetsOf(db, partitionId, rows.map((row) => row.id))
   return rows.map((row) => ruleFromRow(row, targets.get(row.id) ?? []))
 }
 
@@ -77,19 +80,16 @@ async function overwrite (trx: Kysely<Database>, partition: PartitionRef, id: nu
   const row = await trx.updateTable('rule').set(ruleToRow(data))
     .where('partition_id', '=', partition.id).where('id', '=', String(id)).returningAll().executeTakeFirst()
   if (row === undefined) throw notFound(id, partition.name)
-  await trx.deleteFrom('rule_target').where('rule_id', '=', row.id).execute()
+  await trx.deleteFrom('rule_target').where('partition_id', '=', partition.id).where('rule_id', '=', row.id).execute()
   await insertTargets(trx, targets(row.id))
   return ruleFromRow(row, data.targets)
 }
 
-/**
- * A rule created with its own id (imports keep their ids) leaves the identity sequence behind;
- * moving it past the id keeps later generated ids from colliding. setval is not undone by a
- * rollback, which only skips ids.
- */
-async function advanceRuleSequence (trx: Kysely<Database>, id: number): Promise<void> {
-  await sql`SELECT setval(pg_get_serial_sequence('rule', 'id'), ${id}::bigint)
-             WHERE ${id}::bigint > coalesce(pg_sequence_last_value(pg_get_serial_sequence('rule', 'id')::regclass), 0)`.execute(trx)
+/** Rule ids are per partition: a new rule takes the next after the highest (the partition row is locked). */
+async function nextRuleId (trx: Kysely<Database>, partitionId: string): Promise<string> {
+  const row = await trx.selectFrom('rule').select(sql<string>`coalesce(max(id), 0) + 1`.as('next'))
+    .where('partition_id', '=', partitionId).executeTakeFirstOrThrow()
+  return String(row.next)
 }
 
 export function createRuleRepository (db: Kysely<Database>) {
@@ -121,14 +121,12 @@ export function createRuleRepository (db: Kysely<Database>) {
         const ref = await requirePartition(trx, partition, true)
         const { data, targets } = await validate(trx, ref, input)
         if (data.id !== undefined) {
-          const taken = await trx.selectFrom('rule').innerJoin('partition', 'partition.id', 'rule.partition_id')
-            .select('partition.name').where('rule.id', '=', String(data.id)).executeTakeFirst()
-          if (taken !== undefined) throw new AppError(409, 'already_exists', `rule ${data.id} already exists in partition ${quote(taken.name)}`)
+          const taken = await trx.selectFrom('rule').select('id').where('partition_id', '=', ref.id).where('id', '=', String(data.id)).executeTakeFirst()
+          if (taken !== undefined) throw new AppError(409, 'already_exists', `rule ${data.id} already exists in partition ${quote(partition)}`)
         }
-        const row = await trx.insertInto('rule')
-          .values({ ...(data.id === undefined ? {} : { id: String(data.id) }), partition_id: ref.id, ...ruleToRow(data) })
+        const id = data.id === undefined ? await nextRuleId(trx, ref.id) : String(data.id)
+        const row = await trx.insertInto('rule').values({ id, partition_id: ref.id, ...ruleToRow(data) })
           .returningAll().executeTakeFirstOrThrow()
-        if (data.id !== undefined) await advanceRuleSequence(trx, data.id)
         await insertTargets(trx, targets(row.id))
         return ruleFromRow(row, data.targets)
       })
@@ -155,7 +153,7 @@ export function createRuleRepository (db: Kysely<Database>) {
       await inTransaction(db, 'write', async (trx) => {
         const ref = await requirePartition(trx, partition, true)
         const row = await findRow(trx, ref, id)
-        await trx.deleteFrom('rule').where('id', '=', row.id).execute()
+        await trx.deleteFrom('rule').where('partition_id', '=', ref.id).where('id', '=', row.id).execute()
       })
     }
   }

@@ -115,20 +115,20 @@ describe('all or nothing', () => {
     }
   })
 
-  it('refuses rule ids owned by another partition, naming them', async () => {
+  it('copies a partition under another name with the same rule ids (ids are per partition)', async () => {
     const doc = (await get('demo')).json()
-    const res = await put('other', { gateways: doc.gateways, rules: [{ id: 1, prefix: '1', targets: [{ gateway: 'uk-a' }] }] })
-    expect(res.statusCode).toBe(409)
-    expect(res.json().message).toBe('rule ids 1 (partition "demo") belong to another partition; leave the ids out to import the rules into "other"')
-    expect((await get('other')).statusCode).toBe(404)
+    const res = await put('copy', doc)
+    expect(res.statusCode).toBe(201)
+    expect((await get('copy')).body).toBe((await get('demo')).body)
   })
 
-  it('rules imported without ids get fresh ones, and later creates do not collide', async () => {
-    const res = await put('other', { gateways: [{ id: 'g', address: '10.9.9.9' }], rules: [{ prefix: '1', targets: [{ gateway: 'g' }] }, { prefix: '2', targets: [{ gateway: 'g' }] }] })
+  it('rules imported without ids get ids after the highest given', async () => {
+    const res = await put('other', {
+      gateways: [{ id: 'g', address: '10.9.9.9' }],
+      rules: [{ prefix: '1', targets: [{ gateway: 'g' }] }, { id: 7, prefix: '2', targets: [{ gateway: 'g' }] }, { prefix: '3', targets: [{ gateway: 'g' }] }]
+    })
     expect(res.statusCode).toBe(201)
-    const ids = (await get('other')).json().rules.map((r: { id: number }) => r.id) as number[]
-    expect(new Set(ids).size).toBe(2)
-    expect(Math.min(...ids)).toBeGreaterThan(4)
+    expect((await get('other')).json().rules.map((r: { id: number, prefix: string }) => [r.id, r.prefix])).toEqual([[7, '2'], [8, '1'], [9, '3']])
   })
 })
 

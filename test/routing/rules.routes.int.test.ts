@@ -68,15 +68,18 @@ describe('rules CRUD', () => {
     expect((await a.call('GET', '/v1/partitions/other/rules?prefix=4a')).statusCode).toBe(400)
   })
 
-  it('keeps an id given in the body, and generates the next ones past it', async () => {
+  it('keeps an id given in the body, and generates the next ones past it; ids are per partition', async () => {
     const kept = await a.call('POST', base, { id: 500, prefix: '49', targets: [] })
     expect(kept.statusCode).toBe(201)
     expect(kept.json().id).toBe(500)
     const next = (await a.call('POST', base, { prefix: '49', targets: [] })).json()
-    expect(next.id).toBeGreaterThan(500)
-    const dup = await a.call('POST', '/v1/partitions/other/rules', { id: 500, targets: [] })
+    expect(next.id).toBe(501)
+    const dup = await a.call('POST', base, { id: 500, targets: [] })
     expect(dup.statusCode).toBe(409)
     expect(dup.json()).toEqual({ error: 'already_exists', message: 'rule 500 already exists in partition "default"' })
+    expect((await a.call('POST', '/v1/partitions/other/rules', { id: 500, targets: [] })).statusCode).toBe(201)
+    expect((await a.call('DELETE', '/v1/partitions/other/rules/500')).statusCode).toBe(204)
+    expect((await a.call('GET', `${base}/500`)).statusCode).toBe(200)
     const moved = await a.call('PUT', `${base}/500`, { id: 501, targets: [] })
     expect(moved.json()).toEqual({ error: 'immutable_id', message: 'id: 501 differs from 500 in the URL; it cannot be changed' })
     expect((await a.call('GET', '/v1/partitions/other/rules/500')).json().message).toBe('rule 500 not found in partition "other"')
