@@ -2,6 +2,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { adminAuth } from './admin-auth.js'
+import { feedbackRoutes } from './dispatcher/feedback.routes.js'
+import type { GatewayStateRepository } from './dispatcher/gateway-state.repository.js'
+import type { HealthStore } from './dispatcher/health-store.js'
+import { stateRoutes } from './dispatcher/state.routes.js'
 import { errorHandler, notFoundHandler } from './errors.js'
 import type { Kysely } from 'kysely'
 import type { Database } from './db.js'
@@ -26,12 +30,21 @@ export interface AppDeps {
   readonly db?: Kysely<Database>
   /** The loaded partitions and the gateway health the decision reads; without them no routing routes. */
   readonly routing?: RoutingDeps
+  readonly dispatcher?: DispatcherDeps
 }
 
 export interface RoutingDeps {
   readonly tables: RouteTables
-  readonly health: GatewayHealthView
+  /** Gateway health of a partition, as the decision reads it. */
+  readonly health: (partition: string) => GatewayHealthView
   readonly now?: () => number
+}
+
+/** Gateway health: the store the feedback and state routes act on. */
+export interface DispatcherDeps {
+  readonly store: HealthStore
+  readonly repository: GatewayStateRepository
+  readonly isLeader: () => boolean
 }
 
 export interface AppOptions {
@@ -70,6 +83,9 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
       defaultPartition: opts.defaultPartition ?? 'default',
       retryAfterS: opts.retryAfterS ?? 5
     })
+    if (deps.dispatcher !== undefined) {
+      await app.register(feedbackRoutes, { tables: routing.tables, store: deps.dispatcher.store, defaultPartition: opts.defaultPartition ?? 'default' })
+    }
   }
   await app.register(async (admin) => {
     admin.addHook('onRequest', adminAuth(opts.adminTokens ?? []))
@@ -79,6 +95,9 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
       await admin.register(routingAdminRoutes, { db: deps.db })
     }
     if (routing !== undefined) await admin.register(explainRoutes, routing)
+    if (routing !== undefined && deps.dispatcher !== undefined) {
+      await admin.register(stateRoutes, { tables: routing.tables, ...deps.dispatcher })
+    }
   })
   return app
 }

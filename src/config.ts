@@ -18,6 +18,8 @@ export interface Config {
   /** Largest accepted request body, bytes. */
   readonly bodyLimit: number
   readonly dbPoolMax: number
+  /** A query without an answer by then fails (and is retried where that applies). */
+  readonly dbQueryTimeoutMs: number
   /** Backoff between connection attempts while the database is unreachable. */
   readonly dbRetryMinMs: number
   readonly dbRetryMaxMs: number
@@ -37,6 +39,19 @@ export interface Config {
   readonly reloadDebounceMs: number
   /** Retry-After of a not_ready routing answer. */
   readonly retryAfterS: number
+  /** Local address and port the OPTIONS prober sends from (0: any port). */
+  readonly probeAddress: string
+  readonly probePort: number
+  /** The prober's own SIP name (Via/Contact host); must not be a gateway's address. */
+  readonly probePublicAddress: string
+  readonly probeFromUri: string
+  /** Probing switch when none was set over HTTP yet. */
+  readonly probing: boolean
+  readonly probeConcurrency: number
+  /** How often a standby tries the prober lock and the leader checks its connection. */
+  readonly leaderHeartbeatMs: number
+  /** Gateway events kept while the database is away. */
+  readonly healthQueueMax: number
 }
 
 /** One documented variable: the README's configuration table is generated from this list. */
@@ -57,6 +72,7 @@ export const CONFIG_VARS: readonly VarSpec[] = [
   { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' },
   { name: 'RTROUTE_BODY_LIMIT', default: '1048576', meaning: 'largest request body in bytes (imports included)' },
   { name: 'RTROUTE_DB_POOL_MAX', default: '10', meaning: 'PostgreSQL connections per instance' },
+  { name: 'RTROUTE_DB_QUERY_TIMEOUT_MS', default: '60000', meaning: 'a query without an answer by then fails instead of waiting on a dead connection' },
   { name: 'RTROUTE_DB_RETRY_MIN_MS', default: '250', meaning: 'first delay between connection attempts' },
   { name: 'RTROUTE_DB_RETRY_MAX_MS', default: '10000', meaning: 'longest delay between connection attempts' },
   { name: 'RTROUTE_DB_HEALTH_INTERVAL_MS', default: '5000', meaning: 'how often a connected instance checks the database' },
@@ -66,7 +82,15 @@ export const CONFIG_VARS: readonly VarSpec[] = [
   { name: 'RTROUTE_PARTITION', default: 'default', meaning: 'partition of a routing query that names none' },
   { name: 'RTROUTE_RELOAD_INTERVAL_MS', default: '60000', meaning: 'safety sweep: reload partitions whose data version differs from the loaded one (catches missed notifications)' },
   { name: 'RTROUTE_RELOAD_DEBOUNCE_MS', default: '50', meaning: 'folds a burst of change notifications into one reload' },
-  { name: 'RTROUTE_RETRY_AFTER_S', default: '5', meaning: 'Retry-After seconds of a not_ready routing answer' }
+  { name: 'RTROUTE_RETRY_AFTER_S', default: '5', meaning: 'Retry-After seconds of a not_ready routing answer' },
+  { name: 'RTROUTE_PROBING', default: 'true', meaning: 'probe gateways with SIP OPTIONS until switched over HTTP (`PUT /v1/probing`)' },
+  { name: 'RTROUTE_PROBE_ADDRESS', default: '0.0.0.0', meaning: 'local address the OPTIONS prober sends from' },
+  { name: 'RTROUTE_PROBE_PORT', default: '0', meaning: 'local UDP port of the prober; 0 picks a free port' },
+  { name: 'RTROUTE_PROBE_PUBLIC_ADDRESS', default: 'rtroute.invalid', meaning: "the prober's SIP host name in Via/Contact (never a gateway's address)" },
+  { name: 'RTROUTE_PROBE_FROM', default: 'sip:rtroute@rtroute.invalid', meaning: 'From URI of OPTIONS probes' },
+  { name: 'RTROUTE_PROBE_CONCURRENCY', default: '50', meaning: 'probes in flight at once in a round' },
+  { name: 'RTROUTE_LEADER_HEARTBEAT_MS', default: '2000', meaning: 'how often a standby tries the prober lock and the prober checks its connection' },
+  { name: 'RTROUTE_HEALTH_QUEUE_MAX', default: '100000', meaning: 'gateway events (feedback, probe results) kept while the database is away' }
 ]
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -167,6 +191,7 @@ export function loadConfig (env: Env, cwd = process.cwd()): Config {
     logLevel: levelVar(env, problems),
     bodyLimit: intVar(env, 'RTROUTE_BODY_LIMIT', 1_048_576, 1024, 1_073_741_824, problems),
     dbPoolMax: intVar(env, 'RTROUTE_DB_POOL_MAX', 10, 1, 1000, problems),
+    dbQueryTimeoutMs: intVar(env, 'RTROUTE_DB_QUERY_TIMEOUT_MS', 60_000, 100, 3_600_000, problems),
     dbRetryMinMs: retryMin,
     dbRetryMaxMs: retryMax,
     dbHealthIntervalMs: intVar(env, 'RTROUTE_DB_HEALTH_INTERVAL_MS', 5000, 100, 3_600_000, problems),
@@ -176,7 +201,15 @@ export function loadConfig (env: Env, cwd = process.cwd()): Config {
     defaultPartition: partitionVar(env, problems),
     reloadIntervalMs: intVar(env, 'RTROUTE_RELOAD_INTERVAL_MS', 60_000, 1000, 86_400_000, problems),
     reloadDebounceMs: intVar(env, 'RTROUTE_RELOAD_DEBOUNCE_MS', 50, 0, 60_000, problems),
-    retryAfterS: intVar(env, 'RTROUTE_RETRY_AFTER_S', 5, 0, 3600, problems)
+    retryAfterS: intVar(env, 'RTROUTE_RETRY_AFTER_S', 5, 0, 3600, problems),
+    probeAddress: present(env, 'RTROUTE_PROBE_ADDRESS') ?? '0.0.0.0',
+    probePort: intVar(env, 'RTROUTE_PROBE_PORT', 0, 0, 65_535, problems),
+    probePublicAddress: present(env, 'RTROUTE_PROBE_PUBLIC_ADDRESS') ?? 'rtroute.invalid',
+    probeFromUri: present(env, 'RTROUTE_PROBE_FROM') ?? 'sip:rtroute@rtroute.invalid',
+    probing: boolVar(env, 'RTROUTE_PROBING', true, problems),
+    probeConcurrency: intVar(env, 'RTROUTE_PROBE_CONCURRENCY', 50, 1, 10_000, problems),
+    leaderHeartbeatMs: intVar(env, 'RTROUTE_LEADER_HEARTBEAT_MS', 2000, 100, 600_000, problems),
+    healthQueueMax: intVar(env, 'RTROUTE_HEALTH_QUEUE_MAX', 100_000, 100, 10_000_000, problems)
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)

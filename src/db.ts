@@ -97,6 +97,37 @@ export interface CallerGroupTable {
   description: Generated<string>
 }
 
+export interface GatewayStateTable {
+  partition: string
+  gw_id: string
+  state: 'active' | 'suspect' | 'down' | 'disabled'
+  reason: Generated<string>
+  since: string
+  failures: Generated<string[]>
+  good_probes: Generated<number>
+  flaps: Generated<number>
+  recent_flaps: Generated<string[]>
+  down_until: Generated<string>
+  probe: Generated<Json>
+  version: Generated<string>
+  updated_at: Generated<Date>
+}
+
+export interface CarrierStateTable {
+  partition: string
+  carrier_id: string
+  enabled: boolean
+  reason: Generated<string>
+  since: string
+  version: Generated<string>
+}
+
+export interface RuntimeSettingTable {
+  key: string
+  value: Json
+  updated_at: Generated<Date>
+}
+
 export interface Database {
   status_group: StatusGroupTable
   partition: PartitionTable
@@ -106,6 +137,9 @@ export interface Database {
   rule: RuleTable
   rule_target: RuleTargetTable
   caller_group: CallerGroupTable
+  gateway_state: GatewayStateTable
+  carrier_state: CarrierStateTable
+  runtime_setting: RuntimeSettingTable
 }
 
 export interface DbOptions {
@@ -114,6 +148,8 @@ export interface DbOptions {
   /** Idle clients that lose their server emit errors; they must be logged, never thrown. */
   readonly onPoolError: (err: Error) => void
   readonly connectionTimeoutMs?: number
+  /** A query without an answer by then fails instead of holding its caller forever (a silently dead connection). */
+  readonly queryTimeoutMs?: number
 }
 
 export interface Db {
@@ -127,6 +163,7 @@ export function createDb (options: DbOptions): Db {
     connectionString: options.url,
     max: options.poolMax,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
+    query_timeout: options.queryTimeoutMs ?? 60_000,
     application_name: 'rtroute'
   })
   pool.on('error', options.onPoolError)

@@ -9,9 +9,29 @@ export interface StatusChangedEvent {
   readonly old_status: number
 }
 
+/** E_GATEWAY_STATUS, after OpenSIPS's E_DROUTING_STATUS: a gateway changed state (or was first seen). */
+export interface GatewayStatusEvent {
+  readonly partition: string
+  readonly gateway: string
+  readonly address: string
+  readonly status: 'active' | 'suspect' | 'down' | 'disabled'
+  /** null when the gateway is first seen (its initial state). */
+  readonly old_status: 'active' | 'suspect' | 'down' | 'disabled' | null
+  readonly reason: string
+}
+
+/** A probe round found every gateway of a partition dead at once: state was frozen, not changed. */
+export interface ProberBlindEvent {
+  readonly partition: string
+  readonly failed: number
+  readonly reason: string
+}
+
 /** Every event the bus carries, by its OpenSIPS-style name. Later capabilities add theirs here. */
 export interface EventMap {
   E_CORE_SR_STATUS_CHANGED: StatusChangedEvent
+  E_GATEWAY_STATUS: GatewayStatusEvent
+  E_PROBER_BLIND: ProberBlindEvent
 }
 
 export type EventName = keyof EventMap

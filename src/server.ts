@@ -9,20 +9,20 @@ import { redactUrl, type Config } from './config.js'
 import { createDb, type Db } from './db.js'
 import { createDbMonitor, type DbMonitor } from './db-monitor.js'
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js'
-import { createEventBus } from './events.js'
+import { createEventBus, type EventBus } from './events.js'
 import { migrateToLatest } from './migrate.js'
 import { PACKAGE_VERSION } from './paths.js'
 import { seedDemo } from './routing/demo.js'
-import type { GatewayHealthView } from './routing/decide-routes.js'
 import { createPartitionDataRepository } from './routing/partition-data.repository.js'
 import { createRouteTables } from './routing/route-tables.js'
 import { createPgListener } from './pg-listener.js'
+import { createDispatcher } from './dispatcher/dispatcher.js'
+
+/** NOTIFY channel of data changes (migration 0002's triggers). */
+const DATA_CHANNEL = 'rtroute_data'
 import { createExternalGroups } from './status/external-groups.js'
 import { createStatusGroupRepository } from './status/status-group.repository.js'
 import { RING_SIZES, StatusRegistry, type Identifier } from './status/status-registry.js'
-
-/** Every gateway counts as active until gateway health (feedback, probes) reports otherwise. */
-const NO_GATEWAY_REPORTS: GatewayHealthView = { stateOf: () => undefined }
 
 /** Status values of `core`/`main`, as OpenSIPS uses them. */
 export const CORE_STATUS = Object.freeze({ initialising: -1, running: 1, terminating: -2 })
@@ -30,6 +30,7 @@ export const CORE_STATUS = Object.freeze({ initialising: -1, running: 1, termina
 export interface Server {
   readonly app: FastifyInstance
   readonly registry: StatusRegistry
+  readonly bus: EventBus
   /** The URL the server listens on. */
   readonly url: string
   /** Graceful shutdown: readiness off, drain, stop accepting, finish in-flight requests, close the database. */
@@ -78,22 +79,40 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
   const db = createDb({
     url: target.url,
     poolMax: config.dbPoolMax,
+    queryTimeoutMs: config.dbQueryTimeoutMs,
     onPoolError: (err) => { log.warn({ err: err.message }, 'idle database connection failed') }
   })
   const externalGroups = createExternalGroups(registry, createStatusGroupRepository(db.kysely))
   const partitionData = createPartitionDataRepository(db.kysely)
+  const routingGroup = registry.createGroup('routing', { required: true, ringSize: RING_SIZES.partition })
+  const dispatcher = createDispatcher({
+    kysely: db.kysely,
+    url: target.url,
+    config,
+    bus,
+    log,
+    eventsOf: (partition) => routingGroup.get(`${partition};events`)
+  })
   const tables = createRouteTables({
     repository: partitionData,
-    group: registry.createGroup('routing', { required: true, ringSize: RING_SIZES.partition }),
+    group: routingGroup,
     log,
-    debounceMs: config.reloadDebounceMs
+    debounceMs: config.reloadDebounceMs,
+    onLoad: dispatcher.sync,
+    onRemove: dispatcher.drop
   })
   const listener = createPgListener({
     url: target.url,
-    channels: ['rtroute_data'],
-    onNotification: (_channel, partition) => { tables.notify(partition) },
-    // Changes committed while nobody listened are found by comparing data versions.
-    onListening: () => { void tables.sweep('listening for changes') },
+    channels: [DATA_CHANNEL, ...dispatcher.channels],
+    onNotification: (channel, payload) => {
+      if (channel === DATA_CHANNEL) tables.notify(payload)
+      else dispatcher.onNotification(channel, payload)
+    },
+    // What changed while nobody listened: partitions by data version, gateway state read again.
+    onListening: () => {
+      void tables.sweep('listening for changes')
+      void dispatcher.resync().catch(() => {})
+    },
     log,
     retryMinMs: config.dbRetryMinMs,
     retryMaxMs: config.dbRetryMaxMs
@@ -113,16 +132,20 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
       await externalGroups.load()
       // Only into a fresh embedded database: a real deployment's data is never touched.
       if (target.embedded !== undefined && config.demo) await seedDemo(partitionData, log)
+      await dispatcher.start()
       listener.start()
       await tables.sweep('start')
       sweepTimer = setInterval(() => { void tables.sweep('periodic') }, config.reloadIntervalMs)
     },
-    onReconnect: async () => { await tables.sweep('database reconnected') }
+    onReconnect: async () => {
+      await tables.sweep('database reconnected')
+      await dispatcher.resync()
+    }
   })
 
   let app: FastifyInstance
   try {
-    app = await buildApp({ registry, externalGroups, db: db.kysely, routing: { tables, health: NO_GATEWAY_REPORTS } }, {
+    app = await buildApp({ registry, externalGroups, db: db.kysely, routing: { tables, health: dispatcher.store.view }, dispatcher }, {
       logger: log,
       bodyLimit: config.bodyLimit,
       adminTokens: config.adminTokens,
@@ -159,11 +182,12 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     await app.close()
     if (sweepTimer !== undefined) clearInterval(sweepTimer)
     tables.stop()
+    await dispatcher.stop()
     await listener.stop()
     await closeDatabase(db, monitor, target, log)
     log.info('stopped')
   }
-  return { app, registry, url, close }
+  return { app, registry, bus, url, close }
 }
 
 async function closeDatabase (db: Db, monitor: DbMonitor, target: DatabaseTarget, log: Logger): Promise<void> {

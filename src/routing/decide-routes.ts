@@ -13,6 +13,8 @@ export type GatewayState = 'active' | 'suspect' | 'down' | 'disabled'
 /** Runtime gateway health; `undefined` (never reported) counts as active. */
 export interface GatewayHealthView {
   stateOf: (gatewayId: string) => GatewayState | undefined
+  /** Carriers switched off at run time (drouting:carrier_status), besides the data's own flag. */
+  carrierDisabled?: (carrierId: string) => boolean
 }
 
 /** The proxy's query, camelCase (the HTTP layer maps the snake_case body). */
@@ -164,7 +166,7 @@ function offer (routes: Route[], gateway: CompiledGateway, weight: number, rule:
 
 /** A carrier's gateways in the carrier's own order; with first_only, only its first usable one that is not already listed. */
 function expandCarrier (routes: Route[], carrier: CompiledCarrier, rule: CompiledRule, ctx: Context): void {
-  if (!carrier.enabled) {
+  if (!carrier.enabled || ctx.health.carrierDisabled?.(carrier.id) === true) {
     ctx.trace?.targets.push({ ruleId: rule.id, carrier: carrier.id, verdict: 'carrier_disabled' })
     return
   }

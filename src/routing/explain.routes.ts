@@ -9,7 +9,8 @@ import { toRtjson } from './rtjson.js'
 
 export interface ExplainRoutesOptions {
   readonly tables: RouteTables
-  readonly health: GatewayHealthView
+  /** Gateway health of a partition, as the decision reads it. */
+  readonly health: (partition: string) => GatewayHealthView
   readonly now?: () => number
 }
 
@@ -50,7 +51,7 @@ export const explainRoutes: FastifyPluginAsyncTypebox<ExplainRoutesOptions> = as
       sourceIp: q.source_ip,
       group: q.group
     }
-    const decision = decideRoutes(found.table, health, query, at, { trace: true })
+    const decision = decideRoutes(found.table, health(partition), query, at, { trace: true })
     const rtjson = toRtjson(decision, query, partition).body.rtjson
     const ruled = decision.outcome === 'routed' || decision.outcome === 'no_destination'
     return {

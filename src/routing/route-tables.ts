@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import type { Group, Identifier } from '../status/status-registry.js'
 import { RING_SIZES } from '../status/status-registry.js'
 import type { PartitionDataRepository } from './partition-data.repository.js'
+import type { PartitionData } from './routing-data.schema.js'
 import { compileRouteTable, formatLoadCounts, type CompiledPartition, type LoadCounts } from './route-table.js'
 
 /** Status values of a partition's identifier, as drouting uses them. */
@@ -55,6 +56,9 @@ export interface RouteTablesOptions {
   readonly log: Logger
   /** Delay that folds a burst of notifications into one reload. */
   readonly debounceMs: number
+  /** After a snapshot is swapped in, with the partition's settings (gateway health listens here). */
+  readonly onLoad?: (partition: string, table: CompiledPartition, data: PartitionData) => void
+  readonly onRemove?: (partition: string) => void
 }
 
 interface Slot {
@@ -89,6 +93,7 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     slots.delete(name)
     group.remove(name)
     group.remove(`${name};events`)
+    options.onRemove?.(name)
     log.info({ partition: name }, `partition ${name} removed: its snapshot is dropped`)
   }
 
@@ -108,6 +113,7 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
       }
       const { table, counts, problems } = compileRouteTable(loaded.data, { partition: name, version: loaded.version })
       s.table = table
+      options.onLoad?.(name, table, loaded.data)
       identifier.set(PARTITION_STATUS.ready, `data available ${table.checksum}`)
       identifier.report('DB data loading successfully completed')
       identifier.report(formatLoadCounts(counts))

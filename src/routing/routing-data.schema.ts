@@ -17,8 +17,26 @@ export const DescriptionSchema = Type.String({ maxLength: 1024 })
 export const WeightSchema = Type.Integer({ minimum: 0, maximum: 65535 })
 export const TimerSchema = Type.Union([Type.Integer({ minimum: 100, maximum: 600_000 }), Type.Null()], { description: 'milliseconds; null → the proxy default' })
 
-/** Settings per partition; gateway-health thresholds join here. */
-export const PartitionSettingsSchema = Type.Object({}, { additionalProperties: true })
+const Ms = (minimum: number, maximum: number, description: string) => Type.Optional(Type.Integer({ minimum, maximum, description }))
+
+/** Settings per partition: gateway-health thresholds, failover feedback and probing. Unset → defaults. */
+export const PartitionSettingsSchema = Type.Object({
+  down_after_failures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'failures within failure_window_ms that take a gateway down (default 3)' })),
+  failure_window_ms: Ms(1000, 86_400_000, 'window for counting failures (default 60000)'),
+  up_after_probes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'consecutive good probes that bring a down gateway back (default 2)' })),
+  hold_down_ms: Ms(0, 86_400_000, 'minimum time down; without probing, the time after which it comes back (default 30000)'),
+  max_hold_down_ms: Ms(0, 86_400_000, 'cap of the hold time, which doubles with each recent flap (default 600000)'),
+  flap_window_ms: Ms(1000, 604_800_000, 'down transitions within this window count as flaps (default 3600000)'),
+  feedback_failure_codes: Type.Optional(Type.String({
+    pattern: '^\\s*[1-6][0-9]{2}(-[1-6][0-9]{2})?L?(\\s*,\\s*[1-6][0-9]{2}(-[1-6][0-9]{2})?L?)*\\s*$',
+    description: 'reply codes of a failed branch that count against the gateway; L: only when the proxy generated it (default "408L,500-599,600-699")'
+  })),
+  probe_interval_ms: Ms(1000, 3_600_000, 'SIP OPTIONS probing interval (default 30000)'),
+  probe_timeout_ms: Ms(100, 60_000, 'a probe without a final reply by then failed (default 2000)'),
+  probe_accept_codes: Type.Optional(Type.Array(Type.Integer({ minimum: 100, maximum: 699 }), { maxItems: 32, description: 'probe replies that count as alive besides 200' })),
+  blind_guard_min_gateways: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, description: 'a probe round in which every gateway (at least this many) failed freezes state instead; 0 turns the guard off (default 2)' }))
+}, { additionalProperties: false })
+export type PartitionSettings = Static<typeof PartitionSettingsSchema>
 
 export const PartitionSchema = Type.Object({
   name: PartitionNameSchema,

@@ -13,7 +13,8 @@ import { badRequestAnswer, notReadyAnswer, RtjsonAnswerSchema, toRtjson, unknown
 
 export interface RoutingRoutesOptions {
   readonly tables: RouteTables
-  readonly health: GatewayHealthView
+  /** Gateway health of a partition, as the decision reads it. */
+  readonly health: (partition: string) => GatewayHealthView
   /** The partition of a query that names none. */
   readonly defaultPartition: string
   /** Seconds in Retry-After of a not_ready answer. */
@@ -72,7 +73,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
     if (found.state === 'not_ready') return notReadyAnswer()
     if (found.state === 'unknown') return unknownPartitionAnswer(partition)
     const query = toRouteQuery(body)
-    return toRtjson(decideRoutes(found.table, health, query, now()), query, partition)
+    return toRtjson(decideRoutes(found.table, health(partition), query, now()), query, partition)
   }
 
   const send = async (reply: FastifyReply, result: RtjsonReply, payload: unknown): Promise<FastifyReply> => {

@@ -22,13 +22,13 @@ describe('/v1/partitions', () => {
     expect(page2.items.map((p: { name: string }) => p.name)).toEqual(['gamma'])
     expect((await a.call('GET', '/v1/partitions')).json()).toMatchObject({ total: 3, limit: 100, offset: 0 })
 
-    const replaced = await a.call('PUT', '/v1/partitions/alpha', { name: 'alpha', default_group: 'uk', settings: { down_after: 3 } })
+    const replaced = await a.call('PUT', '/v1/partitions/alpha', { name: 'alpha', default_group: 'uk', settings: { down_after_failures: 3 } })
     expect(replaced.statusCode).toBe(200)
-    expect(replaced.json()).toMatchObject({ default_group: 'uk', description: '', settings: { down_after: 3 }, data_version: 2 })
+    expect(replaced.json()).toMatchObject({ default_group: 'uk', description: '', settings: { down_after_failures: 3 }, data_version: 2 })
 
     const patched = await a.call('PATCH', '/v1/partitions/alpha', { description: 'patched' })
     expect(patched.statusCode).toBe(200)
-    expect(patched.json()).toMatchObject({ default_group: 'uk', description: 'patched', settings: { down_after: 3 }, data_version: 3 })
+    expect(patched.json()).toMatchObject({ default_group: 'uk', description: 'patched', settings: { down_after_failures: 3 }, data_version: 3 })
 
     expect((await a.call('DELETE', '/v1/partitions/beta')).statusCode).toBe(204)
     const gone = await a.call('GET', '/v1/partitions/beta')

@@ -1,0 +1,237 @@
+/**
+ * Gateway health as every instance sees it. The routing decision reads memory only. A reported
+ * event (feedback, probe, tick) applies to memory at once, so this instance skips a failing
+ * gateway immediately, and is queued for PostgreSQL, which decides for the cluster: the written
+ * row comes back to every instance by NOTIFY and replaces what memory holds (newer versions win).
+ * While the database is away the queue keeps the events, each with the time it was received.
+ */
+import type { Logger } from 'pino'
+import type { EventBus, GatewayStatusEvent } from '../events.js'
+import type { GatewayHealthView } from '../routing/decide-routes.js'
+import type { Identifier } from '../status/status-registry.js'
+import { backoffDelay } from '../db-monitor.js'
+import { applyHealthEvent, initialHealth, type GatewayHealth, type HealthEvent, type HealthState } from './gateway-state.js'
+import type { GatewayStateRepository, StoredCarrierState, StoredGatewayState } from './gateway-state.repository.js'
+import { DEFAULT_PARTITION_HEALTH, type PartitionHealthConfig } from './health-settings.js'
+
+/** What the loaded data says about a gateway. */
+export interface GatewayInfo {
+  readonly id: string
+  readonly address: string
+  readonly probeMode: 'never' | 'when_down' | 'always'
+  readonly enabled: boolean
+}
+
+interface Queued { readonly partition: string, readonly gatewayId: string, readonly event: HealthEvent, readonly at: number }
+
+export interface HealthStoreOptions {
+  readonly repository: Pick<GatewayStateRepository, 'apply' | 'all' | 'carriers'>
+  readonly bus: EventBus
+  readonly log: Logger
+  readonly now: () => number
+  /** The `<partition>;events` identifier that keeps gateway state changes. */
+  readonly eventsOf: (partition: string) => Identifier | undefined
+  /** Events kept while the database is away; past it the oldest are dropped (and counted). */
+  readonly queueMax: number
+  readonly retryMinMs: number
+  readonly retryMaxMs: number
+}
+
+const same = (a: GatewayHealth, b: GatewayHealth): boolean => a === b || JSON.stringify(a) === JSON.stringify(b)
+
+export function createHealthStore (options: HealthStoreOptions) {
+  const { log, bus, now } = options
+  const records = new Map<string, Map<string, StoredGatewayState>>()
+  const carriers = new Map<string, Map<string, StoredCarrierState>>()
+  const gateways = new Map<string, ReadonlyMap<string, GatewayInfo>>()
+  const configs = new Map<string, PartitionHealthConfig>()
+  const queue: Queued[] = []
+  let draining: Promise<void> | undefined
+  let retryTimer: NodeJS.Timeout | undefined
+  let failures = 0
+  let dropped = 0
+  let probing = true
+  let stopped = false
+
+  const recordsOf = (partition: string): Map<string, StoredGatewayState> => {
+    let map = records.get(partition)
+    if (map === undefined) records.set(partition, map = new Map())
+    return map
+  }
+  const config = (partition: string): PartitionHealthConfig => configs.get(partition) ?? DEFAULT_PARTITION_HEALTH
+  const infoOf = (partition: string, gatewayId: string): GatewayInfo | undefined => gateways.get(partition)?.get(gatewayId)
+  /** Probed gateways come back through good probes; the others after the hold time. */
+  const probed = (partition: string, gatewayId: string): boolean => {
+    const info = infoOf(partition, gatewayId)
+    return probing && info !== undefined && info.enabled && info.probeMode !== 'never'
+  }
+
+  function announce (partition: string, gatewayId: string, old: HealthState | null, health: GatewayHealth): void {
+    const address = infoOf(partition, gatewayId)?.address ?? ''
+    const event: GatewayStatusEvent = { partition, gateway: gatewayId, address, status: health.state, old_status: old, reason: health.reason }
+    const line = old === null
+      ? `GW <${gatewayId}>/${address} initial state [${health.state}]`
+      : `GW <${gatewayId}>/${address} switched to [${health.state}] due to ${health.reason}`
+    options.eventsOf(partition)?.report(line)
+    log.info({ event: 'E_GATEWAY_STATUS', ...event }, line)
+    bus.emit('E_GATEWAY_STATUS', event)
+  }
+
+  /** Puts a record in memory; announces a change of state. */
+  function put (stored: StoredGatewayState): void {
+    const map = recordsOf(stored.partition)
+    const old = map.get(stored.gatewayId)
+    map.set(stored.gatewayId, stored)
+    const oldState = old?.health.state ?? 'active'
+    if (oldState !== stored.health.state) announce(stored.partition, stored.gatewayId, oldState, stored.health)
+  }
+
+  function transition (partition: string, gatewayId: string, base: GatewayHealth, event: HealthEvent, at: number): GatewayHealth | undefined {
+    const { health } = applyHealthEvent(base, event, { settings: config(partition).health, probed: probed(partition, gatewayId), now: at })
+    return same(health, base) ? undefined : health
+  }
+
+  function scheduleDrain (delayMs: number): void {
+    if (retryTimer !== undefined || stopped) return
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined
+      void drain()
+    }, delayMs)
+  }
+
+  async function drain (): Promise<void> {
+    if (draining !== undefined) return await draining
+    draining = (async () => {
+      while (queue.length > 0 && !stopped) {
+        const item = queue[0] as Queued
+        try {
+          const stored = await options.repository.apply(item.partition, item.gatewayId, (current) => {
+            const health = transition(item.partition, item.gatewayId, current?.health ?? initialHealth(item.at), item.event, item.at)
+            return health === undefined ? undefined : { health }
+          })
+          if (stored !== undefined) receive(stored)
+          queue.shift()
+          failures = 0
+        } catch (err) {
+          failures++
+          const delay = backoffDelay(failures - 1, options.retryMinMs, options.retryMaxMs, Math.random)
+          if (failures === 1) log.warn({ err: (err as Error).message, queued: queue.length }, 'gateway state write failed; events are kept and retried')
+          scheduleDrain(delay)
+          return
+        }
+      }
+    })().finally(() => { draining = undefined })
+    return await draining
+  }
+
+  /** A notification (or a write of our own): newer versions replace what memory holds. */
+  function receive (stored: StoredGatewayState): void {
+    const old = records.get(stored.partition)?.get(stored.gatewayId)
+    if (old !== undefined && old.version >= stored.version) return
+    put(stored)
+  }
+
+  return {
+    /** What the routing decision reads for one partition. */
+    view (partition: string): GatewayHealthView {
+      return {
+        stateOf: (gatewayId) => records.get(partition)?.get(gatewayId)?.health.state,
+        carrierDisabled: (carrierId) => carriers.get(partition)?.get(carrierId)?.enabled === false
+      }
+    },
+
+    /** Feedback, probe results and ticks: applied here at once, written to the database in order. */
+    submit (partition: string, gatewayId: string, event: HealthEvent): void {
+      const at = now()
+      const old = records.get(partition)?.get(gatewayId)
+      const health = transition(partition, gatewayId, old?.health ?? initialHealth(at), event, at)
+      if (health === undefined) return
+      put({ partition, gatewayId, health, probe: old?.probe, version: old?.version ?? 0 })
+      if (queue.length >= options.queueMax) {
+        queue.shift()
+        if (dropped++ % 1000 === 0) log.error({ dropped, queueMax: options.queueMax }, 'gateway state queue full: dropping the oldest events')
+      }
+      queue.push({ partition, gatewayId, event, at })
+      void drain()
+    },
+
+    /** An admin change goes through the database first: the answer says it is shared. */
+    async adminSet (partition: string, gatewayId: string, state: 'active' | 'disabled', reason: string): Promise<StoredGatewayState> {
+      const at = now()
+      const stored = await options.repository.apply(partition, gatewayId, (current) => {
+        const base = current?.health ?? initialHealth(at)
+        const { health } = applyHealthEvent(base, { kind: 'admin', state, reason: `admin: ${reason}` }, { settings: config(partition).health, probed: probed(partition, gatewayId), now: at })
+        return { health }
+      })
+      if (stored === undefined) throw new Error('admin change was not written')
+      receive(stored)
+      return stored
+    },
+
+    receive,
+
+    receiveCarrier (stored: StoredCarrierState): void {
+      let map = carriers.get(stored.partition)
+      if (map === undefined) carriers.set(stored.partition, map = new Map())
+      const old = map.get(stored.carrierId)
+      if (old !== undefined && old.version >= stored.version) return
+      map.set(stored.carrierId, stored)
+      if ((old?.enabled ?? true) !== stored.enabled) {
+        options.eventsOf(stored.partition)?.report(`carrier <${stored.carrierId}> ${stored.enabled ? 'enabled' : 'disabled'} due to ${stored.reason}`)
+      }
+    },
+
+    /** Everything the database holds: at start (a restarted instance starts from the shared state) and after an outage. */
+    async loadAll (): Promise<void> {
+      const [all, carrierStates] = await Promise.all([options.repository.all(), options.repository.carriers()])
+      for (const stored of all) receive(stored)
+      for (const stored of carrierStates) this.receiveCarrier(stored)
+    },
+
+    /** The loaded data of a partition: settings, and the gateways whose state matters (announced when first seen). */
+    sync (partition: string, infos: readonly GatewayInfo[], settings: PartitionHealthConfig): void {
+      const before = gateways.get(partition)
+      gateways.set(partition, new Map(infos.map((g) => [g.id, g])))
+      configs.set(partition, settings)
+      for (const info of infos) {
+        if (before?.has(info.id) === true) continue
+        const health = records.get(partition)?.get(info.id)?.health ?? initialHealth(now())
+        announce(partition, info.id, null, health)
+      }
+    },
+
+    drop (partition: string): void {
+      gateways.delete(partition)
+      configs.delete(partition)
+      records.delete(partition)
+      carriers.delete(partition)
+    },
+
+    /** Time passes: expired failure windows, hold times of unprobed gateways. Every instance ticks its memory. */
+    tick (): void {
+      for (const [partition, map] of records) {
+        for (const record of map.values()) {
+          if (record.health.state === 'suspect' || record.health.state === 'down') this.submit(partition, record.gatewayId, { kind: 'tick' })
+        }
+      }
+    },
+
+    get (partition: string, gatewayId: string): StoredGatewayState | undefined { return records.get(partition)?.get(gatewayId) },
+    carrierOf (partition: string, carrierId: string): StoredCarrierState | undefined { return carriers.get(partition)?.get(carrierId) },
+    gatewaysOf: (partition: string): ReadonlyMap<string, GatewayInfo> => gateways.get(partition) ?? new Map(),
+    configOf: config,
+    eventsOf: options.eventsOf,
+    partitions: (): string[] => [...gateways.keys()],
+    isProbed: probed,
+    setProbing (enabled: boolean): void { probing = enabled },
+    get probing (): boolean { return probing },
+    get queued (): number { return queue.length },
+    get dropped (): number { return dropped },
+    flush: drain,
+    stop (): void {
+      stopped = true
+      if (retryTimer !== undefined) clearTimeout(retryTimer)
+    }
+  }
+}
+export type HealthStore = ReturnType<typeof createHealthStore>
