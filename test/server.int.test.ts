@@ -4,19 +4,13 @@ import { createLogger } from '../src/logger.js'
 import { startServer, type Server } from '../src/server.js'
 import { createTestDatabase, type TestDatabase } from './helpers/pg.js'
 import { createTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js'
+import { until as waitUntil } from './helpers/until.js'
 
 let t: TestDatabase
 let proxy: TcpProxy
 let server: Server
 
-async function until<T> (fn: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await fn()
-    if (ok(value) || Date.now() > deadline) return value
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+const until = async <T>(fn: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> => await waitUntil(fn, ok, timeoutMs, 50)
 
 beforeAll(async () => {
   t = await createTestDatabase({ migrate: false })

@@ -1,9 +1,11 @@
 /**
- * Gateway health as every instance sees it. The routing decision reads memory only. A reported
- * event (feedback, probe, tick) applies to memory at once, so this instance skips a failing
- * gateway immediately, and is queued for PostgreSQL, which decides for the cluster: the written
- * row comes back to every instance by NOTIFY and replaces what memory holds (newer versions win).
- * While the database is away the queue keeps the events, each with the time it was received.
+ * Gateway health as every instance sees it. The routing decision reads memory only. PostgreSQL
+ * decides for the cluster: every reported event (feedback, probe result, admin) is queued and
+ * applied there in order, and the written row comes back to every instance by NOTIFY (newer
+ * versions win). What this instance routes by is that confirmed state with its own events still
+ * in the queue replayed on top, so a failure it was just told about counts at once, and a row
+ * for an earlier event never rolls it back. While the database is away the queue keeps the
+ * events, each with the time it was received.
  */
 import type { Logger } from 'pino'
 import type { EventBus, GatewayStatusEvent } from '../events.js'
@@ -41,11 +43,34 @@ const same = (a: GatewayHealth, b: GatewayHealth): boolean => a === b || JSON.st
 
 export function createHealthStore (options: HealthStoreOptions) {
   const { log, bus, now } = options
+  /** What the database last said, per partition and gateway. */
+  const confirmed = new Map<string, Map<string, StoredGatewayState>>()
+  /** What this instance routes by: confirmed state plus its own queued events. */
   const records = new Map<string, Map<string, StoredGatewayState>>()
   const carriers = new Map<string, Map<string, StoredCarrierState>>()
   const gateways = new Map<string, ReadonlyMap<string, GatewayInfo>>()
   const configs = new Map<string, PartitionHealthConfig>()
   const queue: Queued[] = []
+  /** The same events per gateway, in order: replaying one gateway's never scans the whole queue. */
+  const pending = new Map<string, Queued[]>()
+  const keyOf = (partition: string, gatewayId: string): string => `${partition}\u0000${gatewayId}`
+  const enqueue = (item: Queued): void => {
+    queue.push(item)
+    const key = keyOf(item.partition, item.gatewayId)
+    const list = pending.get(key)
+    if (list === undefined) pending.set(key, [item])
+    else list.push(item)
+  }
+  /** Removes the oldest event (per gateway, queue order is kept, so it heads its list too). */
+  const dequeue = (): Queued | undefined => {
+    const item = queue.shift()
+    if (item === undefined) return undefined
+    const key = keyOf(item.partition, item.gatewayId)
+    const list = pending.get(key)
+    list?.shift()
+    if (list?.length === 0) pending.delete(key)
+    return item
+  }
   let draining: Promise<void> | undefined
   let retryTimer: NodeJS.Timeout | undefined
   let failures = 0
@@ -53,9 +78,9 @@ export function createHealthStore (options: HealthStoreOptions) {
   let probing = true
   let stopped = false
 
-  const recordsOf = (partition: string): Map<string, StoredGatewayState> => {
-    let map = records.get(partition)
-    if (map === undefined) records.set(partition, map = new Map())
+  const mapOf = <V>(maps: Map<string, Map<string, V>>, partition: string): Map<string, V> => {
+    let map = maps.get(partition)
+    if (map === undefined) maps.set(partition, map = new Map())
     return map
   }
   const config = (partition: string): PartitionHealthConfig => configs.get(partition) ?? DEFAULT_PARTITION_HEALTH
@@ -77,13 +102,19 @@ export function createHealthStore (options: HealthStoreOptions) {
     bus.emit('E_GATEWAY_STATUS', event)
   }
 
-  /** Puts a record in memory; announces a change of state. */
-  function put (stored: StoredGatewayState): void {
-    const map = recordsOf(stored.partition)
-    const old = map.get(stored.gatewayId)
-    map.set(stored.gatewayId, stored)
+  /** Recomputes what this instance routes by for one gateway; announces a change of state. */
+  function project (partition: string, gatewayId: string): void {
+    const base = confirmed.get(partition)?.get(gatewayId)
+    let health = base?.health
+    for (const item of pending.get(keyOf(partition, gatewayId)) ?? []) {
+      health = transition(partition, gatewayId, health ?? initialHealth(item.at), item.event, item.at) ?? health
+    }
+    const map = mapOf(records, partition)
+    const old = map.get(gatewayId)
+    if (health === undefined) return
+    map.set(gatewayId, { partition, gatewayId, health, probe: base?.probe, version: base?.version ?? 0 })
     const oldState = old?.health.state ?? 'active'
-    if (oldState !== stored.health.state) announce(stored.partition, stored.gatewayId, oldState, stored.health)
+    if (oldState !== health.state) announce(partition, gatewayId, oldState, health)
   }
 
   function transition (partition: string, gatewayId: string, base: GatewayHealth, event: HealthEvent, at: number): GatewayHealth | undefined {
@@ -109,9 +140,11 @@ export function createHealthStore (options: HealthStoreOptions) {
             const health = transition(item.partition, item.gatewayId, current?.health ?? initialHealth(item.at), item.event, item.at)
             return health === undefined ? undefined : { health }
           })
-          if (stored !== undefined) receive(stored)
-          queue.shift()
+          // The queue may have overflowed meanwhile and dropped this very event already.
+          if (queue[0] === item) dequeue()
           failures = 0
+          if (stored !== undefined) receive(stored)
+          else project(item.partition, item.gatewayId)
         } catch (err) {
           failures++
           const delay = backoffDelay(failures - 1, options.retryMinMs, options.retryMaxMs, Math.random)
@@ -120,15 +153,22 @@ export function createHealthStore (options: HealthStoreOptions) {
           return
         }
       }
-    })().finally(() => { draining = undefined })
+    })().finally(() => {
+      draining = undefined
+      // An event submitted after the loop saw an empty queue, but before this ran, found a
+      // drain still "running" and relied on it: pick it up now (unless a retry is scheduled).
+      if (queue.length > 0 && retryTimer === undefined && !stopped) void drain()
+    })
     return await draining
   }
 
-  /** A notification (or a write of our own): newer versions replace what memory holds. */
+  /** A notification (or a write of our own): a newer version becomes the confirmed state. */
   function receive (stored: StoredGatewayState): void {
-    const old = records.get(stored.partition)?.get(stored.gatewayId)
+    const map = mapOf(confirmed, stored.partition)
+    const old = map.get(stored.gatewayId)
     if (old !== undefined && old.version >= stored.version) return
-    put(stored)
+    map.set(stored.gatewayId, stored)
+    project(stored.partition, stored.gatewayId)
   }
 
   return {
@@ -140,18 +180,24 @@ export function createHealthStore (options: HealthStoreOptions) {
       }
     },
 
-    /** Feedback, probe results and ticks: applied here at once, written to the database in order. */
+    /**
+     * Feedback, probe results and ticks: queued for the database and counted here at once. Every
+     * event is queued (the database may see a state this instance has not yet); a tick only when it
+     * changes something here, as every instance ticks every second anyway.
+     */
     submit (partition: string, gatewayId: string, event: HealthEvent): void {
       const at = now()
-      const old = records.get(partition)?.get(gatewayId)
-      const health = transition(partition, gatewayId, old?.health ?? initialHealth(at), event, at)
-      if (health === undefined) return
-      put({ partition, gatewayId, health, probe: old?.probe, version: old?.version ?? 0 })
+      if (event.kind === 'tick') {
+        const current = records.get(partition)?.get(gatewayId)
+        if (current === undefined || transition(partition, gatewayId, current.health, event, at) === undefined) return
+      }
       if (queue.length >= options.queueMax) {
-        queue.shift()
+        const lost = dequeue()
+        if (lost !== undefined) project(lost.partition, lost.gatewayId)
         if (dropped++ % 1000 === 0) log.error({ dropped, queueMax: options.queueMax }, 'gateway state queue full: dropping the oldest events')
       }
-      queue.push({ partition, gatewayId, event, at })
+      enqueue({ partition, gatewayId, event, at })
+      project(partition, gatewayId)
       void drain()
     },
 
@@ -204,6 +250,7 @@ export function createHealthStore (options: HealthStoreOptions) {
       gateways.delete(partition)
       configs.delete(partition)
       records.delete(partition)
+      confirmed.delete(partition)
       carriers.delete(partition)
     },
 

@@ -11,19 +11,13 @@ import { createLogger } from '../../src/logger.js'
 import { startServer, type Server } from '../../src/server.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
 import { startGateway, type FakeGateway } from '../helpers/sip-gateway.js'
+import { until as waitUntil } from '../helpers/until.js'
 
 let t: TestDatabase
 let server: Server
 const gateways: FakeGateway[] = []
 
-async function until<T> (fn: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await fn()
-    if (ok(value) || Date.now() > deadline) return value
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+const until = async <T>(fn: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> => await waitUntil(fn, ok, timeoutMs, 50)
 const state = async (gateway: string): Promise<Record<string, any>> => await (await fetch(`${server.url}/v1/partitions/probe/gateways/${gateway}/state`)).json() as Record<string, any>
 
 beforeAll(async () => {
