@@ -23,6 +23,17 @@ export default defineConfig({
           testTimeout: 30_000,
           hookTimeout: 60_000
         }
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/helpers/global-postgres.ts'],
+          // Real processes on fixed timers (fr_timer, SIPp retransmissions): one file at a time.
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000
+        }
       }
     ]
   }

@@ -13,6 +13,8 @@ interface Service {
   ports?: string[]
   depends_on?: Record<string, { condition: string }>
   healthcheck?: { test: string[] }
+  volumes?: string[]
+  command?: string[]
 }
 const compose = parse(readFileSync(path.join(PACKAGE_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> }
 const dockerfile = readFileSync(path.join(PACKAGE_ROOT, 'Dockerfile'), 'utf8')
@@ -64,5 +66,50 @@ describe('Dockerfile', () => {
     expect(cmd).toBe(pkg.bin.rtroute)
     expect(existsSync(path.join(PACKAGE_ROOT, 'migrations'))).toBe(true)
     expect(dockerfile).toContain('COPY migrations ./migrations')
+  })
+})
+
+describe('docker-compose.yml: kamailio', () => {
+  const { kamailio, rtroute } = compose.services
+  const command = kamailio?.command ?? []
+  /** The value of a `-A NAME=value` define on the command line, quotes removed. */
+  const define = (name: string): string | undefined => {
+    const arg = command.find((a, i) => command[i - 1] === '-A' && (a === name || a.startsWith(`${name}=`)))
+    return arg === undefined ? undefined : arg.slice(name.length + 1).replace(/^"(.*)"$/, '$1')
+  }
+
+  it('builds Kamailio from the Debian packages that hold the modules the config loads', () => {
+    expect(kamailio?.build).toBe('deploy/kamailio')
+    const kamailioDockerfile = readFileSync(path.join(PACKAGE_ROOT, 'deploy', 'kamailio', 'Dockerfile'), 'utf8')
+    for (const pkg of ['kamailio', 'kamailio-extra-modules', 'kamailio-utils-modules']) expect(kamailioDockerfile).toMatch(new RegExp(`\\s${pkg}(\\s|$)`, 'm'))
+  })
+
+  it('runs the shipped config, mounted from deploy/kamailio, in the foreground with the http_client define', () => {
+    const mount = kamailio?.volumes?.find((v) => v.startsWith('./deploy/kamailio/kamailio.cfg:'))
+    expect(mount).toBeDefined()
+    const [host, target] = (mount ?? '').split(':')
+    expect(existsSync(path.join(PACKAGE_ROOT, host ?? ''))).toBe(true)
+    expect(command[0]).toBe('kamailio')
+    expect(command[command.indexOf('-f') + 1]).toBe(target)
+    expect(command).toContain('-DD')
+    expect(command).toContain('-E')
+    expect(define('WITH_HTTP_CLIENT')).toBe('')
+    const cfg = readFileSync(path.join(PACKAGE_ROOT, host ?? ''), 'utf8')
+    expect(cfg).toContain('#!ifdef WITH_HTTP_CLIENT')
+    expect(cfg).toContain('#!ifndef RTROUTE_URL')
+  })
+
+  it('publishes SIP on 5060/udp and starts once rtroute is healthy', () => {
+    expect(kamailio?.ports).toContain('5060:5060/udp')
+    expect(kamailio?.depends_on?.rtroute?.condition).toBe('service_healthy')
+  })
+
+  it('points RTROUTE_URL at the rtroute service and the port it listens on', () => {
+    const env = Object.fromEntries(Object.entries(rtroute?.environment ?? {}).map(([k, v]) => [k, substitute(String(v))]))
+    const url = new URL(define('RTROUTE_URL') ?? '')
+    expect(url.hostname).toBe('rtroute')
+    expect(compose.services).toHaveProperty(url.hostname)
+    expect(url.port).toBe(String(loadConfig(env).port))
+    expect(url.pathname).toBe('/')
   })
 })

@@ -1,0 +1,83 @@
+/** Finds the kamailio and sipp binaries, and says how to install them when they are missing. */
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs'
+import path from 'node:path'
+
+/** The Debian packages behind each binary (Debian 12: Kamailio 5.6, SIPp 3.6). */
+export const PACKAGES = {
+  kamailio: ['kamailio', 'kamailio-extra-modules', 'kamailio-utils-modules'],
+  sipp: ['sip-tester']
+} as const
+
+export type Tool = keyof typeof PACKAGES
+
+// kamailio lives in /usr/sbin, which is not on every user's PATH.
+const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin']
+
+export function findBinary (name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter((d) => d !== ''), ...EXTRA_DIRS]
+  for (const dir of dirs) {
+    const candidate = path.join(dir, name)
+    try {
+      accessSync(candidate, constants.X_OK)
+      return candidate
+    } catch {}
+  }
+  return undefined
+}
+
+export interface Tools {
+  readonly kamailio: string | undefined
+  readonly sipp: string | undefined
+  readonly missing: Tool[]
+}
+
+export function findTools (): Tools {
+  const kamailio = findBinary('kamailio')
+  const sipp = findBinary('sipp')
+  const missing: Tool[] = []
+  if (kamailio === undefined) missing.push('kamailio')
+  if (sipp === undefined) missing.push('sipp')
+  return { kamailio, sipp, missing }
+}
+
+/** One line for the test log: which binary is missing and the command that installs it. */
+export function skipMessage (missing: Tool[]): string {
+  const packages = missing.flatMap((tool) => PACKAGES[tool]).join(' ')
+  return `[e2e] skipped: ${missing.join(' and ')} not found (looked in PATH and ${EXTRA_DIRS.join(', ')}). ` +
+    `Install with: apt-get update && apt-get install -y --no-install-recommends ${packages}`
+}
+
+/** The same packages, for an error that means a module package is missing although kamailio is there. */
+export const KAMAILIO_INSTALL_HINT = `apt-get install -y --no-install-recommends ${PACKAGES.kamailio.join(' ')}`
+
+/** Where Kamailio's modules are: Debian's multiarch folder, or the usual other places. */
+function kamailioModuleDir (): string | undefined {
+  const multiarch = existsSync('/usr/lib') ? readdirSync('/usr/lib').map((d) => `/usr/lib/${d}/kamailio/modules`) : []
+  const candidates = [...multiarch, '/usr/lib64/kamailio/modules', '/usr/lib/kamailio/modules', '/usr/local/lib64/kamailio/modules', '/usr/local/lib/kamailio/modules']
+  return candidates.find((dir) => existsSync(path.join(dir, 'tm.so')))
+}
+
+export interface AsyncHttpModule {
+  readonly available: boolean
+  /** Kamailio's -L value when the module lives outside the default folder. */
+  readonly modulePath?: string
+  readonly message: string
+}
+
+/**
+ * http_async_client, for testing the config's default variant too: in Kamailio's module folder, or
+ * in RTROUTE_E2E_KAMAILIO_MODULES (a folder holding a http_async_client.so built for this Kamailio).
+ */
+export function findAsyncHttpModule (): AsyncHttpModule {
+  const dir = kamailioModuleDir()
+  const extra = process.env.RTROUTE_E2E_KAMAILIO_MODULES
+  if (extra !== undefined && extra !== '' && existsSync(path.join(extra, 'http_async_client.so'))) {
+    return { available: true, modulePath: dir === undefined ? extra : `${dir}:${extra}`, message: `[e2e] http_async_client from ${extra}: both variants run` }
+  }
+  if (dir !== undefined && existsSync(path.join(dir, 'http_async_client.so'))) return { available: true, message: '[e2e] http_async_client installed: both variants run' }
+  return {
+    available: false,
+    message: '[e2e] http_async_client not installed (Debian does not package it): only the http_client variant runs; ' +
+      'set RTROUTE_E2E_KAMAILIO_MODULES to a folder holding http_async_client.so to run the default variant too'
+  }
+}
