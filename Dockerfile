@@ -14,6 +14,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
+# The status page (GET /) is served from here.
+COPY public ./public
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=5s --timeout=2s --retries=3 \

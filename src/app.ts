@@ -2,6 +2,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { adminAuth } from './admin-auth.js'
+import { registerAdminRateLimit, type AdminRateLimitOptions } from './admin-rate-limit.js'
 import { feedbackRoutes } from './dispatcher/feedback.routes.js'
 import type { GatewayStateRepository } from './dispatcher/gateway-state.repository.js'
 import type { HealthStore } from './dispatcher/health-store.js'
@@ -15,8 +16,11 @@ import type { GatewayHealthView } from './routing/decide-routes.js'
 import { explainRoutes } from './routing/explain.routes.js'
 import type { RouteTables } from './routing/route-tables.js'
 import { routingRoutes } from './routing/routing.routes.js'
+import { observabilityAdminRoutes, observabilityPublicRoutes, type ObservabilityAppDeps } from './observability/observability.routes.js'
 import { createPartitionDataRepository } from './routing/partition-data.repository.js'
 import { registerOpenApi } from './openapi.js'
+import { registerStrictJsonParser } from './json-body.js'
+import { registerProxyGuard, type ProxyGuardOptions } from './proxy-guard.js'
 import { createValidatorCompiler } from './validation.js'
 import type { ExternalGroups } from './status/external-groups.js'
 import { healthRoutes } from './status/health.routes.js'
@@ -31,6 +35,8 @@ export interface AppDeps {
   /** The loaded partitions and the gateway health the decision reads; without them no routing routes. */
   readonly routing?: RoutingDeps
   readonly dispatcher?: DispatcherDeps
+  /** Metrics, events, webhooks and the status page; without it none of those routes are mounted. */
+  readonly observability?: ObservabilityAppDeps
 }
 
 export interface RoutingDeps {
@@ -60,6 +66,10 @@ export interface AppOptions {
   readonly defaultPartition?: string
   /** Retry-After seconds on a not_ready answer (default 5). */
   readonly retryAfterS?: number
+  /** Source allow-list and shared secret of the proxy paths (default: none). */
+  readonly proxyGuard?: ProxyGuardOptions
+  /** Admin API rate limit per client address (default: none). */
+  readonly adminRateLimit?: AdminRateLimitOptions
 }
 
 export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
@@ -73,21 +83,27 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
   app.setValidatorCompiler(createValidatorCompiler())
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
+  registerStrictJsonParser(app)
+  if (opts.proxyGuard !== undefined) registerProxyGuard(app, opts.proxyGuard)
   if (opts.docs !== false) await registerOpenApi(app, opts.version ?? '0.0.0')
 
   await app.register(healthRoutes, { registry: deps.registry })
+  if (deps.observability !== undefined) await app.register(observabilityPublicRoutes, { ...deps.observability, adminAuth: adminAuth(opts.adminTokens ?? []) })
   const { routing } = deps
   if (routing !== undefined) {
     await app.register(routingRoutes, {
       ...routing,
       defaultPartition: opts.defaultPartition ?? 'default',
-      retryAfterS: opts.retryAfterS ?? 5
+      retryAfterS: opts.retryAfterS ?? 5,
+      observer: deps.observability?.routingObserver
     })
     if (deps.dispatcher !== undefined) {
-      await app.register(feedbackRoutes, { tables: routing.tables, store: deps.dispatcher.store, defaultPartition: opts.defaultPartition ?? 'default' })
+      await app.register(feedbackRoutes, { tables: routing.tables, store: deps.dispatcher.store, defaultPartition: opts.defaultPartition ?? 'default', onReport: deps.observability?.onFeedback })
     }
   }
   await app.register(async (admin) => {
+    // Before authentication: failed token guesses count against the limit too.
+    if (opts.adminRateLimit !== undefined) await registerAdminRateLimit(admin, opts.adminRateLimit)
     admin.addHook('onRequest', adminAuth(opts.adminTokens ?? []))
     await admin.register(statusRoutes, { registry: deps.registry, externalGroups: deps.externalGroups })
     if (deps.db !== undefined) {
@@ -97,6 +113,9 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
     if (routing !== undefined) await admin.register(explainRoutes, routing)
     if (routing !== undefined && deps.dispatcher !== undefined) {
       await admin.register(stateRoutes, { tables: routing.tables, ...deps.dispatcher })
+    }
+    if (deps.observability !== undefined) {
+      await admin.register(observabilityAdminRoutes, { ...deps.observability, registry: deps.registry, tables: routing?.tables, store: deps.dispatcher?.store })
     }
   })
   return app

@@ -1,5 +1,7 @@
 /** Configuration: parsed once from the environment into a frozen, typed object. Pure. */
 import path from 'node:path'
+import { loadObservabilityConfig, OBSERVABILITY_VARS, type ObservabilityConfig } from './observability/observability-config.js'
+import { loadSecurityConfig, SECURITY_VARS, type SecurityConfig } from './security-config.js'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -52,6 +54,10 @@ export interface Config {
   readonly leaderHeartbeatMs: number
   /** Gateway events kept while the database is away. */
   readonly healthQueueMax: number
+  /** Metrics, event thresholds, alerts, webhooks and the event stream. */
+  readonly observability: ObservabilityConfig
+  /** Who may use the proxy paths, and the admin API's rate limit. */
+  readonly security: SecurityConfig
 }
 
 /** One documented variable: the README's configuration table is generated from this list. */
@@ -90,7 +96,9 @@ export const CONFIG_VARS: readonly VarSpec[] = [
   { name: 'RTROUTE_PROBE_FROM', default: 'sip:rtroute@rtroute.invalid', meaning: 'From URI of OPTIONS probes' },
   { name: 'RTROUTE_PROBE_CONCURRENCY', default: '50', meaning: 'probes in flight at once in a round' },
   { name: 'RTROUTE_LEADER_HEARTBEAT_MS', default: '2000', meaning: 'how often a standby tries the prober lock and the prober checks its connection' },
-  { name: 'RTROUTE_HEALTH_QUEUE_MAX', default: '100000', meaning: 'gateway events (feedback, probe results) kept while the database is away' }
+  { name: 'RTROUTE_HEALTH_QUEUE_MAX', default: '100000', meaning: 'gateway events (feedback, probe results) kept while the database is away' },
+  ...OBSERVABILITY_VARS,
+  ...SECURITY_VARS
 ]
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -209,7 +217,9 @@ export function loadConfig (env: Env, cwd = process.cwd()): Config {
     probing: boolVar(env, 'RTROUTE_PROBING', true, problems),
     probeConcurrency: intVar(env, 'RTROUTE_PROBE_CONCURRENCY', 50, 1, 10_000, problems),
     leaderHeartbeatMs: intVar(env, 'RTROUTE_LEADER_HEARTBEAT_MS', 2000, 100, 600_000, problems),
-    healthQueueMax: intVar(env, 'RTROUTE_HEALTH_QUEUE_MAX', 100_000, 100, 10_000_000, problems)
+    healthQueueMax: intVar(env, 'RTROUTE_HEALTH_QUEUE_MAX', 100_000, 100, 10_000_000, problems),
+    observability: loadObservabilityConfig(env, problems),
+    security: loadSecurityConfig(env, problems)
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)

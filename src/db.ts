@@ -150,6 +150,8 @@ export interface DbOptions {
   readonly connectionTimeoutMs?: number
   /** A query without an answer by then fails instead of holding its caller forever (a silently dead connection). */
   readonly queryTimeoutMs?: number
+  /** Every query's duration (failed ones too): slow queries raise E_CORE_THRESHOLD. */
+  readonly onQuery?: (durationMs: number, sql: string) => void
 }
 
 export interface Db {
@@ -170,7 +172,11 @@ export function createDb (options: DbOptions): Db {
   // A client that loses its server while checked out (between the statements of a transaction)
   // emits 'error' with no listener of the pool's: without this one, an outage would crash the process.
   pool.on('connect', (client) => { client.on('error', options.onPoolError) })
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  const onQuery = options.onQuery
+  const kysely = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    ...(onQuery === undefined ? {} : { log: (event) => { onQuery(event.queryDurationMillis, event.query.sql) } })
+  })
   let closed: Promise<void> | undefined
   return {
     kysely,

@@ -27,11 +27,46 @@ export interface ProberBlindEvent {
   readonly reason: string
 }
 
+/** A partition reload finished (or failed, keeping the previous snapshot: version/checksum are what is served). */
+export interface PartitionReloadEvent {
+  readonly partition: string
+  readonly ok: boolean
+  readonly version: number | null
+  readonly checksum: string | null
+  readonly duration_ms: number
+  /** Loaded and discarded rows per entity; null when the reload failed. */
+  readonly counts: Readonly<Record<string, { readonly loaded: number, readonly discarded: number }>> | null
+  readonly error?: string
+  /** The partition no longer exists: its snapshot was dropped. */
+  readonly removed?: boolean
+}
+
+/** E_CORE_THRESHOLD, as OpenSIPS raises it for slow work: a decision, a query or a reload over its limit. */
+export interface ThresholdEvent {
+  readonly source: 'routing_decision' | 'db_query' | 'reload'
+  readonly time_us: number
+  readonly threshold_us: number
+  readonly extra: Readonly<Record<string, unknown>>
+}
+
+/** E_CORE_HEAP_THRESHOLD (OpenSIPS's E_CORE_SHM_THRESHOLD for the V8 heap): usage crossed the configured percentage. */
+export interface HeapThresholdEvent {
+  /** Percent of the heap limit in use. */
+  readonly usage: number
+  readonly threshold: number
+  /** Bytes used and the heap's size limit. */
+  readonly used: number
+  readonly size: number
+}
+
 /** Every event the bus carries, by its OpenSIPS-style name. Later capabilities add theirs here. */
 export interface EventMap {
   E_CORE_SR_STATUS_CHANGED: StatusChangedEvent
   E_GATEWAY_STATUS: GatewayStatusEvent
   E_PROBER_BLIND: ProberBlindEvent
+  E_PARTITION_RELOAD: PartitionReloadEvent
+  E_CORE_THRESHOLD: ThresholdEvent
+  E_CORE_HEAP_THRESHOLD: HeapThresholdEvent
 }
 
 export type EventName = keyof EventMap

@@ -17,6 +17,7 @@ import { createPartitionDataRepository } from './routing/partition-data.reposito
 import { createRouteTables } from './routing/route-tables.js'
 import { createPgListener } from './pg-listener.js'
 import { createDispatcher } from './dispatcher/dispatcher.js'
+import { createObservability, type Observability } from './observability/observability.js'
 
 /** NOTIFY channel of data changes (migration 0002's triggers). */
 const DATA_CHANNEL = 'rtroute_data'
@@ -31,6 +32,8 @@ export interface Server {
   readonly app: FastifyInstance
   readonly registry: StatusRegistry
   readonly bus: EventBus
+  /** Metrics, events, alerts (tests reach the alert check and the Registry through it). */
+  readonly observability: Observability
   /** The URL the server listens on. */
   readonly url: string
   /** Graceful shutdown: readiness off, drain, stop accepting, finish in-flight requests, close the database. */
@@ -65,6 +68,8 @@ function displayUrl (config: Config, port: number): string {
 export async function startServer (config: Config, log: Logger): Promise<Server> {
   const bus = createEventBus((err, name) => { log.error({ err, event: name }, 'event listener failed') })
   const registry = new StatusRegistry(bus)
+  // First: the database reports its query times to it, reloads and probes their outcomes.
+  const observability = createObservability({ bus, log, config: config.observability, statusRegistry: registry, defaultPartition: config.defaultPartition, version: PACKAGE_VERSION })
   bus.on('E_CORE_SR_STATUS_CHANGED', (event) => {
     log.info({ event: 'E_CORE_SR_STATUS_CHANGED', ...event },
       `status ${event.group}/${event.identifier}: ${event.old_status} → ${event.status} (${event.details})`)
@@ -80,6 +85,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     url: target.url,
     poolMax: config.dbPoolMax,
     queryTimeoutMs: config.dbQueryTimeoutMs,
+    onQuery: observability.onQuery,
     onPoolError: (err) => { log.warn({ err: err.message }, 'idle database connection failed') }
   })
   const externalGroups = createExternalGroups(registry, createStatusGroupRepository(db.kysely))
@@ -91,16 +97,21 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     config,
     bus,
     log,
-    eventsOf: (partition) => routingGroup.get(`${partition};events`)
+    eventsOf: (partition) => routingGroup.get(`${partition};events`),
+    onProbeResults: observability.onProbeResults
   })
   const tables = createRouteTables({
     repository: partitionData,
     group: routingGroup,
     log,
     debounceMs: config.reloadDebounceMs,
+    retryMinMs: config.dbRetryMinMs,
+    retryMaxMs: config.dbRetryMaxMs,
     onLoad: dispatcher.sync,
-    onRemove: dispatcher.drop
+    onRemove: dispatcher.drop,
+    onReloaded: observability.onReloaded
   })
+  observability.attach({ tables, store: dispatcher.store, kysely: db.kysely, isLeader: dispatcher.isLeader })
   const listener = createPgListener({
     url: target.url,
     channels: [DATA_CHANNEL, ...dispatcher.channels],
@@ -118,6 +129,9 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     retryMaxMs: config.dbRetryMaxMs
   })
   let sweepTimer: NodeJS.Timeout | undefined
+  /** Start-up work of the first connection, and whether a shutdown began (it waits for that work to stop). */
+  let starting: Promise<void> = Promise.resolve()
+  let stopping = false
   const monitor = createDbMonitor({
     kysely: db.kysely,
     identifier: dbStatus,
@@ -127,15 +141,22 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     retryMaxMs: config.dbRetryMaxMs,
     healthIntervalMs: config.dbHealthIntervalMs,
     onFirstConnect: async () => {
-      const applied = await migrateToLatest(db.kysely)
-      for (const result of applied) log.info(`migration ${result.migrationName}: ${result.status}`)
-      await externalGroups.load()
-      // Only into a fresh embedded database: a real deployment's data is never touched.
-      if (target.embedded !== undefined && config.demo) await seedDemo(partitionData, log)
-      await dispatcher.start()
-      listener.start()
-      await tables.sweep('start')
-      sweepTimer = setInterval(() => { void tables.sweep('periodic') }, config.reloadIntervalMs)
+      starting = (async () => {
+        const applied = await migrateToLatest(db.kysely)
+        for (const result of applied) log.info(`migration ${result.migrationName}: ${result.status}`)
+        await externalGroups.load()
+        // Only into a fresh embedded database: a real deployment's data is never touched.
+        if (target.embedded !== undefined && config.demo) await seedDemo(partitionData, log)
+        // A SIGTERM during start-up: start nothing the shutdown has already stopped (it would keep the process alive).
+        if (stopping) return
+        await dispatcher.start()
+        if (stopping) return
+        listener.start()
+        await tables.sweep('start')
+        if (stopping) return
+        sweepTimer = setInterval(() => { void tables.sweep('periodic') }, config.reloadIntervalMs)
+      })()
+      await starting
     },
     onReconnect: async () => {
       await tables.sweep('database reconnected')
@@ -145,16 +166,19 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
 
   let app: FastifyInstance
   try {
-    app = await buildApp({ registry, externalGroups, db: db.kysely, routing: { tables, health: dispatcher.store.view }, dispatcher }, {
+    app = await buildApp({ registry, externalGroups, db: db.kysely, routing: { tables, health: dispatcher.store.view }, dispatcher, observability: observability.appDeps() }, {
       logger: log,
       bodyLimit: config.bodyLimit,
       adminTokens: config.adminTokens,
       version: PACKAGE_VERSION,
       defaultPartition: config.defaultPartition,
-      retryAfterS: config.retryAfterS
+      retryAfterS: config.retryAfterS,
+      proxyGuard: { allow: config.security.proxyAllow, secrets: config.security.proxySecrets },
+      adminRateLimit: { max: config.security.adminRateMax, windowMs: config.security.adminRateWindowMs }
     })
     await app.listen({ port: config.port, host: config.host })
   } catch (err) {
+    observability.stop()
     await listener.stop()
     await closeDatabase(db, monitor, target, log)
     throw err
@@ -167,6 +191,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
   log.info(`rtroute listening on ${url}`)
   if (config.adminTokens.length === 0) log.warn('RTROUTE_ADMIN_TOKEN is unset: the admin API answers loopback clients only')
   monitor.start()
+  observability.start()
 
   let closing: Promise<void> | undefined
   const close = async (reason: string): Promise<void> => {
@@ -175,11 +200,25 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
   }
   const shutdown = async (reason: string): Promise<void> => {
     // Readiness turns false first, so load balancers stop sending before the listener closes.
+    stopping = true
     core.set(CORE_STATUS.terminating, 'terminating')
     core.report(`terminating: ${reason}`)
     log.info({ reason, drainMs: config.shutdownDrainMs }, 'shutting down')
+    // Every answer from now on closes its connection: keep-alive clients (curl in Kamailio) move
+    // off during the drain, so the listener's close finds no idle connection to cut under them.
+    app.server.prependListener('request', (_request, response) => { response.setHeader('connection', 'close') })
     if (config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
-    await app.close()
+    // Node closes idle connections once, when the listener closes; a connection whose in-flight
+    // request is answered later would keep the close waiting for the keep-alive timeout (72 s).
+    const reaper = setInterval(() => { app.server.closeIdleConnections() }, 50)
+    try {
+      await app.close()
+    } finally {
+      clearInterval(reaper)
+    }
+    observability.stop()
+    monitor.stop()
+    await starting.catch(() => {})
     if (sweepTimer !== undefined) clearInterval(sweepTimer)
     tables.stop()
     await dispatcher.stop()
@@ -187,7 +226,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     await closeDatabase(db, monitor, target, log)
     log.info('stopped')
   }
-  return { app, registry, bus, url, close }
+  return { app, registry, bus, observability, url, close }
 }
 
 async function closeDatabase (db: Db, monitor: DbMonitor, target: DatabaseTarget, log: Logger): Promise<void> {
@@ -201,24 +240,31 @@ async function closeDatabase (db: Db, monitor: DbMonitor, target: DatabaseTarget
 
 /** Runs the server until SIGINT/SIGTERM; a second signal, or a shutdown past its time limit, exits at once. */
 export async function serve (config: Config, log: Logger): Promise<void> {
-  const server = await startServer(config, log)
-  let signalled = false
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (signalled) {
-      log.warn(`${signal} again: exiting without waiting`)
-      process.exit(130)
-    }
-    signalled = true
-    setTimeout(() => {
-      log.error({ timeoutMs: config.shutdownTimeoutMs }, 'graceful shutdown took too long: exiting')
-      process.exit(1)
-    }, config.shutdownTimeoutMs).unref()
-    server.close(signal).then(() => { process.exitCode = 0 }, (err: unknown) => {
+  let server: Server | undefined
+  let signalled: NodeJS.Signals | undefined
+  const close = (running: Server, signal: NodeJS.Signals): void => {
+    running.close(signal).then(() => { process.exitCode = 0 }, (err: unknown) => {
       log.error({ err }, 'shutdown failed')
       process.exitCode = 1
     })
   }
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled !== undefined) {
+      log.warn(`${signal} again: exiting without waiting`)
+      process.exit(130)
+    }
+    signalled = signal
+    setTimeout(() => {
+      log.error({ timeoutMs: config.shutdownTimeoutMs }, 'graceful shutdown took too long: exiting')
+      process.exit(1)
+    }, config.shutdownTimeoutMs).unref()
+    if (server !== undefined) close(server, signal)
+  }
+  // Installed before start-up: a signal meanwhile (an embedded PostgreSQL starting, say) closes
+  // the server once it exists, instead of killing the process with its PostgreSQL orphaned.
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   process.on('unhandledRejection', (err) => { log.error({ err }, 'unhandled promise rejection') })
+  server = await startServer(config, log)
+  if (signalled !== undefined) close(server, signalled)
 }

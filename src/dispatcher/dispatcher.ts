@@ -17,7 +17,7 @@ import { partitionHealthConfig } from './health-settings.js'
 import { createHealthStore, type GatewayInfo } from './health-store.js'
 import { createLeaderElection } from './leader.js'
 import { createSipOptionsSender, type SendOptions } from './options-prober.js'
-import { createProbeScheduler } from './probe-scheduler.js'
+import { createProbeScheduler, type ProbeSchedulerOptions } from './probe-scheduler.js'
 import { PROBING_SETTING } from './state.routes.js'
 
 export interface DispatcherOptions {
@@ -27,6 +27,8 @@ export interface DispatcherOptions {
   readonly bus: EventBus
   readonly log: Logger
   readonly eventsOf: (partition: string) => Identifier | undefined
+  /** Probe round results, for metrics. */
+  readonly onProbeResults?: ProbeSchedulerOptions['onResults']
 }
 
 export function createDispatcher (o: DispatcherOptions) {
@@ -45,7 +47,7 @@ export function createDispatcher (o: DispatcherOptions) {
   store.setProbing(config.probing)
   let sender: ReturnType<typeof createSipOptionsSender> | undefined
   const send: SendOptions = async (target, timeoutMs) => (sender === undefined ? { error: 'this instance does not probe' } : await sender.send(target, timeoutMs))
-  const scheduler = createProbeScheduler({ store, repository, send, bus: o.bus, log, now: Date.now, tickMs: 1000, concurrency: config.probeConcurrency })
+  const scheduler = createProbeScheduler({ store, repository, send, bus: o.bus, log, now: Date.now, tickMs: 1000, concurrency: config.probeConcurrency, onResults: o.onProbeResults })
   const leader = createLeaderElection({
     url: o.url,
     heartbeatMs: config.leaderHeartbeatMs,
@@ -123,8 +125,10 @@ export function createDispatcher (o: DispatcherOptions) {
       scheduler.stop()
       await leader.stop()
       sender?.close()
-      // Events still queued get a moment to reach the database.
-      await Promise.race([store.flush(), new Promise((resolve) => setTimeout(resolve, 2000))])
+      // Events still queued get a moment to reach the database (and the process no longer waits once they did).
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([store.flush(), new Promise((resolve) => { timer = setTimeout(resolve, 2000) })])
+      clearTimeout(timer)
       store.stop()
     }
   }

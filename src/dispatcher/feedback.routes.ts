@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AppError, ErrorSchema } from '../errors.js'
 import type { CompiledPartition } from '../routing/route-table.js'
-import type { RouteTables } from '../routing/route-tables.js'
+import { requireTable, type RouteTables } from '../routing/route-tables.js'
 import { EntityIdSchema, PartitionNameSchema } from '../routing/routing-data.schema.js'
 import { parseGatewayAddress } from '../routing/validate-data.js'
 import { classifyFeedback, createFeedbackDedupe } from './feedback.js'
@@ -18,6 +18,8 @@ export interface FeedbackRoutesOptions {
   readonly store: HealthStore
   readonly defaultPartition: string
   readonly now?: () => number
+  /** Told of every placed report (metrics: per-gateway failures by code class, reports by how they counted). */
+  readonly onReport?: (report: { partition: string, gateway: string, code: number, local: boolean, counted: 'failure' | 'success' | 'ignored' | 'duplicate' }) => void
 }
 
 export const FeedbackSchema = Type.Object({
@@ -51,7 +53,7 @@ function gatewayByDstUri (table: CompiledPartition, dstUri: string): string | un
   return typeof parsed === 'string' ? undefined : index.get(parsed.uri)
 }
 
-export const feedbackRoutes: FastifyPluginAsyncTypebox<FeedbackRoutesOptions> = async (app, { tables, store, defaultPartition, now = Date.now }) => {
+export const feedbackRoutes: FastifyPluginAsyncTypebox<FeedbackRoutesOptions> = async (app, { tables, store, defaultPartition, now = Date.now, onReport }) => {
   // Bounded: a flood of distinct calls evicts the oldest keys instead of growing memory.
   const dedupe = createFeedbackDedupe({ maxEntries: 100_000, ttlMs: 10 * 60_000, now })
 
@@ -65,12 +67,10 @@ export const feedbackRoutes: FastifyPluginAsyncTypebox<FeedbackRoutesOptions> = 
   }, async (request, reply) => {
     const body = request.body
     const partition = body.partition ?? defaultPartition
-    const found = tables.lookup(partition)
-    if (found.state === 'unknown') throw new AppError(404, 'not_found', `partition "${partition}" not found`)
-    if (found.state === 'not_ready') throw new AppError(503, 'not_ready', `partition "${partition}" has no data loaded yet`)
+    const table = requireTable(tables, partition)
     if (body.gateway === undefined && body.dst_uri === undefined) throw new AppError(400, 'validation_error', 'body must have gateway or dst_uri')
-    const gatewayId = body.gateway ?? gatewayByDstUri(found.table, body.dst_uri ?? '')
-    if (gatewayId === undefined || !found.table.gateways.has(gatewayId)) {
+    const gatewayId = body.gateway ?? gatewayByDstUri(table, body.dst_uri ?? '')
+    if (gatewayId === undefined || !table.gateways.has(gatewayId)) {
       throw new AppError(404, 'not_found', `no gateway ${body.gateway === undefined ? `with dst_uri "${body.dst_uri ?? ''}"` : `"${body.gateway}"`} in partition "${partition}"`)
     }
     const local = body.local === true || body.local === 1
@@ -82,6 +82,7 @@ export const feedbackRoutes: FastifyPluginAsyncTypebox<FeedbackRoutesOptions> = 
       store.submit(partition, gatewayId, { kind: counted, reason: `failover feedback ${text}` })
       request.log.debug({ callId: body.call_id, partition, gateway: gatewayId, code: body.code, local, counted }, 'failover feedback')
     }
+    onReport?.({ partition, gateway: gatewayId, code: body.code, local, counted })
     const state = store.get(partition, gatewayId)?.health.state ?? 'active'
     return await reply.code(202).send({ accepted: true, counted, partition, gateway: gatewayId, state })
   })

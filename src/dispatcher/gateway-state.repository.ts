@@ -20,6 +20,15 @@ export interface StoredGatewayState {
   readonly health: GatewayHealth
   readonly probe: ProbeStats | undefined
   readonly version: number
+  /** In notifications only: which instance's queued event this write applied (see HealthStore). */
+  readonly origin?: string
+  readonly seq?: number
+}
+
+/** Tags a write with the event it applies, so the instance that queued it recognises its own confirmation. */
+export interface WriteTag {
+  readonly origin: string
+  readonly seq: number
 }
 
 export interface StoredCarrierState {
@@ -80,7 +89,7 @@ export function createGatewayStateRepository (db: Kysely<Database>) {
     },
 
     /** Applies one transition under the row's lock; the new record, or undefined when nothing changed. */
-    async apply (partition: string, gatewayId: string, transition: Transition): Promise<StoredGatewayState | undefined> {
+    async apply (partition: string, gatewayId: string, transition: Transition, tag?: WriteTag): Promise<StoredGatewayState | undefined> {
       return await inTransaction(db, 'write', async (trx) => {
         const row = await trx.selectFrom('gateway_state').selectAll()
           .where('partition', '=', partition).where('gw_id', '=', gatewayId).forUpdate().executeTakeFirst()
@@ -95,7 +104,7 @@ export function createGatewayStateRepository (db: Kysely<Database>) {
           .returningAll().executeTakeFirstOrThrow()
         const stored = fromRow(written)
         // Delivered at commit, to every listening instance; the payload stays far under NOTIFY's 8000 bytes.
-        await sql`SELECT pg_notify(${GATEWAY_CHANNEL}, ${JSON.stringify(stored)})`.execute(trx)
+        await sql`SELECT pg_notify(${GATEWAY_CHANNEL}, ${JSON.stringify({ ...stored, ...tag })})`.execute(trx)
         return stored
       })
     },

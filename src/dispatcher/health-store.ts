@@ -7,6 +7,7 @@
  * for an earlier event never rolls it back. While the database is away the queue keeps the
  * events, each with the time it was received.
  */
+import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { EventBus, GatewayStatusEvent } from '../events.js'
 import type { GatewayHealthView } from '../routing/decide-routes.js'
@@ -24,7 +25,7 @@ export interface GatewayInfo {
   readonly enabled: boolean
 }
 
-interface Queued { readonly partition: string, readonly gatewayId: string, readonly event: HealthEvent, readonly at: number }
+interface Queued { readonly partition: string, readonly gatewayId: string, readonly event: HealthEvent, readonly at: number, readonly seq: number }
 
 export interface HealthStoreOptions {
   readonly repository: Pick<GatewayStateRepository, 'apply' | 'all' | 'carriers'>
@@ -51,6 +52,9 @@ export function createHealthStore (options: HealthStoreOptions) {
   const gateways = new Map<string, ReadonlyMap<string, GatewayInfo>>()
   const configs = new Map<string, PartitionHealthConfig>()
   const queue: Queued[] = []
+  /** This instance's name in notifications, and the number of its last queued event. */
+  const origin = randomUUID()
+  let seq = 0
   /** The same events per gateway, in order: replaying one gateway's never scans the whole queue. */
   const pending = new Map<string, Queued[]>()
   const keyOf = (partition: string, gatewayId: string): string => `${partition}\u0000${gatewayId}`
@@ -139,12 +143,12 @@ export function createHealthStore (options: HealthStoreOptions) {
           const stored = await options.repository.apply(item.partition, item.gatewayId, (current) => {
             const health = transition(item.partition, item.gatewayId, current?.health ?? initialHealth(item.at), item.event, item.at)
             return health === undefined ? undefined : { health }
-          })
-          // The queue may have overflowed meanwhile and dropped this very event already.
+          }, { origin, seq: item.seq })
+          // Our own notification may have retired it already; an overflow may have dropped it.
           if (queue[0] === item) dequeue()
           failures = 0
           if (stored !== undefined) receive(stored)
-          else project(item.partition, item.gatewayId)
+          project(item.partition, item.gatewayId)
         } catch (err) {
           failures++
           const delay = backoffDelay(failures - 1, options.retryMinMs, options.retryMaxMs, Math.random)
@@ -162,12 +166,18 @@ export function createHealthStore (options: HealthStoreOptions) {
     return await draining
   }
 
-  /** A notification (or a write of our own): a newer version becomes the confirmed state. */
+  /**
+   * A notification (or a write of our own): a newer version becomes the confirmed state. Our own
+   * notification can arrive before the write's call returns: the event it applied, still at the
+   * head of the queue, is retired here so it is not replayed on top of itself.
+   */
   function receive (stored: StoredGatewayState): void {
     const map = mapOf(confirmed, stored.partition)
     const old = map.get(stored.gatewayId)
     if (old !== undefined && old.version >= stored.version) return
-    map.set(stored.gatewayId, stored)
+    const { origin: from, seq: applied, ...record } = stored
+    if (from === origin && queue[0]?.seq === applied) dequeue()
+    map.set(stored.gatewayId, record)
     project(stored.partition, stored.gatewayId)
   }
 
@@ -196,7 +206,7 @@ export function createHealthStore (options: HealthStoreOptions) {
         if (lost !== undefined) project(lost.partition, lost.gatewayId)
         if (dropped++ % 1000 === 0) log.error({ dropped, queueMax: options.queueMax }, 'gateway state queue full: dropping the oldest events')
       }
-      enqueue({ partition, gatewayId, event, at })
+      enqueue({ partition, gatewayId, event, at, seq: ++seq })
       project(partition, gatewayId)
       void drain()
     },

@@ -23,6 +23,8 @@ export interface ProbeSchedulerOptions {
   readonly tickMs: number
   /** Probes in flight at once within a round. */
   readonly concurrency: number
+  /** Every round's results, frozen or not (metrics: probe results and latency). */
+  readonly onResults?: (partition: string, results: readonly ProbeResult[]) => void
 }
 
 export interface ProbeScheduler {
@@ -60,6 +62,7 @@ export function createProbeScheduler (options: ProbeSchedulerOptions): ProbeSche
     if (list.length === 0) return []
     const prober = createOptionsProber({ send: options.send, now, timeoutMs: config.probeTimeoutMs, acceptCodes: config.acceptCodes, concurrency: options.concurrency })
     const results = await prober.round(list)
+    options.onResults?.(partition, results)
     let partitionStats = stats.get(partition)
     if (partitionStats === undefined) stats.set(partition, partitionStats = new Map())
     for (const result of results) partitionStats.set(result.target.gatewayId, updateProbeStats(partitionStats.get(result.target.gatewayId) ?? EMPTY_PROBE_STATS, result))

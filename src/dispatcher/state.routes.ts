@@ -6,7 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AppError, ErrorSchema } from '../errors.js'
-import type { RouteTables } from '../routing/route-tables.js'
+import { requireTable, type RouteTables } from '../routing/route-tables.js'
 import { EntityIdSchema, PartitionNameSchema } from '../routing/routing-data.schema.js'
 import type { GatewayStateRepository, StoredGatewayState } from './gateway-state.repository.js'
 import type { GatewayInfo, HealthStore } from './health-store.js'
@@ -73,11 +73,7 @@ function describe (info: GatewayInfo, record: StoredGatewayState | undefined, pr
 export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async (app, options) => {
   const { tables, store, repository, now = Date.now } = options
 
-  const loaded = (partition: string): void => {
-    const found = tables.lookup(partition)
-    if (found.state === 'unknown') throw new AppError(404, 'not_found', `partition "${partition}" not found`)
-    if (found.state === 'not_ready') throw new AppError(503, 'not_ready', `partition "${partition}" has no data loaded yet`)
-  }
+  const loaded = (partition: string): void => { requireTable(tables, partition) }
   const gatewayInfo = (partition: string, gateway: string): GatewayInfo => {
     loaded(partition)
     const info = store.gatewaysOf(partition).get(gateway)
@@ -132,9 +128,7 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
     schema: { tags: ['carriers'], summary: 'Run-time state of every carrier (drouting:carrier_status)', params: Params, response: { 200: Type.Object({ items: Type.Array(CarrierStateSchema) }), 404: ErrorSchema, 503: ErrorSchema } }
   }, async (request) => {
     const { partition } = request.params
-    loaded(partition)
-    const found = tables.lookup(partition)
-    const carriers = found.state === 'ready' ? [...found.table.carriers.keys()].sort() : []
+    const carriers = [...requireTable(tables, partition).carriers.keys()].sort()
     return { items: carriers.map((id) => carrierState(store, partition, id)) }
   })
 
@@ -142,9 +136,7 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
     schema: { tags: ['carriers'], summary: 'Switch a carrier off or on at run time, with a reason', params: CarrierParams, body: SetCarrierSchema, response: { 200: CarrierStateSchema, 404: ErrorSchema, 503: ErrorSchema } }
   }, async (request) => {
     const { partition, carrier } = request.params
-    loaded(partition)
-    const found = tables.lookup(partition)
-    if (found.state !== 'ready' || !found.table.carriers.has(carrier)) throw new AppError(404, 'not_found', `carrier "${carrier}" not found in partition "${partition}"`)
+    if (!requireTable(tables, partition).carriers.has(carrier)) throw new AppError(404, 'not_found', `carrier "${carrier}" not found in partition "${partition}"`)
     store.receiveCarrier(await repository.setCarrier(partition, carrier, request.body.enabled, `admin: ${request.body.reason}`, now()))
     return carrierState(store, partition, carrier)
   })

@@ -1,6 +1,7 @@
 /** A content checksum of a partition's data (drouting's "data available <md5>", in sha256). */
 import { createHash } from 'node:crypto'
 import type { CallerGroupData, CarrierData, GatewayData, PartitionData, RuleData } from './routing-data.schema.js'
+import { ROWS_PER_STEP, runAtOnce, type Steps } from './slices.js'
 
 function hasKeys (record: object): boolean {
   for (const key in record) if (Object.hasOwn(record, key)) return true
@@ -44,26 +45,65 @@ const callerFields = (c: CallerGroupData): Record<keyof CallerGroupData, unknown
 
 const byId = (a: { id: string | number }, b: { id: string | number }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 
+const q = JSON.stringify
+
+/**
+ * `JSON.stringify(ruleFields(r))` built as one string: no field object, no array per target (a
+ * third of the checksum time at 1M rules). Rows with a field missing take the generic path, whose
+ * JSON.stringify drops undefined keys: the output must stay byte for byte the same.
+ */
+function ruleLine (r: RuleData): string {
+  if (r.id === undefined || r.groups === undefined || r.prefix === undefined || r.priority === undefined || r.time_window === undefined ||
+    r.targets === undefined || r.sort === undefined || r.max_targets === undefined || r.fallback === undefined || r.attrs === undefined ||
+    r.enabled === undefined || r.description === undefined) return q(ruleFields(r))
+  let targets = ''
+  for (let i = 0; i < r.targets.length; i++) {
+    const t = r.targets[i] as RuleData['targets'][number]
+    const gateway = 'gateway' in t
+    const id = gateway ? t.gateway : t.carrier
+    if (typeof id !== 'string') return q(ruleFields(r))
+    targets += `${i === 0 ? '' : ','}["${gateway ? 'g' : 'c'}",${q(id)},${q(t.weight ?? 1)}]`
+  }
+  return `{"id":${q(r.id)},"groups":${q(r.groups)},"prefix":${q(r.prefix)},"priority":${q(r.priority)},"time_window":${r.time_window === null ? 'null' : q(canonical(r.time_window))},` +
+    `"targets":[${targets}],"sort":${q(r.sort)},"max_targets":${q(r.max_targets)},"fallback":${q(r.fallback)},"attrs":${q(canonical(r.attrs))},` +
+    `"enabled":${q(r.enabled)},"description":${q(r.description)}}`
+}
+
+/** The rows in id order; rows read from the database already are, and a sorted check is cheaper than a sort. */
+function * inIdOrder<T extends { id: string | number }> (rows: readonly T[]): Steps<readonly T[]> {
+  for (let i = 1; i < rows.length; i++) {
+    if (byId(rows[i - 1] as T, rows[i] as T) > 0) return rows.slice().sort(byId)
+    if (i % ROWS_PER_STEP === 0) yield
+  }
+  return rows
+}
+
 /** Feeds the hash in chunks: one update per row costs more than the hashing. */
-function hashRows<T> (hash: ReturnType<typeof createHash>, name: string, rows: readonly T[], fields: (row: T) => unknown): void {
+function * hashRows<T> (hash: ReturnType<typeof createHash>, name: string, rows: readonly T[], line: (row: T) => string): Steps<void> {
   let chunk = `\n${name}`
   for (let i = 0; i < rows.length; i++) {
-    chunk += `\n${JSON.stringify(fields(rows[i] as T))}`
+    chunk += `\n${line(rows[i] as T)}`
     if (chunk.length > 65536) {
       hash.update(chunk)
       chunk = ''
     }
+    if (i % ROWS_PER_STEP === 0) yield
   }
   hash.update(chunk)
 }
 
-/** sha256 of the data, rows in id order: equal data gives an equal sum whatever the row or key order. */
-export function dataChecksum (data: PartitionData): string {
+/** The checksum as steps, for a caller that must keep the event loop turning (see slices.ts). */
+export function * dataChecksumSteps (data: PartitionData): Steps<string> {
   const hash = createHash('sha256')
   hash.update(canonical(data.partition))
-  hashRows(hash, 'gateways', data.gateways.slice().sort(byId), gatewayFields)
-  hashRows(hash, 'carriers', data.carriers.slice().sort(byId), carrierFields)
-  hashRows(hash, 'rules', data.rules.slice().sort(byId), ruleFields)
-  hashRows(hash, 'caller_groups', data.caller_groups.map((c) => JSON.stringify(callerFields(c))).sort(), (row) => row)
+  yield * hashRows(hash, 'gateways', yield * inIdOrder(data.gateways), (g) => q(gatewayFields(g)))
+  yield * hashRows(hash, 'carriers', yield * inIdOrder(data.carriers), (c) => q(carrierFields(c)))
+  yield * hashRows(hash, 'rules', yield * inIdOrder(data.rules), ruleLine)
+  yield * hashRows(hash, 'caller_groups', data.caller_groups.map((c) => q(callerFields(c))).sort(), (row) => q(row))
   return hash.digest('hex')
+}
+
+/** sha256 of the data, rows in id order: equal data gives an equal sum whatever the row or key order. */
+export function dataChecksum (data: PartitionData): string {
+  return runAtOnce(dataChecksumSteps(data))
 }

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AppError, ErrorSchema } from '../errors.js'
 import { decideRoutes, type DecisionTrace, type GatewayHealthView } from './decide-routes.js'
-import type { RouteTables } from './route-tables.js'
+import { requireTable, type RouteTables } from './route-tables.js'
 import { ExplainQuerySchema, ExplainSchema, PartitionParamsSchema, ReloadSchema } from './routing.schema.js'
 import { toRtjson } from './rtjson.js'
 
@@ -39,9 +39,7 @@ export const explainRoutes: FastifyPluginAsyncTypebox<ExplainRoutesOptions> = as
     }
   }, async (request) => {
     const { partition } = request.params
-    const found = tables.lookup(partition)
-    if (found.state === 'unknown') throw new AppError(404, 'not_found', `partition "${partition}" not found`)
-    if (found.state === 'not_ready') throw new AppError(503, 'not_ready', `partition "${partition}" has no data loaded yet`)
+    const table = requireTable(tables, partition)
     const q = request.query
     const at = q.at === undefined ? now() : Date.parse(q.at)
     const query = {
@@ -51,13 +49,13 @@ export const explainRoutes: FastifyPluginAsyncTypebox<ExplainRoutesOptions> = as
       sourceIp: q.source_ip,
       group: q.group
     }
-    const decision = decideRoutes(found.table, health(partition), query, at, { trace: true })
+    const decision = decideRoutes(table, health(partition), query, at, { trace: true })
     const rtjson = toRtjson(decision, query, partition).body.rtjson
     const ruled = decision.outcome === 'routed' || decision.outcome === 'no_destination'
     return {
       partition,
-      data_version: found.table.version,
-      checksum: found.table.checksum,
+      data_version: table.version,
+      checksum: table.checksum,
       at: new Date(at).toISOString(),
       outcome: decision.outcome,
       ...(ruled ? { rule_id: decision.ruleId, prefix: decision.prefix } : {}),

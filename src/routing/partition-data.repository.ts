@@ -6,10 +6,14 @@ import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Database } from '../db.js'
 import { inTransaction } from '../db-errors.js'
 import type { ImportData } from './partition-data.js'
-import type { PartitionData, RuleTargetData } from './routing-data.schema.js'
+import type { PartitionData } from './routing-data.schema.js'
 import {
   callerGroupFromRow, callerGroupToRow, carrierFromRow, carrierToRow, gatewayFromRow, gatewayToRow, ruleFromRow, ruleToRow
 } from './rows.js'
+import { selectRulesWithTargets, targetsFromText, type TargetNames } from './rule-rows.js'
+import { mapInSlices } from './slices.js'
+
+const READ_SLICE_MS = 10
 
 export interface LoadedPartition {
   readonly data: PartitionData
@@ -39,27 +43,25 @@ async function read (trx: Transaction<Database>, name: string): Promise<LoadedPa
   if (partition === undefined) return undefined
   const pid = partition.id
   // COLLATE "C": byte order, so an export is the same whatever the server's locale.
-  const [gateways, carriers, members, rules, targets, callerGroups] = await Promise.all([
+  const [gateways, carriers, members, rules, callerGroups] = await Promise.all([
     trx.selectFrom('gateway').selectAll().where('partition_id', '=', pid).orderBy(sql`gw_id COLLATE "C"`).execute(),
     trx.selectFrom('carrier').selectAll().where('partition_id', '=', pid).orderBy(sql`carrier_id COLLATE "C"`).execute(),
     trx.selectFrom('carrier_gateway as m').innerJoin('gateway as g', 'g.id', 'm.gateway_id')
       .select(['m.carrier_id', 'g.gw_id', 'm.weight']).where('m.partition_id', '=', pid).orderBy('m.carrier_id').orderBy('m.position').execute(),
-    trx.selectFrom('rule').selectAll().where('partition_id', '=', pid).orderBy('id').execute(),
-    trx.selectFrom('rule_target as t').leftJoin('gateway as g', 'g.id', 't.gateway_id').leftJoin('carrier as c', 'c.id', 't.carrier_id')
-      .select(['t.rule_id', 'g.gw_id', 'c.carrier_id', 't.weight']).where('t.partition_id', '=', pid).orderBy('t.rule_id').orderBy('t.position').execute(),
+    selectRulesWithTargets(trx, pid),
     trx.selectFrom('caller_group').selectAll().where('partition_id', '=', pid).orderBy('kind').orderBy(sql`value COLLATE "C"`).execute()
   ])
   const membersOf = groupBy(members, (m) => m.carrier_id)
-  const targetsOf = groupBy(targets, (t) => t.rule_id)
-  const toTarget = (t: { gw_id: string | null, carrier_id: string | null, weight: number }): RuleTargetData =>
-    t.gw_id !== null ? { gateway: t.gw_id, weight: t.weight } : { carrier: t.carrier_id ?? '', weight: t.weight }
+  const names: TargetNames = { gateways: new Map(gateways.map((g) => [g.id, g.gw_id])), carriers: new Map(carriers.map((c) => [c.id, c.carrier_id])) }
+  // In slices: a million rows mapped at once would hold up the routing answers for a second.
+  const ruleData = await mapInSlices(rules, (r) => ruleFromRow(r, targetsFromText(r.targets, names)), READ_SLICE_MS)
   return {
     version: Number(partition.data_version),
     data: {
       partition: { default_group: partition.default_group, description: partition.description, settings: (partition.settings ?? {}) as Record<string, unknown> },
       gateways: gateways.map(gatewayFromRow),
       carriers: carriers.map((c) => carrierFromRow(c, (membersOf.get(c.id) ?? []).map((m) => ({ gateway: m.gw_id, weight: m.weight })))),
-      rules: rules.map((r) => ruleFromRow(r, (targetsOf.get(r.id) ?? []).map(toTarget))),
+      rules: ruleData,
       caller_groups: callerGroups.map(callerGroupFromRow)
     }
   }

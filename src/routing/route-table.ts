@@ -1,12 +1,16 @@
 /** Compiles one partition's routing data into the immutable lookup structures the per-call decision reads. */
-import { compileCallerIndex, type CallerIndex } from './caller-index.js'
-import { dataChecksum } from './data-checksum.js'
-import type { CarrierData, GatewayData, PartitionData, RuleData } from './routing-data.schema.js'
-import { fmix32, hashString, type SortMode } from './select.js'
-import { compileTimeWindow, type CompiledWindow } from './time-window.js'
-import { parseGatewayAddress } from './validate-data.js'
+import { compileCallerIndexSteps, type CallerIndex } from './caller-index.js'
+import {
+  account, compileCarrier, compileGateway, compileRows, compileRule, createRuleContext, ENTITIES, pluralOf, type Collector
+} from './compile-rows.js'
+import { dataChecksumSteps } from './data-checksum.js'
+import type { PartitionData } from './routing-data.schema.js'
+import type { SortMode } from './select.js'
+import { ROWS_PER_STEP, runAtOnce, runInSlices, type Steps } from './slices.js'
+import type { CompiledWindow } from './time-window.js'
 
 export type { CallerIndex } from './caller-index.js'
+export { MAX_LISTED_PROBLEMS } from './compile-rows.js'
 
 type Attrs = Readonly<Record<string, unknown>>
 
@@ -101,181 +105,12 @@ export interface CompileResult {
   readonly problems: readonly CompileProblem[]
 }
 
-/** Problems listed per compile; counts stay exact beyond it, a closing entry says how many were left out. */
-export const MAX_LISTED_PROBLEMS = 1000
-const RULE_PREFIX = /^\+?[0-9]{0,64}$/
-
-// The schema bounds these, but a row that slipped past it must not make the weighted draw loop or
-// `slice` count from the end: clamp to what the schema allows.
-const weightOf = (w: number | undefined): number => (w === undefined ? 1 : Number.isFinite(w) ? Math.min(65535, Math.max(0, Math.floor(w))) : 0)
-const countOf = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.floor(n) : 0)
-
-const PLURAL = { gateway: 'gateways', carrier: 'carriers', rule: 'rules', caller_group: 'caller_groups' } as const
-
-interface Collector {
-  readonly counts: LoadCounts
-  readonly list: CompileProblem[]
-  unlisted: number
-}
-
-function problem (c: Collector, entity: CompileEntity, id: string | number, message: string): void {
-  if (c.list.length < MAX_LISTED_PROBLEMS) c.list.push({ entity, id: String(id), message })
-  else c.unlisted++
-}
-
-/** Counts a row as loaded (no message) or discarded (with why). */
-function account (c: Collector, entity: CompileEntity, id: string | number, discarded?: string): void {
-  if (discarded === undefined) {
-    c.counts[PLURAL[entity]].loaded++
-  } else {
-    c.counts[PLURAL[entity]].discarded++
-    problem(c, entity, id, `discarded: ${discarded}`)
-  }
-}
-
-/** The shared row loop: a repeated id, or a compile answering a string, discards the row. */
-function compileRows<Row extends { id: string | number }, Out extends object> (rows: readonly Row[], entity: CompileEntity, c: Collector, compile: (row: Row) => Out | string): Map<Row['id'], Out> {
-  const out = new Map<Row['id'], Out>()
-  for (const row of rows) {
-    const compiled = out.has(row.id) ? 'duplicate id' : compile(row)
-    if (typeof compiled !== 'string') out.set(row.id, compiled)
-    account(c, entity, row.id, typeof compiled === 'string' ? compiled : undefined)
-  }
-  return out
-}
-
-function compileGateway (data: GatewayData): CompiledGateway | string {
-  const address = parseGatewayAddress(data.address)
-  if (typeof address === 'string') return address
-  const flags = data.attrs.branch_flags
-  return Object.freeze({
-    id: data.id,
-    hashKey: hashString(data.id),
-    weight: weightOf(data.weight),
-    dstUri: address.uri,
-    uriScheme: `${address.scheme}:`,
-    uriSuffix: `@${address.host}${address.port === undefined ? '' : `:${address.port}`}${address.transport === undefined ? '' : `;transport=${address.transport}`}`,
-    strip: countOf(data.strip),
-    prefix: data.prefix,
-    socket: data.socket,
-    attrs: data.attrs,
-    frTimer: data.fr_timer,
-    frInvTimer: data.fr_inv_timer,
-    enabled: data.enabled,
-    branchFlags: Number.isSafeInteger(flags) && (flags as number) >= 0 ? flags as number : undefined
-  })
-}
-
-/**
- * Unknown or repeated members are dropped (each a problem); the carrier itself is discarded only
- * when it listed members and none is left. An empty carrier by design stays, expanding to nothing.
- */
-function compileCarrier (row: CarrierData, gateways: ReadonlyMap<string, CompiledGateway>, c: Collector): CompiledCarrier | string {
-  const members: CarrierMember[] = []
-  for (const m of row.gateways) {
-    const gateway = gateways.get(m.gateway)
-    if (gateway === undefined) problem(c, 'carrier', row.id, `member "${m.gateway}" dropped: unknown or discarded gateway`)
-    else if (members.some((x) => x.gateway === gateway)) problem(c, 'carrier', row.id, `member "${m.gateway}" dropped: listed twice`)
-    else members.push(Object.freeze({ gateway, weight: weightOf(m.weight), hashKey: gateway.hashKey }))
-  }
-  if (row.gateways.length > 0 && members.length === 0) return 'none of its gateways is usable'
-  return Object.freeze({
-    id: row.id, hashKey: hashString(`#${row.id}`), sort: row.sort, firstOnly: row.first_only, enabled: row.enabled, attrs: row.attrs, members: Object.freeze(members)
-  })
-}
-
-interface RuleContext {
-  readonly gateways: ReadonlyMap<string, CompiledGateway>
-  readonly carriers: ReadonlyMap<string, CompiledCarrier>
-  // Many rules share targets, target lists and windows: interning keeps 1M rules small.
-  readonly targets: Map<string, CompiledTarget>
-  readonly lists: Map<string, readonly CompiledTarget[]>
-  readonly windows: Map<string, CompiledWindow | string>
-  readonly groups: Map<string, readonly string[]>
-}
-
-function compileTarget (target: RuleData['targets'][number], ctx: RuleContext): CompiledTarget {
-  const weight = weightOf(target.weight)
-  const key = targetKey(target)
-  let compiled = ctx.targets.get(key)
-  if (compiled === undefined) {
-    if ('gateway' in target) {
-      const gateway = ctx.gateways.get(target.gateway)
-      compiled = gateway === undefined
-        ? { kind: 'unknown', id: target.gateway, weight, hashKey: hashString(target.gateway), of: 'gateway' }
-        : { kind: 'gateway', id: target.gateway, weight, hashKey: gateway.hashKey, gateway }
-    } else {
-      const carrier = ctx.carriers.get(target.carrier)
-      compiled = carrier === undefined
-        ? { kind: 'unknown', id: target.carrier, weight, hashKey: hashString(`#${target.carrier}`), of: 'carrier' }
-        : { kind: 'carrier', id: target.carrier, weight, hashKey: carrier.hashKey, carrier }
-    }
-    ctx.targets.set(key, Object.freeze(compiled))
-  }
-  return compiled
-}
-
-const targetKey = (t: RuleData['targets'][number]): string => ('gateway' in t ? `g${t.weight ?? 1}:${t.gateway}` : `c${t.weight ?? 1}:${t.carrier}`)
-
-function compileTargets (row: RuleData, ctx: RuleContext): readonly CompiledTarget[] {
-  let key = ''
-  for (const t of row.targets) key += `${targetKey(t)},`
-  let list = ctx.lists.get(key)
-  if (list === undefined) {
-    list = Object.freeze(row.targets.map((t) => compileTarget(t, ctx)))
-    ctx.lists.set(key, list)
-  }
-  return list
-}
-
-function internGroups (groups: readonly string[], ctx: RuleContext): readonly string[] {
-  const key = groups.join(',')
-  let interned = ctx.groups.get(key)
-  if (interned === undefined) ctx.groups.set(key, interned = Object.freeze(groups.slice()))
-  return interned
-}
-
-function compileWindow (row: RuleData, ctx: RuleContext): CompiledWindow | string | null {
-  if (row.time_window === null) return null
-  const key = JSON.stringify(row.time_window)
-  let window = ctx.windows.get(key)
-  if (window === undefined) {
-    window = compileTimeWindow(row.time_window)
-    ctx.windows.set(key, window)
-  }
-  return window
-}
-
-function compileRule (row: RuleData, ctx: RuleContext, c: Collector): CompiledRule | string {
-  if (!RULE_PREFIX.test(row.prefix)) return `prefix "${row.prefix}" is not digits after an optional +`
-  if (row.groups.length === 0) return 'names no caller group'
-  const window = compileWindow(row, ctx)
-  if (typeof window === 'string') return window
-  const targets = compileTargets(row, ctx)
-  const unknown = targets.filter((t) => t.kind === 'unknown')
-  if (unknown.length > 0 && unknown.length === targets.length) return 'every target is unknown or discarded'
-  for (const t of unknown) problem(c, 'rule', row.id, `target ${t.kind === 'unknown' ? t.of : ''} "${t.id}" is unknown or discarded; never routed`)
-  return Object.freeze({
-    id: row.id,
-    hashKey: fmix32(row.id),
-    groups: internGroups(row.groups, ctx),
-    prefix: row.prefix,
-    priority: row.priority,
-    window,
-    targets,
-    sort: row.sort,
-    maxTargets: row.max_targets === null ? Infinity : countOf(row.max_targets),
-    fallback: row.fallback,
-    enabled: row.enabled,
-    attrs: row.attrs
-  })
-}
-
 const byPriority = (a: CompiledRule, b: CompiledRule): number => (b.priority - a.priority) || (a.id - b.id)
 
-function indexRules (rules: Iterable<CompiledRule>): Map<string, GroupIndex> {
+function * indexRules (rules: ReadonlyMap<number, CompiledRule>): Steps<Map<string, GroupIndex>> {
   const building = new Map<string, { byPrefix: Map<string, CompiledRule[]>, maxPrefixLength: number }>()
-  for (const rule of rules) {
+  let n = 0
+  for (const rule of rules.values()) {
     for (const group of rule.groups) {
       let index = building.get(group)
       if (index === undefined) building.set(group, index = { byPrefix: new Map(), maxPrefixLength: 0 })
@@ -284,9 +119,13 @@ function indexRules (rules: Iterable<CompiledRule>): Map<string, GroupIndex> {
       else list.push(rule)
       if (rule.prefix.length > index.maxPrefixLength) index.maxPrefixLength = rule.prefix.length
     }
+    if (++n % ROWS_PER_STEP === 0) yield
   }
   for (const index of building.values()) {
-    for (const list of index.byPrefix.values()) Object.freeze(list.length > 1 ? list.sort(byPriority) : list)
+    for (const list of index.byPrefix.values()) {
+      Object.freeze(list.length > 1 ? list.sort(byPriority) : list)
+      if (++n % ROWS_PER_STEP === 0) yield
+    }
     Object.freeze(index)
   }
   return building
@@ -294,34 +133,53 @@ function indexRules (rules: Iterable<CompiledRule>): Map<string, GroupIndex> {
 
 /** The drouting-style report line: "3 gateways loaded (0 discarded), 1 carriers loaded (0 discarded), …". */
 export function formatLoadCounts (counts: LoadCounts): string {
-  return (Object.keys(PLURAL) as CompileEntity[])
-    .map((entity) => `${counts[PLURAL[entity]].loaded} ${PLURAL[entity].replace('_', ' ')} loaded (${counts[PLURAL[entity]].discarded} discarded)`).join(', ')
+  return ENTITIES.map((entity) => `${counts[pluralOf(entity)].loaded} ${pluralOf(entity).replace('_', ' ')} loaded (${counts[pluralOf(entity)].discarded} discarded)`).join(', ')
 }
 
-/**
- * Builds a partition's table; unusable rows are discarded and counted, each with a problem saying
- * why. `meta.checksum` skips hashing when the caller already has the data's sum (it is about a
- * third of the compile time at 1M rules).
- */
-export function compileRouteTable (data: PartitionData, meta: { partition: string, version: number, checksum?: string }): CompileResult {
+export interface CompileMeta { partition: string, version: number, checksum?: string }
+
+/** The whole compile as steps: the sync and the sliced compile run this same code. */
+function * compileSteps (data: PartitionData, meta: CompileMeta): Steps<CompileResult> {
   const counts: LoadCounts = { gateways: { loaded: 0, discarded: 0 }, carriers: { loaded: 0, discarded: 0 }, rules: { loaded: 0, discarded: 0 }, caller_groups: { loaded: 0, discarded: 0 } }
   const c: Collector = { counts, list: [], unlisted: 0 }
-  const gateways = compileRows(data.gateways, 'gateway', c, compileGateway)
-  const carriers = compileRows(data.carriers, 'carrier', c, (row) => compileCarrier(row, gateways, c))
-  const ctx: RuleContext = { gateways, carriers, targets: new Map(), lists: new Map(), windows: new Map(), groups: new Map() }
-  const rules = compileRows(data.rules, 'rule', c, (row) => compileRule(row, ctx, c))
-  const callers = compileCallerIndex(data.caller_groups, (id, discarded) => { account(c, 'caller_group', id, discarded) })
+  const gateways = yield * compileRows(data.gateways, 'gateway', c, compileGateway)
+  const carriers = yield * compileRows(data.carriers, 'carrier', c, (row) => compileCarrier(row, gateways, c))
+  const ctx = createRuleContext(gateways, carriers)
+  const rules = yield * compileRows(data.rules, 'rule', c, (row) => compileRule(row, ctx, c))
+  const callers = yield * compileCallerIndexSteps(data.caller_groups, (id, discarded) => { account(c, 'caller_group', id, discarded) })
   if (c.unlisted > 0) c.list.push({ entity: 'partition', id: meta.partition, message: `${c.unlisted} more problems not listed` })
+  const groups = yield * indexRules(rules)
+  const checksum = meta.checksum ?? (yield * dataChecksumSteps(data))
   const table: CompiledPartition = Object.freeze({
     partition: meta.partition,
     version: meta.version,
-    checksum: meta.checksum ?? dataChecksum(data),
+    checksum,
     defaultGroup: data.partition.default_group,
     gateways,
     carriers,
     rules,
-    groups: indexRules(rules.values()),
+    groups,
     callers
   })
   return { table, counts, problems: c.list }
+}
+
+/**
+ * Builds a partition's table; unusable rows are discarded and counted, each with a problem saying
+ * why. `meta.checksum` skips hashing when the caller already has the data's sum.
+ */
+export function compileRouteTable (data: PartitionData, meta: CompileMeta): CompileResult {
+  return runAtOnce(compileSteps(data, meta))
+}
+
+/** Slices of at most about this long between two turns of the event loop (see compileRouteTableSliced). */
+export const COMPILE_SLICE_MS = 10
+
+/**
+ * The same table as compileRouteTable, built in slices of about `sliceMs` with a turn of the event
+ * loop between them: a reload of a million rules takes seconds of CPU, and the routing answers
+ * must not wait for it.
+ */
+export async function compileRouteTableSliced (data: PartitionData, meta: CompileMeta, sliceMs = COMPILE_SLICE_MS): Promise<CompileResult> {
+  return await runInSlices(compileSteps(data, meta), sliceMs)
 }

@@ -7,11 +7,14 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
+import { backoffDelay } from '../db-monitor.js'
+import { isConnectionError } from '../db-errors.js'
+import { AppError } from '../errors.js'
 import type { Group, Identifier } from '../status/status-registry.js'
 import { RING_SIZES } from '../status/status-registry.js'
 import type { PartitionDataRepository } from './partition-data.repository.js'
 import type { PartitionData } from './routing-data.schema.js'
-import { compileRouteTable, formatLoadCounts, type CompiledPartition, type LoadCounts } from './route-table.js'
+import { compileRouteTableSliced, formatLoadCounts, type CompiledPartition, type LoadCounts } from './route-table.js'
 
 /** Status values of a partition's identifier, as drouting uses them. */
 export const PARTITION_STATUS = Object.freeze({ noData: -2, loading: -1, ready: 1, reloading: 2 })
@@ -59,6 +62,11 @@ export interface RouteTablesOptions {
   /** After a snapshot is swapped in, with the partition's settings (gateway health listens here). */
   readonly onLoad?: (partition: string, table: CompiledPartition, data: PartitionData) => void
   readonly onRemove?: (partition: string) => void
+  /** Every finished reload, failed ones too (E_PARTITION_RELOAD, reload metrics). */
+  readonly onReloaded?: (outcome: ReloadOutcome) => void
+  /** Backoff of the retries after a reload or sweep failed for want of a database (defaults 250 / 10000). */
+  readonly retryMinMs?: number
+  readonly retryMaxMs?: number
 }
 
 interface Slot {
@@ -70,11 +78,44 @@ interface Slot {
 }
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+/** The database went away or did not answer in time: worth retrying. A bad row or a bug is not. */
+const transient = (err: unknown): boolean => isConnectionError(err) || /timeout/i.test(message(err))
+/** The retry key of the sweep: no partition can be named so. */
+const SWEEP = ' sweep'
+
+/** The loaded snapshot of a partition, or the 404 / 503 that an admin or feedback request answers. */
+export function requireTable (tables: Pick<RouteTables, 'lookup'>, partition: string): CompiledPartition {
+  const found = tables.lookup(partition)
+  if (found.state === 'unknown') throw new AppError(404, 'not_found', `partition "${partition}" not found`)
+  if (found.state === 'not_ready') throw new AppError(503, 'not_ready', `partition "${partition}" has no data loaded yet`)
+  return found.table
+}
 
 export function createRouteTables (options: RouteTablesOptions): RouteTables {
   const { group, log, repository } = options
   const slots = new Map<string, Slot>()
   let discovered = false
+  let stopped = false
+  const attempts = new Map<string, number>()
+  const retryTimers = new Map<string, NodeJS.Timeout>()
+
+  /**
+   * A reload (or sweep) that failed because the database was away is tried again with backoff,
+   * so a change a notification announced is not left waiting for the next periodic sweep.
+   */
+  const retryLater = (key: string, fn: () => void): void => {
+    if (stopped || retryTimers.has(key)) return
+    const attempt = (attempts.get(key) ?? 0) + 1
+    attempts.set(key, attempt)
+    const timer = setTimeout(() => { retryTimers.delete(key); fn() }, backoffDelay(attempt - 1, options.retryMinMs ?? 250, options.retryMaxMs ?? 10_000, Math.random))
+    timer.unref()
+    retryTimers.set(key, timer)
+  }
+  const succeeded = (key: string): void => {
+    attempts.delete(key)
+    clearTimeout(retryTimers.get(key))
+    retryTimers.delete(key)
+  }
 
   const slot = (name: string): Slot => {
     let found = slots.get(name)
@@ -90,6 +131,7 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
   const remove = (name: string): void => {
     const found = slots.get(name)
     if (found?.debounce !== undefined) clearTimeout(found.debounce)
+    succeeded(name)
     slots.delete(name)
     group.remove(name)
     group.remove(`${name};events`)
@@ -111,10 +153,12 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
         remove(name)
         return { partition: name, ok: true, removed: true, durationMs: elapsed() }
       }
-      const { table, counts, problems } = compileRouteTable(loaded.data, { partition: name, version: loaded.version })
+      // In slices with turns of the event loop between them: the old snapshot answers meanwhile.
+      const { table, counts, problems } = await compileRouteTableSliced(loaded.data, { partition: name, version: loaded.version })
       s.table = table
       options.onLoad?.(name, table, loaded.data)
       identifier.set(PARTITION_STATUS.ready, `data available ${table.checksum}`)
+      succeeded(name)
       identifier.report('DB data loading successfully completed')
       identifier.report(formatLoadCounts(counts))
       if (problems.length > 0) {
@@ -132,12 +176,17 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
         identifier.set(PARTITION_STATUS.ready, `data available ${s.table.checksum} (last reload failed: ${message(err)})`)
       }
       log.warn({ partition: name, err: message(err) }, `partition ${name} reload failed; ${s.table === undefined ? 'no data to serve' : 'serving the previous snapshot'}`)
+      if (transient(err)) retryLater(name, () => { if (slots.has(name)) void reload(name) })
       return { partition: name, ok: false, error: message(err), durationMs: elapsed() }
     }
   }
 
   const start = (s: Slot, name: string): Promise<ReloadOutcome> => {
-    s.running = run(name).finally(() => { s.running = undefined })
+    s.running = run(name).then((outcome) => {
+      // An observer that throws must not turn a reload's outcome into a rejection.
+      try { options.onReloaded?.(outcome) } catch (err) { log.warn({ partition: name, err: message(err) }, 'reload observer failed') }
+      return outcome
+    }).finally(() => { s.running = undefined })
     return s.running
   }
 
@@ -171,14 +220,17 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
         void reload(partition)
       }, options.debounceMs)
     },
-    async sweep (reason) {
+    // Named, so that its retry can call it again.
+    sweep: async function sweep (reason: string): Promise<void> {
       let versions: Array<{ name: string, version: number }>
       try {
         versions = await repository.versions()
       } catch (err) {
         log.warn({ reason, err: message(err) }, 'partition sweep failed')
+        if (transient(err)) retryLater(SWEEP, () => { void sweep('retry after a failed sweep') })
         return
       }
+      succeeded(SWEEP)
       discovered = true
       const present = new Set(versions.map((v) => v.name))
       for (const name of [...slots.keys()]) if (!present.has(name) && slots.get(name)?.running === undefined) remove(name)
@@ -192,6 +244,8 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     partitions: () => [...slots.keys()].sort(),
     get discovered () { return discovered },
     stop () {
+      stopped = true
+      for (const timer of retryTimers.values()) clearTimeout(timer)
       for (const s of slots.values()) if (s.debounce !== undefined) clearTimeout(s.debounce)
     }
   }

@@ -4,7 +4,8 @@
  * line per call.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyError, FastifyReply } from 'fastify'
+import type { FastifyBaseLogger, FastifyError, FastifyReply } from 'fastify'
+import { parseUtf8Json } from '../json-body.js'
 import type { GatewayHealthView, RouteQuery } from './decide-routes.js'
 import { decideRoutes } from './decide-routes.js'
 import type { RouteTables } from './route-tables.js'
@@ -20,6 +21,13 @@ export interface RoutingRoutesOptions {
   /** Seconds in Retry-After of a not_ready answer. */
   readonly retryAfterS: number
   readonly now?: () => number
+  /** Metrics, slow-decision events and debug lines (src/observability); absent, the path pays nothing. */
+  readonly observer?: RoutingObserver
+}
+
+/** Told of every answer; `started` is performance.now() taken before the partition lookup. */
+export interface RoutingObserver {
+  answered: (body: RouteQueryBody | undefined, result: RtjsonReply, started: number, log: FastifyBaseLogger) => void
 }
 
 const opt = <T>(value: T | null | undefined): T | undefined => (value === null ? undefined : value)
@@ -55,16 +63,25 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
   const now = options.now ?? Date.now
 
   // Not every proxy script sets Content-Type: a JSON body is accepted whatever it says it is.
-  app.addContentTypeParser(['text/plain', 'application/x-www-form-urlencoded'], { parseAs: 'string' }, (_request, body, done) => {
+  // UTF-8 only, as for application/json (src/json-body.ts): invalid bytes are a 400, never U+FFFD.
+  app.addContentTypeParser(['text/plain', 'application/x-www-form-urlencoded'], { parseAs: 'buffer' }, (_request, body, done) => {
     try {
-      done(null, JSON.parse(body as string))
+      done(null, parseUtf8Json(body as Buffer))
     } catch (err) {
-      (err as FastifyError).statusCode = 400
       done(err as FastifyError, undefined)
     }
   })
 
-  function answer (body: RouteQueryBody | undefined, error: ValidationError | undefined): RtjsonReply {
+  const observer = options.observer
+  function answer (body: RouteQueryBody | undefined, error: ValidationError | undefined, log: FastifyBaseLogger): RtjsonReply {
+    if (observer === undefined) return decide(body, error)
+    const started = performance.now()
+    const result = decide(body, error)
+    observer.answered(body, result, started, log)
+    return result
+  }
+
+  function decide (body: RouteQueryBody | undefined, error: ValidationError | undefined): RtjsonReply {
     if (error !== undefined || body === undefined) {
       return badRequestAnswer(error === undefined ? 'body' : invalidField(error), error?.message ?? 'no query')
     }
@@ -84,7 +101,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
   // Broken JSON or an oversized body still gets an answer the proxy script can parse.
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (error.statusCode === undefined || error.statusCode >= 500) {
-      request.log.error({ err: error }, 'routing query failed')
+      request.log.error({ err: error, callId: (request.body as { call_id?: unknown } | undefined)?.call_id }, 'routing query failed')
       return await reply.code(500).send({ error: 'internal_error', message: 'internal error' })
     }
     const { body } = badRequestAnswer('body', error.message)
@@ -105,7 +122,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
       response: rtjsonResponse
     }
   }, async (request, reply) => {
-    const result = answer(request.body, request.validationError)
+    const result = answer(request.body, request.validationError, request.log)
     return await send(reply, result, result.body)
   })
 
@@ -118,7 +135,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
       response: { 200: WazoAnswerSchema, 400: WazoAnswerSchema, 404: WazoAnswerSchema, 503: WazoAnswerSchema }
     }
   }, async (request, reply) => {
-    const result = answer(request.body, request.validationError)
+    const result = answer(request.body, request.validationError, request.log)
     const { rtjson } = result.body
     const payload = rtjson.success
       ? { success: true, rtjson }

@@ -94,6 +94,33 @@ export function checkTimeWindow (window: TimeWindowData, path: string): Problem[
   return problems
 }
 
+/**
+ * Opaque JSON (`attrs`) is stored as jsonb and handed back in answers: bounded, so that a document
+ * cannot nest deeper than a serialiser's stack (JSON.stringify gives up near 10,000 levels, and a
+ * failed write was a 500) or grow past what a route needs.
+ */
+export const OPAQUE_MAX_DEPTH = 16
+export const OPAQUE_MAX_BYTES = 16_384
+
+/** Iterative, so that the check itself never overflows the stack. */
+function nestsDeeperThan (value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [item, depth] = next
+    if (item === null || typeof item !== 'object') continue
+    if (depth >= limit) return true
+    for (const child of Object.values(item)) stack.push([child, depth + 1])
+  }
+  return false
+}
+
+export function checkOpaque (value: Record<string, unknown> | undefined, path: string): Problem[] {
+  if (value === undefined) return []
+  if (nestsDeeperThan(value, OPAQUE_MAX_DEPTH)) return [{ path, message: `nests deeper than ${OPAQUE_MAX_DEPTH} levels` }]
+  const bytes = Buffer.byteLength(JSON.stringify(value))
+  return bytes > OPAQUE_MAX_BYTES ? [{ path, message: `is ${bytes} bytes of JSON, more than ${OPAQUE_MAX_BYTES}` }] : []
+}
+
 /** Parses `a.b.c.d/len` or `v6/len` (a bare address is a host route); undefined when invalid. */
 export function parseCidr (value: string): { address: string, bits: number, family: 4 | 6 } | undefined {
   const [address = '', length, extra] = value.trim().split('/')
@@ -138,6 +165,7 @@ export function normaliseGateway (input: GatewayInput, path = ''): { data: Gatew
   if (input.socket !== undefined && input.socket !== '' && !/^(udp|tcp|tls|sctp|ws|wss):[^:\s]+(:\d{1,5})?$|^(udp|tcp|tls|sctp|ws|wss):\[[0-9a-fA-F:.]+\](:\d{1,5})?$/.test(input.socket)) {
     problems.push({ path: at(path, 'socket'), message: `"${input.socket}" is not proto:ip:port (e.g. udp:10.0.0.10:5060)` })
   }
+  problems.push(...checkOpaque(input.attrs, at(path, 'attrs')))
   const data: GatewayData = {
     id: input.id,
     address: input.address.trim(),
@@ -157,7 +185,7 @@ export function normaliseGateway (input: GatewayInput, path = ''): { data: Gatew
 
 /** `gateways` is the set of gateway ids the carrier may name (its partition's). */
 export function normaliseCarrier (input: CarrierInput, gateways: ReadonlySet<string>, path = ''): { data: CarrierData, problems: Problem[] } {
-  const problems: Problem[] = []
+  const problems: Problem[] = [...checkOpaque(input.attrs, at(path, 'attrs'))]
   const seen = new Set<string>()
   const members = input.gateways ?? []
   members.forEach((member, i) => {
@@ -185,7 +213,7 @@ export interface RuleRefs {
 
 /** Fills defaults; `id` stays undefined until the database gives one. `defaultGroup` fills `groups`. */
 export function normaliseRule (input: RuleInput, refs: RuleRefs, defaultGroup: string, path = ''): { data: Omit<RuleData, 'id'> & { id: number | undefined }, problems: Problem[] } {
-  const problems: Problem[] = []
+  const problems: Problem[] = [...checkOpaque(input.attrs, at(path, 'attrs'))]
   if (input.time_window !== undefined && input.time_window !== null) problems.push(...checkTimeWindow(input.time_window, at(path, 'time_window')))
   input.targets.forEach((target, i) => {
     const where = `${at(path, 'targets')}[${i}]`

@@ -1,0 +1,91 @@
+/** The results as markdown: printed by the bench and written into docs/benchmarks.md between its markers. */
+import { readFile, writeFile } from 'node:fs/promises'
+import { fmt } from './stats.mjs'
+
+const BEGIN = '<!-- bench:results:begin -->'
+const END = '<!-- bench:results:end -->'
+const ms = (x, d = 2) => fmt(x, d)
+const s = (msValue) => fmt(msValue / 1000, 2)
+const size = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`)
+
+export const TARGETS = {
+  ratio: 0.8, p99Ms: 2, loadS: 10, decideUs: 20, blockMs: 50, propagationMs: 100
+}
+
+function throughputTable (t) {
+  const lines = [
+    '| connections | rtroute req/s | bare req/s | **ratio** (per round) | rtroute p50 / p99 / p99.9 ms | bare p50 / p99 / p99.9 ms | server CPU µs/req rtroute / bare | errors |',
+    '|---:|---:|---:|---|---|---|---|---:|'
+  ]
+  for (const r of t.rows) {
+    lines.push(`| ${r.connections} | ${fmt(r.rtroute.rps)} | ${fmt(r.bare.rps)} | **${ms(r.ratio)}** (${r.ratios.map((x) => ms(x)).join(', ')}) | ${ms(r.rtroute.p50)} / ${ms(r.rtroute.p99)} / ${ms(r.rtroute.p999)} | ${ms(r.bare.p50)} / ${ms(r.bare.p99)} / ${ms(r.bare.p999)} | ${fmt(r.rtroute.cpuUsPerReq, 1)} / ${fmt(r.bare.cpuUsPerReq, 1)} | ${r.rtroute.errors + r.bare.errors} |`)
+  }
+  return lines.join('\n')
+}
+
+function scaleTable (rows) {
+  const lines = [
+    '| rules | load s (read + compile) | read s | compile s | RSS / heap after load MiB (peak RSS) | decide µs | longest loop block in load, ms (busy) | reload s | req/s during reload / before | worst latency during reload ms (before) | server loop block in reload ms (busy) | errors |',
+    '|---:|---:|---:|---:|---|---:|---|---:|---|---|---|---:|'
+  ]
+  for (const r of rows) {
+    const w = r.worker
+    const x = r.reload
+    lines.push(`| ${size(r.rules)} | **${s(w.read.ms + w.compile.ms)}** | ${s(w.read.ms)} | ${s(w.compile.ms)} | ${fmt(w.rssMiB)} / ${fmt(w.heapMiB)} (${fmt(w.peakRssMiB)}) | **${ms(w.decideUs)}** | ${fmt(w.loop.maxGapMs)} (${fmt(w.loop.maxBusyMs)}) | ${s(x.serverReloadMs)} | ${fmt(x.during.rps)} / ${fmt(x.baseline.rps)} | **${fmt(x.during.max)}** (${fmt(x.baseline.max)}) | ${fmt(x.block?.maxGapMs)} (${fmt(x.block?.maxBusyGapMs)}) | ${x.during.errors + x.during.non2xx} |`)
+  }
+  return lines.join('\n')
+}
+
+function verdicts (results) {
+  const out = []
+  const at50 = results.throughput?.rows.find((r) => r.connections === 50)
+  const check = (ok, text) => out.push(`- ${ok ? '✅' : '❌'} ${text}`)
+  if (at50 !== undefined) {
+    check(at50.ratio >= TARGETS.ratio, `throughput at 50 connections ≥ ${TARGETS.ratio}× bare fastify: **${ms(at50.ratio)}×**`)
+    check(at50.rtroute.p99 < TARGETS.p99Ms, `p99 at 50 connections < ${TARGETS.p99Ms} ms: **${ms(at50.rtroute.p99)} ms**`)
+  }
+  const biggest = results.scale?.at(-1)
+  if (biggest !== undefined) {
+    const loadMs = biggest.worker.read.ms + biggest.worker.compile.ms
+    check(loadMs < TARGETS.loadS * 1000, `${size(biggest.rules)} rules load < ${TARGETS.loadS} s: **${s(loadMs)} s**${biggest.rules < 1e6 ? ' (the target is for 1M: run the full bench)' : ''}`)
+    check(biggest.worker.decideUs < TARGETS.decideUs, `${size(biggest.rules)} rules decide < ${TARGETS.decideUs} µs: **${ms(biggest.worker.decideUs)} µs**`)
+    const blocks = results.scale.map((r) => r.reload.block?.maxBusyGapMs ?? Infinity)
+    check(Math.max(...blocks) <= TARGETS.blockMs, `a reload blocks answers ≤ ${TARGETS.blockMs} ms (server event loop, busy time): **${fmt(Math.max(...blocks))} ms**; worst client latency during a reload **${fmt(Math.max(...results.scale.map((r) => r.reload.during.max)))} ms**`)
+  }
+  if (results.propagation !== undefined) check(results.propagation.medianMs < TARGETS.propagationMs && results.propagation.maxMs < TARGETS.propagationMs, `failover propagation < ${TARGETS.propagationMs} ms: median **${ms(results.propagation.medianMs, 1)} ms**, max **${ms(results.propagation.maxMs, 1)} ms**`)
+  return out.join('\n')
+}
+
+export function renderResults (results, meta) {
+  const parts = [
+    `Run: \`${meta.command}\` (${meta.mode}), ${meta.date}, ${fmt(meta.durationS)} s. Machine: ${meta.cores} cores, ${meta.cpu}, Node ${meta.node}, ${meta.pinned ? `server pinned to core ${meta.serverCore}, load generator to core ${meta.loadCore}` : 'no pinning'}; load average ${meta.loadBefore} before, ${meta.loadAfter} after.`,
+    '',
+    '**Targets**',
+    '',
+    verdicts(results)
+  ]
+  if (results.throughput !== undefined) {
+    parts.push('', `**1. rtjson vs bare fastify** (${results.throughput.queries} queries of ${results.throughput.queryBytes} B, answers ${results.throughput.answerRange.join('–')} B, mean ${results.throughput.answerMean} B, byte-identical from both servers; ${meta.rounds} alternating rounds of ${meta.duration} s per connection count; figures are medians over the rounds)`, '', throughputTable(results.throughput))
+  }
+  if (results.scale !== undefined) parts.push('', '**2. Scale** (one partition, 10k gateways in 2.5k carriers of 4; reload under 50 connections)', '', scaleTable(results.scale))
+  if (results.propagation !== undefined) {
+    const p = results.propagation
+    parts.push('', `**3. Failover propagation** (feedback on A → B skips the gateway, ${p.trials} trials): median **${ms(p.medianMs, 1)} ms**, p90 ${ms(p.p90Ms, 1)} ms, max **${ms(p.maxMs, 1)} ms**`)
+  }
+  if (results.cost !== undefined) {
+    const c = results.cost
+    const at50 = results.throughput?.rows.find((r) => r.connections === 50)
+    parts.push('', `**4. CPU per routing query** (10k rules, in-process, µs of CPU): parse + validate **${ms(c.parseUs)}**, decide **${ms(c.decideUs)}**, serialise **${ms(c.serialiseUs)}**` +
+      (at50 === undefined ? '' : `; whole request in the server at 50 connections: rtroute **${fmt(at50.rtroute.cpuUsPerReq, 1)} µs**, bare fastify ${fmt(at50.bare.cpuUsPerReq, 1)} µs (difference ${fmt(at50.rtroute.cpuUsPerReq - at50.bare.cpuUsPerReq, 1)} µs)`))
+  }
+  return parts.join('\n')
+}
+
+/** Replaces the results section of docs/benchmarks.md (between its markers). */
+export async function writeDocs (file, markdown) {
+  const text = await readFile(file, 'utf8')
+  const begin = text.indexOf(BEGIN)
+  const end = text.indexOf(END)
+  if (begin < 0 || end < begin) throw new Error(`${file} has no ${BEGIN} … ${END} section`)
+  await writeFile(file, `${text.slice(0, begin + BEGIN.length)}\n${markdown}\n${text.slice(end)}`)
+}

@@ -1,0 +1,113 @@
+/**
+ * E_CORE_THRESHOLD (slow decisions, queries, reloads) and E_CORE_HEAP_THRESHOLD (heap usage over a
+ * percentage), after OpenSIPS's core events. Every slow occurrence is counted; the events are
+ * rate-limited per source so an overloaded box is not also flooded with its own alerts.
+ */
+import v8 from 'node:v8'
+import type { Logger } from 'pino'
+import type { EventBus, ThresholdEvent } from '../events.js'
+import type { Metrics } from './metrics.js'
+
+export type ThresholdSource = ThresholdEvent['source']
+
+export interface ThresholdsOptions {
+  readonly bus: EventBus
+  readonly metrics: Pick<Metrics, 'thresholds'>
+  readonly log: Logger
+  /** Limits in µs; 0 turns a source off. */
+  readonly limits: Readonly<Record<ThresholdSource, number>>
+  readonly now?: () => number
+  /** At most one event per source in this window; the next one says how many were held back. */
+  readonly minIntervalMs?: number
+}
+
+export interface Thresholds {
+  /** Raises E_CORE_THRESHOLD when `timeUs` is over the source's limit; true when it was over. */
+  check: (source: ThresholdSource, timeUs: number, extra: Record<string, unknown>) => boolean
+  readonly limits: Readonly<Record<ThresholdSource, number>>
+}
+
+export function createThresholds (options: ThresholdsOptions): Thresholds {
+  const { bus, metrics, log, limits } = options
+  const now = options.now ?? Date.now
+  const minIntervalMs = options.minIntervalMs ?? 1000
+  const last = new Map<ThresholdSource, number>()
+  const held = new Map<ThresholdSource, number>()
+  return {
+    limits,
+    check (source, timeUs, extra) {
+      const limit = limits[source]
+      if (limit <= 0 || timeUs <= limit) return false
+      metrics.thresholds.inc({ source })
+      const t = now()
+      const previous = last.get(source)
+      if (previous !== undefined && t - previous < minIntervalMs) {
+        held.set(source, (held.get(source) ?? 0) + 1)
+        return true
+      }
+      last.set(source, t)
+      const suppressed = held.get(source) ?? 0
+      held.delete(source)
+      const event: ThresholdEvent = { source, time_us: Math.round(timeUs), threshold_us: limit, extra: suppressed > 0 ? { ...extra, suppressed } : extra }
+      log.warn({ event: 'E_CORE_THRESHOLD', ...event }, `${source} took ${Math.round(timeUs)} µs (threshold ${limit} µs)`)
+      bus.emit('E_CORE_THRESHOLD', event)
+      return true
+    }
+  }
+}
+
+export interface HeapReading { readonly used: number, readonly size: number }
+
+/** V8's view: the heap in use against the limit it may grow to (what runs out first). */
+export function readHeap (): HeapReading {
+  const stats = v8.getHeapStatistics()
+  return { used: stats.used_heap_size, size: stats.heap_size_limit }
+}
+
+export interface HeapMonitorOptions {
+  readonly bus: EventBus
+  readonly log: Logger
+  /** Percent; 0 turns the monitor off. */
+  readonly thresholdPercent: number
+  readonly intervalMs: number
+  readonly read?: () => HeapReading
+}
+
+/** Percentage points below the threshold usage must fall before a new crossing can raise again. */
+export const HEAP_REARM_MARGIN = 5
+
+/**
+ * Raised when usage crosses the threshold upwards, not on every tick above it; re-armed once usage
+ * is back under the threshold by HEAP_REARM_MARGIN points, so hovering at the line does not flap.
+ */
+export function createHeapMonitor (options: HeapMonitorOptions) {
+  const { bus, log, thresholdPercent } = options
+  const read = options.read ?? readHeap
+  let armed = true
+  let timer: NodeJS.Timeout | undefined
+  const check = (): boolean => {
+    if (thresholdPercent <= 0) return false
+    const { used, size } = read()
+    const usage = size > 0 ? Math.round((used / size) * 10_000) / 100 : 0
+    if (usage < thresholdPercent - HEAP_REARM_MARGIN) armed = true
+    if (!armed || usage < thresholdPercent) return false
+    armed = false
+    const event = { usage, threshold: thresholdPercent, used, size }
+    log.warn({ event: 'E_CORE_HEAP_THRESHOLD', ...event }, `heap usage ${usage} % is over ${thresholdPercent} %`)
+    bus.emit('E_CORE_HEAP_THRESHOLD', event)
+    return true
+  }
+  return {
+    check,
+    start (): void {
+      if (thresholdPercent <= 0 || timer !== undefined) return
+      timer = setInterval(check, options.intervalMs)
+      timer.unref()
+    },
+    stop (): void {
+      if (timer !== undefined) clearInterval(timer)
+      timer = undefined
+    }
+  }
+}
+export type HeapMonitor = ReturnType<typeof createHeapMonitor>

@@ -1,0 +1,111 @@
+/**
+ * The status page in headless Chromium (Debian's `chromium`, driven by playwright-core) against a
+ * real rtroute: the gateway table, a gateway marked down through the API showing up live, the
+ * "where would this number go" box, and a screenshot in test-results/. Skipped, with a message,
+ * when chromium is not installed.
+ */
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../src/config.js'
+import { createLogger } from '../../src/logger.js'
+import { PACKAGE_ROOT } from '../../src/paths.js'
+import { startServer, type Server } from '../../src/server.js'
+import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
+import { until } from '../helpers/until.js'
+
+const CHROMIUM = process.env.RTROUTE_CHROMIUM ?? '/usr/bin/chromium'
+const hasChromium = existsSync(CHROMIUM)
+if (!hasChromium) {
+  console.log(`[status page] ${CHROMIUM} not found: the browser test is skipped (install it with apt-get install -y --no-install-recommends chromium)`)
+}
+const SCREENSHOT = path.join(PACKAGE_ROOT, 'test-results', 'status-page.png')
+const TOKEN = 'status-page-token-0123'
+
+let t: TestDatabase
+let server: Server
+let profile: string
+let context: BrowserContext
+let page: Page
+
+const post = async (url: string, body: unknown, method = 'POST') =>
+  await fetch(`${server.url}${url}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) })
+
+/** The gateway table as the page shows it: [partition/gateway, state, reason]. */
+const gatewayTable = async (): Promise<string[][]> => await page.$$eval('#gateways tbody tr', (rows) => rows.map((row) => [
+  row.getAttribute('data-gateway') ?? '',
+  row.querySelector('.state')?.textContent ?? '',
+  row.querySelector('.reason')?.textContent ?? ''
+]))
+
+describe.skipIf(!hasChromium)('status page in headless Chromium', () => {
+  beforeAll(async () => {
+    t = await createTestDatabase({ migrate: false })
+    server = await startServer(loadConfig({
+      DATABASE_URL: t.url, PORT: '0', HOST: '127.0.0.1', RTROUTE_PROBING: 'false', RTROUTE_RELOAD_DEBOUNCE_MS: '10', RTROUTE_SSE_HEARTBEAT_MS: '1000', RTROUTE_ADMIN_TOKEN: TOKEN
+    }), createLogger('silent', false))
+    await until(async () => server.registry.readiness().ready, (ok) => ok)
+    const put = await post('/v1/partitions/p/data', {
+      partition: { settings: { down_after_failures: 2, hold_down_ms: 600_000 } },
+      gateways: [{ id: 'uk-a', address: '192.0.2.10:5060' }, { id: 'uk-b', address: '192.0.2.11:5060' }],
+      rules: [{ id: 1, prefix: '+44', targets: [{ gateway: 'uk-a' }, { gateway: 'uk-b' }] }]
+    }, 'PUT')
+    expect(put.status).toBe(201)
+    await until(async () => server.registry.readiness().ready && (await (await fetch(`${server.url}/v1/partitions/p/gateways/state`, { headers: { authorization: `Bearer ${TOKEN}` } })).status) === 200, (ok) => ok)
+    profile = await mkdtemp(path.join(os.tmpdir(), 'rtroute-chromium-'))
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 1000 }
+    })
+    page = context.pages()[0] ?? await context.newPage()
+  }, 90_000)
+
+  afterAll(async () => {
+    await context?.close()
+    if (profile !== undefined) await rm(profile, { recursive: true, force: true })
+    await server?.close('test over')
+    await t?.drop()
+  })
+
+  it('asks for the admin token, then shows partitions and gateways, follows a gateway going down live, explains a number', async () => {
+    const failed: string[] = []
+    page.on('requestfailed', (request) => { if (!request.url().endsWith('/v1/events')) failed.push(request.url()) })
+    page.on('pageerror', (err) => { failed.push(err.message) })
+    await page.goto(`${server.url}/`)
+    // RTROUTE_ADMIN_TOKEN is set: the page asks for it (kept in sessionStorage, sent as a bearer token).
+    await page.waitForSelector('#token-form', { state: 'visible' })
+    expect(await page.textContent('#token-message')).toMatch(/missing bearer token/)
+    await page.fill('#token', TOKEN)
+    await page.click('#token-form button')
+    await page.waitForSelector('#gateways tbody tr[data-gateway="p/uk-a"]')
+    expect(await page.textContent('#partitions tbody tr[data-partition="p"]')).toMatch(/ready/)
+    expect(await gatewayTable()).toEqual([['p/uk-a', 'active', 'initial'], ['p/uk-b', 'active', 'initial']])
+    await page.waitForSelector('#live.ok')
+    expect(await page.isVisible('#token-form')).toBe(false)
+
+    // Down through the API (the proxy's failover feedback): the page updates from the event stream.
+    for (const callId of ['c1', 'c2']) expect((await post('/kamailio/feedback', { call_id: callId, partition: 'p', gateway: 'uk-a', code: 503, reason: 'Service Unavailable' })).status).toBe(202)
+    await page.waitForSelector('#gateways tbody tr[data-gateway="p/uk-a"][data-state="down"]', { timeout: 5000 })
+    const [a] = await gatewayTable()
+    expect(a?.slice(0, 2)).toEqual(['p/uk-a', 'down'])
+    expect(a?.[2]).toMatch(/failover feedback 503 Service Unavailable/)
+    expect(await page.textContent('#gateways tbody tr[data-gateway="p/uk-a"] .history')).toMatch(/switched to \[down\]/)
+    expect(await page.textContent('#events')).toMatch(/E_GATEWAY_STATUS\s*p\/uk-a: suspect → down/)
+
+    await page.fill('#explain-number', '+442071838750')
+    await page.click('#explain-form button')
+    await page.waitForSelector('#explain-routes li')
+    expect(await page.$$eval('#explain-routes .gateway', (els) => els.map((e) => e.textContent))).toEqual(['uk-b'])
+    expect(await page.textContent('#explain-result')).toMatch(/gateway uk-a \[down\]: down/)
+
+    await mkdir(path.dirname(SCREENSHOT), { recursive: true })
+    await page.screenshot({ path: SCREENSHOT, fullPage: true })
+    console.log(`[status page] screenshot: ${SCREENSHOT}`)
+    expect(failed).toEqual([])
+  })
+})
