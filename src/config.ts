@@ -1,5 +1,8 @@
 /** Configuration: parsed once from the environment into a frozen, typed object. Pure. */
 import path from 'node:path'
+import { boolVar, intVar, present, type Env, type VarSpec } from './env-vars.js'
+
+export type { VarSpec } from './env-vars.js'
 import { loadObservabilityConfig, OBSERVABILITY_VARS, type ObservabilityConfig } from './observability/observability-config.js'
 import { loadSecurityConfig, SECURITY_VARS, type SecurityConfig } from './security-config.js'
 
@@ -60,12 +63,6 @@ export interface Config {
   readonly security: SecurityConfig
 }
 
-/** One documented variable: the README's configuration table is generated from this list. */
-export interface VarSpec {
-  readonly name: string
-  readonly default: string
-  readonly meaning: string
-}
 
 export const CONFIG_VARS: readonly VarSpec[] = [
   { name: 'PORT', default: '8080', meaning: 'HTTP port rtroute listens on' },
@@ -100,33 +97,6 @@ export const CONFIG_VARS: readonly VarSpec[] = [
   ...OBSERVABILITY_VARS,
   ...SECURITY_VARS
 ]
-
-type Env = Readonly<Record<string, string | undefined>>
-
-function present (env: Env, name: string): string | undefined {
-  const value = env[name]
-  return value === undefined || value.trim() === '' ? undefined : value.trim()
-}
-
-function intVar (env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
-  const raw = present(env, name)
-  if (raw === undefined) return fallback
-  const value = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    problems.push(`${name}=${JSON.stringify(raw)}: expected an integer from ${min} to ${max}`)
-    return fallback
-  }
-  return value
-}
-
-function boolVar (env: Env, name: string, fallback: boolean, problems: string[]): boolean {
-  const raw = present(env, name)?.toLowerCase()
-  if (raw === undefined) return fallback
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false
-  problems.push(`${name}=${JSON.stringify(raw)}: expected true or false`)
-  return fallback
-}
 
 function urlVar (env: Env, name: string, problems: string[]): string | undefined {
   const raw = present(env, name)

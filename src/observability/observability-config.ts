@@ -1,4 +1,5 @@
 /** The observability settings (thresholds, alerts, webhooks, SSE): parsed from the environment, pure. */
+import { boolVar, intVar, type Env, type VarSpec } from '../env-vars.js'
 
 export interface ObservabilityConfig {
   /** /metrics behind the admin authentication instead of open like /readyz. */
@@ -23,10 +24,9 @@ export interface ObservabilityConfig {
   readonly sseHeartbeatMs: number
 }
 
-interface Spec { readonly name: string, readonly default: string, readonly meaning: string }
 
 /** README rows (test/docs.test.ts checks each has one), spread into CONFIG_VARS. */
-export const OBSERVABILITY_VARS: readonly Spec[] = [
+export const OBSERVABILITY_VARS: readonly VarSpec[] = [
   { name: 'RTROUTE_METRICS_AUTH', default: 'false', meaning: '`true` puts `GET /metrics` behind the admin authentication; by default it is open like `/readyz`' },
   { name: 'RTROUTE_ROUTING_THRESHOLD_US', default: '2000', meaning: 'a routing decision slower than this (µs) raises `E_CORE_THRESHOLD`; 0 off' },
   { name: 'RTROUTE_DB_THRESHOLD_US', default: '500000', meaning: 'a database query slower than this (µs) raises `E_CORE_THRESHOLD`; 0 off' },
@@ -44,49 +44,30 @@ export const OBSERVABILITY_VARS: readonly Spec[] = [
   { name: 'RTROUTE_SSE_HEARTBEAT_MS', default: '15000', meaning: 'heartbeat comment period of `GET /v1/events`' }
 ]
 
-type Env = Readonly<Record<string, string | undefined>>
 
-function int (env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
-  const raw = env[name]?.trim()
-  if (raw === undefined || raw === '') return fallback
-  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    problems.push(`${name}=${JSON.stringify(raw)}: expected an integer from ${min} to ${max}`)
-    return fallback
-  }
-  return value
-}
 
-function bool (env: Env, name: string, fallback: boolean, problems: string[]): boolean {
-  const raw = env[name]?.trim().toLowerCase()
-  if (raw === undefined || raw === '') return fallback
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false
-  problems.push(`${name}=${JSON.stringify(raw)}: expected true or false`)
-  return fallback
-}
 
 /** Adds what is wrong to `problems` (loadConfig reports every bad key at once). */
 export function loadObservabilityConfig (env: Env, problems: string[]): ObservabilityConfig {
   const DAY_MS = 86_400_000
-  const retryMin = int(env, 'RTROUTE_WEBHOOK_RETRY_MIN_MS', 1000, 10, DAY_MS, problems)
-  const retryMax = int(env, 'RTROUTE_WEBHOOK_RETRY_MAX_MS', 300_000, 10, DAY_MS, problems)
+  const retryMin = intVar(env, 'RTROUTE_WEBHOOK_RETRY_MIN_MS', 1000, 10, DAY_MS, problems)
+  const retryMax = intVar(env, 'RTROUTE_WEBHOOK_RETRY_MAX_MS', 300_000, 10, DAY_MS, problems)
   if (retryMax < retryMin) problems.push('RTROUTE_WEBHOOK_RETRY_MAX_MS: expected a value not below RTROUTE_WEBHOOK_RETRY_MIN_MS')
   return Object.freeze({
-    metricsAuth: bool(env, 'RTROUTE_METRICS_AUTH', false, problems),
-    routingThresholdUs: int(env, 'RTROUTE_ROUTING_THRESHOLD_US', 2000, 0, 3_600_000_000, problems),
-    dbThresholdUs: int(env, 'RTROUTE_DB_THRESHOLD_US', 500_000, 0, 3_600_000_000, problems),
-    reloadThresholdUs: int(env, 'RTROUTE_RELOAD_THRESHOLD_US', 10_000_000, 0, 3_600_000_000, problems),
-    heapThresholdPercent: int(env, 'RTROUTE_HEAP_THRESHOLD_PERCENT', 90, 0, 100, problems),
-    heapCheckIntervalMs: int(env, 'RTROUTE_HEAP_CHECK_INTERVAL_MS', 10_000, 100, DAY_MS, problems),
-    alertIntervalMs: int(env, 'RTROUTE_ALERT_INTERVAL_MS', 60_000, 10, DAY_MS, problems),
-    alertStartupGraceMs: int(env, 'RTROUTE_ALERT_STARTUP_GRACE_MS', 60_000, 0, DAY_MS, problems),
-    webhookQueueMax: int(env, 'RTROUTE_WEBHOOK_QUEUE_MAX', 100, 1, 100_000, problems),
-    webhookTimeoutMs: int(env, 'RTROUTE_WEBHOOK_TIMEOUT_MS', 5000, 10, 600_000, problems),
+    metricsAuth: boolVar(env, 'RTROUTE_METRICS_AUTH', false, problems),
+    routingThresholdUs: intVar(env, 'RTROUTE_ROUTING_THRESHOLD_US', 2000, 0, 3_600_000_000, problems),
+    dbThresholdUs: intVar(env, 'RTROUTE_DB_THRESHOLD_US', 500_000, 0, 3_600_000_000, problems),
+    reloadThresholdUs: intVar(env, 'RTROUTE_RELOAD_THRESHOLD_US', 10_000_000, 0, 3_600_000_000, problems),
+    heapThresholdPercent: intVar(env, 'RTROUTE_HEAP_THRESHOLD_PERCENT', 90, 0, 100, problems),
+    heapCheckIntervalMs: intVar(env, 'RTROUTE_HEAP_CHECK_INTERVAL_MS', 10_000, 100, DAY_MS, problems),
+    alertIntervalMs: intVar(env, 'RTROUTE_ALERT_INTERVAL_MS', 60_000, 10, DAY_MS, problems),
+    alertStartupGraceMs: intVar(env, 'RTROUTE_ALERT_STARTUP_GRACE_MS', 60_000, 0, DAY_MS, problems),
+    webhookQueueMax: intVar(env, 'RTROUTE_WEBHOOK_QUEUE_MAX', 100, 1, 100_000, problems),
+    webhookTimeoutMs: intVar(env, 'RTROUTE_WEBHOOK_TIMEOUT_MS', 5000, 10, 600_000, problems),
     webhookRetryMinMs: retryMin,
     webhookRetryMaxMs: retryMax,
-    webhookMaxAttempts: int(env, 'RTROUTE_WEBHOOK_MAX_ATTEMPTS', 10, 1, 1000, problems),
-    sseBufferMax: int(env, 'RTROUTE_SSE_BUFFER_MAX', 1000, 1, 1_000_000, problems),
-    sseHeartbeatMs: int(env, 'RTROUTE_SSE_HEARTBEAT_MS', 15_000, 10, DAY_MS, problems)
+    webhookMaxAttempts: intVar(env, 'RTROUTE_WEBHOOK_MAX_ATTEMPTS', 10, 1, 1000, problems),
+    sseBufferMax: intVar(env, 'RTROUTE_SSE_BUFFER_MAX', 1000, 1, 1_000_000, problems),
+    sseHeartbeatMs: intVar(env, 'RTROUTE_SSE_HEARTBEAT_MS', 15_000, 10, DAY_MS, problems)
   })
 }

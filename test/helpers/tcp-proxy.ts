@@ -7,6 +7,8 @@ import { freePort } from '../../src/embedded-postgres.js'
 
 export interface TcpProxy {
   readonly port: number
+  /** Times (ms since the epoch) of every connection accepted while open: shows backoff, not hammering. */
+  readonly attempts: number[]
   open: () => Promise<void>
   /** Stops listening and cuts every forwarded connection. */
   close: () => Promise<void>
@@ -15,11 +17,14 @@ export interface TcpProxy {
 export async function createTcpProxy (targetHost: string, targetPort: number): Promise<TcpProxy> {
   const port = await freePort()
   const sockets = new Set<net.Socket>()
+  const attempts: number[] = []
   let server: net.Server | undefined
   return {
     port,
+    attempts,
     async open () {
       server = net.createServer((client) => {
+        attempts.push(Date.now())
         const upstream = net.connect(targetPort, targetHost)
         sockets.add(client).add(upstream)
         client.pipe(upstream).pipe(client)

@@ -14,14 +14,14 @@ import { createDb, type Db } from '../../src/db.js'
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/embedded-postgres.js'
 import { startServer, type Server } from '../../src/server.js'
 import { until } from '../helpers/until.js'
-import { createForwarder, type Forwarder } from './helpers/forwarder.js'
+import { createTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
 import { describeTally, request, startLoad, total, type HttpAnswer, type Load } from './helpers/load.js'
 import { captureLogs, type CapturedLogs } from './helpers/logs.js'
 
 let dir: string
 let pgPort: number
 let pg: EmbeddedPostgres
-let forwarder: Forwarder
+let forwarder: TcpProxy
 let direct: Db
 let server: Server
 let logs: CapturedLogs
@@ -68,7 +68,7 @@ beforeAll(async () => {
   pgPort = await freePort()
   pg = await startPg()
   direct = createDb({ url: pg.url, poolMax: 2, onPoolError: () => {} })
-  forwarder = await createForwarder(pgPort)
+  forwarder = await createTcpProxy('127.0.0.1', pgPort)
   await forwarder.open()
   const url = new URL(pg.url)
   url.port = String(forwarder.port)
