@@ -117,6 +117,6 @@ meta.durationS = (performance.now() - started) / 1000
 const markdown = renderResults(results, meta)
 process.stdout.write(`\n${markdown}\n`)
 if (!args.includes('--no-docs') && only === undefined && sizesArg === undefined) {
-  await writeDocs(path.join(ROOT, 'docs/benchmarks.md'), markdown)
-  log('results written into docs/benchmarks.md')
+  await writeDocs(path.join(ROOT, 'docs/benchmarks.md'), meta.mode, markdown)
+  log(`results written into docs/benchmarks.md (${meta.mode} run section)`)
 }

@@ -194,25 +194,3 @@ export async function writeDataset (url, { partition, rules: size, settings = {}
   }
 }
 
-/** The same data as writeDataset writes, as the loader returns it (PartitionData), without a database. */
-export function partitionData (size) {
-  const gateways = Array.from({ length: GATEWAYS }, (_, i) => {
-    const g = gatewayRow(i + 1)
-    return { id: g.gw_id, address: g.address, strip: g.strip, prefix: g.prefix, socket: '', attrs: {}, probe_mode: 'never', weight: 1, fr_timer: g.fr_timer, fr_inv_timer: null, enabled: true, description: '' }
-  })
-  const carriers = Array.from({ length: GATEWAYS / PER_CARRIER }, (_, c) => ({
-    id: carrierId(c + 1),
-    sort: ['ordered', 'ordered', 'weighted', 'weighted', 'hash'][c % 5],
-    first_only: c % 10 === 0,
-    enabled: true,
-    attrs: {},
-    description: '',
-    gateways: Array.from({ length: PER_CARRIER }, (_, m) => ({ gateway: gatewayId(c * PER_CARRIER + m + 1), weight: 1 + ((c * PER_CARRIER + m + 1) % 4) * 10 }))
-  }))
-  const rules = Array.from({ length: size }, (_, i) => {
-    const r = ruleAt(i)
-    return { id: r.id, groups: r.groups, prefix: r.prefix, priority: r.priority, time_window: r.time_window, targets: r.targets, sort: r.sort, max_targets: r.max_targets, fallback: false, attrs: r.attrs, enabled: true, description: '' }
-  })
-  const callers = callerGroups().map((c) => ({ ...c, description: '' }))
-  return { partition: { default_group: 'default', description: '', settings: {} }, gateways, carriers, rules, caller_groups: callers }
-}

@@ -2,8 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { fmt } from './stats.mjs'
 
-const BEGIN = '<!-- bench:results:begin -->'
-const END = '<!-- bench:results:end -->'
+const markers = (mode) => [`<!-- bench:results:${mode}:begin -->`, `<!-- bench:results:${mode}:end -->`]
 const ms = (x, d = 2) => fmt(x, d)
 const s = (msValue) => fmt(msValue / 1000, 2)
 const size = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`)
@@ -14,11 +13,11 @@ export const TARGETS = {
 
 function throughputTable (t) {
   const lines = [
-    '| connections | rtroute req/s | bare req/s | **ratio** (per round) | rtroute p50 / p99 / p99.9 ms | bare p50 / p99 / p99.9 ms | server CPU µs/req rtroute / bare | errors |',
-    '|---:|---:|---:|---|---|---|---|---:|'
+    '| connections | rtroute req/s | bare req/s | **ratio** (per round) | rtroute p50 / p99 / p99.9 ms | bare p50 / p99 / p99.9 ms | server CPU µs/req rtroute / bare | CPU ratio | errors |',
+    '|---:|---:|---:|---|---|---|---|---:|---:|'
   ]
   for (const r of t.rows) {
-    lines.push(`| ${r.connections} | ${fmt(r.rtroute.rps)} | ${fmt(r.bare.rps)} | **${ms(r.ratio)}** (${r.ratios.map((x) => ms(x)).join(', ')}) | ${ms(r.rtroute.p50)} / ${ms(r.rtroute.p99)} / ${ms(r.rtroute.p999)} | ${ms(r.bare.p50)} / ${ms(r.bare.p99)} / ${ms(r.bare.p999)} | ${fmt(r.rtroute.cpuUsPerReq, 1)} / ${fmt(r.bare.cpuUsPerReq, 1)} | ${r.rtroute.errors + r.bare.errors} |`)
+    lines.push(`| ${r.connections} | ${fmt(r.rtroute.rps)} | ${fmt(r.bare.rps)} | **${ms(r.ratio)}** (${r.ratios.map((x) => ms(x)).join(', ')}) | ${ms(r.rtroute.p50)} / ${ms(r.rtroute.p99)} / ${ms(r.rtroute.p999)} | ${ms(r.bare.p50)} / ${ms(r.bare.p99)} / ${ms(r.bare.p999)} | ${fmt(r.rtroute.cpuUsPerReq, 1)} / ${fmt(r.bare.cpuUsPerReq, 1)} | ${ms(r.bare.cpuUsPerReq / r.rtroute.cpuUsPerReq)} | ${r.rtroute.errors + r.bare.errors} |`)
   }
   return lines.join('\n')
 }
@@ -41,7 +40,7 @@ function verdicts (results) {
   const at50 = results.throughput?.rows.find((r) => r.connections === 50)
   const check = (ok, text) => out.push(`- ${ok ? '✅' : '❌'} ${text}`)
   if (at50 !== undefined) {
-    check(at50.ratio >= TARGETS.ratio, `throughput at 50 connections ≥ ${TARGETS.ratio}× bare fastify: **${ms(at50.ratio)}×**`)
+    check(at50.ratio >= TARGETS.ratio, `throughput at 50 connections ≥ ${TARGETS.ratio}× bare fastify: **${ms(at50.ratio)}×** (rounds ${at50.ratios.map((x) => ms(x)).join(', ')}); CPU per request, bare ÷ rtroute: **${ms(at50.bare.cpuUsPerReq / at50.rtroute.cpuUsPerReq)}**`)
     check(at50.rtroute.p99 < TARGETS.p99Ms, `p99 at 50 connections < ${TARGETS.p99Ms} ms: **${ms(at50.rtroute.p99)} ms**`)
   }
   const biggest = results.scale?.at(-1)
@@ -81,8 +80,9 @@ export function renderResults (results, meta) {
   return parts.join('\n')
 }
 
-/** Replaces the results section of docs/benchmarks.md (between its markers). */
-export async function writeDocs (file, markdown) {
+/** Replaces the results section of the run's mode (quick or full) in docs/benchmarks.md, between its markers. */
+export async function writeDocs (file, mode, markdown) {
+  const [BEGIN, END] = markers(mode)
   const text = await readFile(file, 'utf8')
   const begin = text.indexOf(BEGIN)
   const end = text.indexOf(END)

@@ -60,7 +60,8 @@ export async function startRtroute ({ url, core, env = {}, nodeArgs = [], readyT
 
 export async function startBare ({ answerFile, core }) {
   const port = await freePort()
-  const child = startNode(path.join(ROOT, 'bench/bare-server.mjs'), [], { core, env: { PORT: String(port), ANSWER_FILE: answerFile } })
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []
+  const child = startNode(path.join(ROOT, 'bench/bare-server.mjs'), [], { core, nodeArgs, env: { PORT: String(port), ANSWER_FILE: answerFile } })
   const base = `http://127.0.0.1:${port}`
   await waitFor(`${base}/ready`, child, 30_000)
   return { child, base, stop: async () => { await stop(child) } }

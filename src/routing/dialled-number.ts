@@ -1,5 +1,5 @@
 /** Extracts the number to route from the query's request_uri (else to_uri): digits with an optional leading +. */
-import sip from 'sip'
+import { sipUserHost } from './sip-uri.js'
 
 export type NumberField = 'request_uri' | 'to_uri'
 
@@ -20,7 +20,7 @@ const SEPARATORS = /[-.() ]/g
  */
 function sipUser (uri: string): string | undefined {
   const safe = uri.replace(/ /g, '%20').replace(/@\[[^\]]*\]/, '@ipv6.invalid')
-  return sip.parseUri(safe)?.user
+  return sipUserHost(safe)?.user
 }
 
 /** The user (or tel) part before its parameters, percent-decoded; undefined when there is none. */

@@ -10,7 +10,7 @@ import type { PartitionData } from './routing-data.schema.js'
 import {
   callerGroupFromRow, callerGroupToRow, carrierFromRow, carrierToRow, gatewayFromRow, gatewayToRow, ruleFromRow, ruleToRow
 } from './rows.js'
-import { selectRulesWithTargets, targetsFromText, type TargetNames } from './rule-rows.js'
+import { selectGateways, selectRulesWithTargets, targetsFromText, type TargetNames } from './rule-rows.js'
 import { mapInSlices } from './slices.js'
 
 const READ_SLICE_MS = 10
@@ -44,7 +44,7 @@ async function read (trx: Transaction<Database>, name: string): Promise<LoadedPa
   const pid = partition.id
   // COLLATE "C": byte order, so an export is the same whatever the server's locale.
   const [gateways, carriers, members, rules, callerGroups] = await Promise.all([
-    trx.selectFrom('gateway').selectAll().where('partition_id', '=', pid).orderBy(sql`gw_id COLLATE "C"`).execute(),
+    selectGateways(trx, pid),
     trx.selectFrom('carrier').selectAll().where('partition_id', '=', pid).orderBy(sql`carrier_id COLLATE "C"`).execute(),
     trx.selectFrom('carrier_gateway as m').innerJoin('gateway as g', 'g.id', 'm.gateway_id')
       .select(['m.carrier_id', 'g.gw_id', 'm.weight']).where('m.partition_id', '=', pid).orderBy('m.carrier_id').orderBy('m.position').execute(),

@@ -1,12 +1,12 @@
 /**
- * The rules of a partition as the snapshot loader reads them: one row per rule with its targets
- * folded into one text by PostgreSQL. A million rules have two million targets, and a row per
+ * The rules and gateways of a partition as the snapshot loader reads them, in pages; one row per
+ * rule with its targets folded into one text by PostgreSQL. A million rules have two million targets, and a row per
  * target (joined to its gateway or carrier name) cost more than the rest of the read together, in
  * pg's row parsing and in the server's sort; the names come from the gateway and carrier rows
  * the same transaction already read.
  */
 import { sql, type Selectable, type Transaction } from 'kysely'
-import type { Database, RuleTable } from '../db.js'
+import type { Database, GatewayTable, RuleTable } from '../db.js'
 import type { RuleTargetData } from './routing-data.schema.js'
 
 export type RuleRowWithTargets = Selectable<RuleTable> & {
@@ -37,6 +37,21 @@ export async function selectRulesWithTargets (trx: Transaction<Database>, partit
     for (const row of rows) out.push(row)
     if (rows.length < RULE_PAGE) return out
     after = (rows[rows.length - 1] as RuleRowWithTargets).id
+  }
+}
+
+/** The partition's gateways in gw_id byte order (COLLATE "C", as exports sort them), in pages like the rules. */
+export async function selectGateways (trx: Transaction<Database>, partitionId: string): Promise<Array<Selectable<GatewayTable>>> {
+  const out: Array<Selectable<GatewayTable>> = []
+  let after: string | undefined
+  for (;;) {
+    const { rows } = await sql<Selectable<GatewayTable>>`
+      SELECT * FROM gateway
+      WHERE partition_id = ${partitionId} ${after === undefined ? sql`` : sql`AND gw_id COLLATE "C" > ${after}`}
+      ORDER BY gw_id COLLATE "C" LIMIT ${RULE_PAGE}`.execute(trx)
+    for (const row of rows) out.push(row)
+    if (rows.length < RULE_PAGE) return out
+    after = (rows[rows.length - 1] as Selectable<GatewayTable>).gw_id
   }
 }
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { parseIpv4 } from '../../src/routing/caller-index.js'
 import { findCallerGroup } from '../../src/routing/decide-routes.js'
 import { compileCallerIndex } from '../../src/routing/caller-index.js'
+import { sipUserHost } from '../../src/routing/sip-uri.js'
 import { callerGroup } from './fixtures.js'
 
 /** The former parseIpv4: net.isIPv4, then split. */
@@ -56,5 +57,15 @@ describe('the caller lookup reads From URIs as sip.parseUri does', () => {
       ? undefined
       : ((parsed.user === undefined ? undefined : callers.fromUri.get(`${parsed.user}@${parsed.host.toLowerCase()}`)) ?? callers.fromDomain.get(parsed.host.toLowerCase()))
     expect(findCallerGroup(callers, fromUri, undefined)?.group).toBe(expected)
+  })
+})
+
+describe('sipUserHost reads user and host as sip.parseUri does', () => {
+  it.each([
+    'sip:+442071838750@sbc.example.com:5060', 'sip:alice@example.com;transport=tcp?subject=x', 'sips:bob:pw@h', 'sip:h.example', 'sip:@h', 'sip:a b@h',
+    'sip:alice@ipv6.invalid', 'SIP:alice@h', 'tel:+1', 'sip:%2B44@h', 'sip:a@h;lr;x=y', 'sip:a@h:notaport', ''
+  ])('%s', (uri) => {
+    const parsed = sip.parseUri(uri)
+    expect(sipUserHost(uri)).toEqual(parsed === undefined ? undefined : { user: parsed.user, host: parsed.host })
   })
 })
