@@ -3,6 +3,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { adminAuth } from './admin-auth.js'
 import { registerAdminRateLimit, type AdminRateLimitOptions } from './admin-rate-limit.js'
+import { callsRoutes } from './dispatcher/calls.routes.js'
+import type { CapacityStore } from './dispatcher/capacity-store.js'
 import { feedbackRoutes } from './dispatcher/feedback.routes.js'
 import type { GatewayStateRepository } from './dispatcher/gateway-state.repository.js'
 import type { HealthStore } from './dispatcher/health-store.js'
@@ -12,7 +14,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from './db.js'
 import { routingAdminRoutes } from './routing/admin.routes.js'
 import { dataRoutes } from './routing/data.routes.js'
-import type { GatewayHealthView } from './routing/decide-routes.js'
+import type { GatewayHealthView, Route } from './routing/decide-routes.js'
 import { explainRoutes } from './routing/explain.routes.js'
 import type { RouteTables } from './routing/route-tables.js'
 import { routingRoutes } from './routing/routing.routes.js'
@@ -44,6 +46,8 @@ export interface RoutingDeps {
   /** Gateway health of a partition, as the decision reads it. */
   readonly health: (partition: string) => GatewayHealthView
   readonly now?: () => number
+  /** Told of every routed answer (capacity leases). */
+  readonly onRouted?: (partition: string, callId: string, routes: readonly Route[]) => void
 }
 
 /** Gateway health: the store the feedback and state routes act on. */
@@ -51,6 +55,8 @@ export interface DispatcherDeps {
   readonly store: HealthStore
   readonly repository: GatewayStateRepository
   readonly isLeader: () => boolean
+  /** Capacity accounting: call events, lease moves on failover, counts in the state routes. */
+  readonly capacity?: CapacityStore
 }
 
 export interface AppOptions {
@@ -98,7 +104,17 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
       observer: deps.observability?.routingObserver
     })
     if (deps.dispatcher !== undefined) {
-      await app.register(feedbackRoutes, { tables: routing.tables, store: deps.dispatcher.store, defaultPartition: opts.defaultPartition ?? 'default', onReport: deps.observability?.onFeedback })
+      const capacity = deps.dispatcher.capacity
+      await app.register(feedbackRoutes, {
+        tables: routing.tables,
+        store: deps.dispatcher.store,
+        defaultPartition: opts.defaultPartition ?? 'default',
+        onReport: deps.observability?.onFeedback,
+        onBranchFailed: capacity?.failover
+      })
+      if (capacity !== undefined) {
+        await app.register(callsRoutes, { tables: routing.tables, capacity, defaultPartition: opts.defaultPartition ?? 'default', onEvent: deps.observability?.onCallEvent })
+      }
     }
   }
   await app.register(async (admin) => {

@@ -57,6 +57,8 @@ export interface Config {
   readonly leaderHeartbeatMs: number
   /** Gateway events kept while the database is away. */
   readonly healthQueueMax: number
+  /** How often call events are written to PostgreSQL and the cluster's call counts read back. */
+  readonly capacitySyncMs: number
   /** Metrics, event thresholds, alerts, webhooks and the event stream. */
   readonly observability: ObservabilityConfig
   /** Who may use the proxy paths, and the admin API's rate limit. */
@@ -94,6 +96,7 @@ export const CONFIG_VARS: readonly VarSpec[] = [
   { name: 'RTROUTE_PROBE_CONCURRENCY', default: '50', meaning: 'probes in flight at once in a round' },
   { name: 'RTROUTE_LEADER_HEARTBEAT_MS', default: '2000', meaning: 'how often a standby tries the prober lock and the prober checks its connection' },
   { name: 'RTROUTE_HEALTH_QUEUE_MAX', default: '100000', meaning: 'gateway events (feedback, probe results) kept while the database is away' },
+  { name: 'RTROUTE_CAPACITY_SYNC_MS', default: '200', meaning: 'how often call events are written and the cluster\'s call counts read (bounds the cross-instance error of capacity limits)' },
   ...OBSERVABILITY_VARS,
   ...SECURITY_VARS
 ]
@@ -188,6 +191,7 @@ export function loadConfig (env: Env, cwd = process.cwd()): Config {
     probeConcurrency: intVar(env, 'RTROUTE_PROBE_CONCURRENCY', 50, 1, 10_000, problems),
     leaderHeartbeatMs: intVar(env, 'RTROUTE_LEADER_HEARTBEAT_MS', 2000, 100, 600_000, problems),
     healthQueueMax: intVar(env, 'RTROUTE_HEALTH_QUEUE_MAX', 100_000, 100, 10_000_000, problems),
+    capacitySyncMs: intVar(env, 'RTROUTE_CAPACITY_SYNC_MS', 200, 20, 60_000, problems),
     observability: loadObservabilityConfig(env, problems),
     security: loadSecurityConfig(env, problems)
   }

@@ -11,7 +11,7 @@ export interface StatusGroupTable {
 export type StatusGroupRow = Selectable<StatusGroupTable>
 
 export type Json = unknown
-export type SortAlgorithm = 'ordered' | 'weighted' | 'hash'
+export type SortAlgorithm = 'ordered' | 'weighted' | 'hash' | 'least_loaded'
 export type ProbeMode = 'never' | 'when_down' | 'always'
 export type CallerGroupKind = 'cidr' | 'from_uri' | 'from_domain'
 
@@ -40,6 +40,8 @@ export interface GatewayTable {
   weight: Generated<number>
   fr_timer: number | null
   fr_inv_timer: number | null
+  max_calls: number | null
+  max_cps: number | null
   enabled: Generated<boolean>
   description: Generated<string>
 }
@@ -50,6 +52,8 @@ export interface CarrierTable {
   carrier_id: string
   sort: Generated<SortAlgorithm>
   first_only: Generated<boolean>
+  max_calls: number | null
+  max_cps: number | null
   enabled: Generated<boolean>
   attrs: Generated<Json>
   description: Generated<string>
@@ -128,6 +132,22 @@ export interface RuntimeSettingTable {
   updated_at: Generated<Date>
 }
 
+/** One call offered to a limited gateway: a lease until started, then a call until ended (migrations/0005). */
+export interface CallLeaseTable {
+  partition: string
+  call_id: string
+  gw_id: string
+  carrier_id: string | null
+  routes: string[]
+  carriers: string[]
+  position: number
+  state: 'lease' | 'call' | 'ended'
+  offered_at: string
+  started_at: string | null
+  expires_at: string
+  instance: string
+}
+
 export interface Database {
   status_group: StatusGroupTable
   partition: PartitionTable
@@ -140,6 +160,7 @@ export interface Database {
   gateway_state: GatewayStateTable
   carrier_state: CarrierStateTable
   runtime_setting: RuntimeSettingTable
+  call_lease: CallLeaseTable
 }
 
 export interface DbOptions {

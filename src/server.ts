@@ -111,7 +111,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     onRemove: dispatcher.drop,
     onReloaded: observability.onReloaded
   })
-  observability.attach({ tables, store: dispatcher.store, kysely: db.kysely, isLeader: dispatcher.isLeader })
+  observability.attach({ tables, store: dispatcher.store, capacity: dispatcher.capacity, kysely: db.kysely, isLeader: dispatcher.isLeader })
   const listener = createPgListener({
     url: target.url,
     channels: [DATA_CHANNEL, ...dispatcher.channels],
@@ -166,7 +166,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
 
   let app: FastifyInstance
   try {
-    app = await buildApp({ registry, externalGroups, db: db.kysely, routing: { tables, health: dispatcher.store.view }, dispatcher, observability: observability.appDeps() }, {
+    app = await buildApp({ registry, externalGroups, db: db.kysely, routing: { tables, health: dispatcher.view, onRouted: dispatcher.capacity.onRouted }, dispatcher, observability: observability.appDeps() }, {
       logger: log,
       bodyLimit: config.bodyLimit,
       adminTokens: config.adminTokens,

@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import type { Database } from '../db.js'
 import type { EventBus } from '../events.js'
+import type { GatewayHealthView } from '../routing/decide-routes.js'
 import type { CompiledPartition } from '../routing/route-table.js'
 import type { PartitionData } from '../routing/routing-data.schema.js'
 import type { Identifier } from '../status/status-registry.js'
@@ -14,6 +15,8 @@ import {
   CARRIER_CHANNEL, createGatewayStateRepository, GATEWAY_CHANNEL, SETTING_CHANNEL, type StoredCarrierState, type StoredGatewayState
 } from './gateway-state.repository.js'
 import { partitionHealthConfig } from './health-settings.js'
+import { createCapacityRepository } from './capacity.repository.js'
+import { createCapacityStore } from './capacity-store.js'
 import { createHealthStore, type GatewayInfo } from './health-store.js'
 import { createLeaderElection } from './leader.js'
 import { createSipOptionsSender, type SendOptions } from './options-prober.js'
@@ -45,6 +48,21 @@ export function createDispatcher (o: DispatcherOptions) {
     retryMaxMs: config.dbRetryMaxMs
   })
   store.setProbing(config.probing)
+  const capacity = createCapacityStore({
+    repository: createCapacityRepository(o.kysely),
+    log,
+    now: Date.now,
+    syncMs: config.capacitySyncMs,
+    retryMinMs: config.dbRetryMinMs,
+    retryMaxMs: config.dbRetryMaxMs
+  })
+  /** What the decision reads per partition: health and capacity, one object per partition. */
+  const views = new Map<string, GatewayHealthView>()
+  const view = (partition: string): GatewayHealthView => {
+    let v = views.get(partition)
+    if (v === undefined) views.set(partition, v = { ...store.view(partition), ...capacity.view(partition) })
+    return v
+  }
   let sender: ReturnType<typeof createSipOptionsSender> | undefined
   const send: SendOptions = async (target, timeoutMs) => (sender === undefined ? { error: 'this instance does not probe' } : await sender.send(target, timeoutMs))
   const scheduler = createProbeScheduler({ store, repository, send, bus: o.bus, log, now: Date.now, tickMs: 1000, concurrency: config.probeConcurrency, onResults: o.onProbeResults })
@@ -81,6 +99,8 @@ export function createDispatcher (o: DispatcherOptions) {
   return {
     store,
     repository,
+    capacity,
+    view,
     isLeader: () => leader.leader,
     channels: [GATEWAY_CHANNEL, CARRIER_CHANNEL, SETTING_CHANNEL] as const,
 
@@ -105,9 +125,14 @@ export function createDispatcher (o: DispatcherOptions) {
         if (compiled !== undefined) infos.push({ id: row.id, address: compiled.dstUri, probeMode: row.probe_mode, enabled: row.enabled })
       }
       store.sync(partition, infos, partitionHealthConfig(data.partition.settings))
+      capacity.configure(partition, data.partition.settings)
     },
 
-    drop: (partition: string) => { store.drop(partition) },
+    drop: (partition: string) => {
+      store.drop(partition)
+      capacity.drop(partition)
+      views.delete(partition)
+    },
 
     /** After the first connection: a restarted instance starts from the shared state, not from "all up". */
     async start (): Promise<void> {
@@ -116,6 +141,7 @@ export function createDispatcher (o: DispatcherOptions) {
       if (setting !== undefined) store.setProbing(setting.enabled)
       leader.start()
       scheduler.start()
+      capacity.start()
     },
 
     /** The shared state again, after the database or the LISTEN connection came back. */
@@ -127,7 +153,7 @@ export function createDispatcher (o: DispatcherOptions) {
       sender?.close()
       // Events still queued get a moment to reach the database (and the process no longer waits once they did).
       let timer: NodeJS.Timeout | undefined
-      await Promise.race([store.flush(), new Promise((resolve) => { timer = setTimeout(resolve, 2000) })])
+      await Promise.race([Promise.all([store.flush(), capacity.stop()]), new Promise((resolve) => { timer = setTimeout(resolve, 2000) })])
       clearTimeout(timer)
       store.stop()
     }

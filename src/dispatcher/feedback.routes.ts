@@ -20,6 +20,8 @@ export interface FeedbackRoutesOptions {
   readonly now?: () => number
   /** Told of every placed report (metrics: per-gateway failures by code class, reports by how they counted). */
   readonly onReport?: (report: { partition: string, gateway: string, code: number, local: boolean, counted: 'failure' | 'success' | 'ignored' | 'duplicate' }) => void
+  /** A branch failed (any final code >= 300): the proxy moves on to the next route, and so does the call's capacity lease. */
+  readonly onBranchFailed?: (partition: string, callId: string, gateway: string) => void
 }
 
 export const FeedbackSchema = Type.Object({
@@ -42,7 +44,7 @@ const AcceptedSchema = Type.Object({
 
 /** dst_uri → gateway id per compiled snapshot, built on first use. */
 const byAddress = new WeakMap<CompiledPartition, Map<string, string>>()
-function gatewayByDstUri (table: CompiledPartition, dstUri: string): string | undefined {
+export function gatewayByDstUri (table: CompiledPartition, dstUri: string): string | undefined {
   let index = byAddress.get(table)
   if (index === undefined) {
     index = new Map()
@@ -53,7 +55,7 @@ function gatewayByDstUri (table: CompiledPartition, dstUri: string): string | un
   return typeof parsed === 'string' ? undefined : index.get(parsed.uri)
 }
 
-export const feedbackRoutes: FastifyPluginAsyncTypebox<FeedbackRoutesOptions> = async (app, { tables, store, defaultPartition, now = Date.now, onReport }) => {
+export const feedbackRoutes: FastifyPluginAsyncTypebox<FeedbackRoutesOptions> = async (app, { tables, store, defaultPartition, now = Date.now, onReport, onBranchFailed }) => {
   // Bounded: a flood of distinct calls evicts the oldest keys instead of growing memory.
   const dedupe = createFeedbackDedupe({ maxEntries: 100_000, ttlMs: 10 * 60_000, now })
 
@@ -83,6 +85,7 @@ export const feedbackRoutes: FastifyPluginAsyncTypebox<FeedbackRoutesOptions> = 
       request.log.debug({ callId: body.call_id, partition, gateway: gatewayId, code: body.code, local, counted }, 'failover feedback')
     }
     onReport?.({ partition, gateway: gatewayId, code: body.code, local, counted })
+    if (body.code >= 300) onBranchFailed?.(partition, body.call_id, gatewayId)
     const state = store.get(partition, gatewayId)?.health.state ?? 'active'
     return await reply.code(202).send({ accepted: true, counted, partition, gateway: gatewayId, state })
   })

@@ -9,6 +9,7 @@ import { AppError, ErrorSchema } from '../errors.js'
 import { requireTable, type RouteTables } from '../routing/route-tables.js'
 import { EntityIdSchema, PartitionNameSchema } from '../routing/routing-data.schema.js'
 import type { GatewayStateRepository, StoredGatewayState } from './gateway-state.repository.js'
+import { describeCapacity, type CapacityDescription, type CapacityStore } from './capacity-store.js'
 import type { GatewayInfo, HealthStore } from './health-store.js'
 
 export interface StateRoutesOptions {
@@ -17,12 +18,24 @@ export interface StateRoutesOptions {
   readonly repository: Pick<GatewayStateRepository, 'ofPartition' | 'setCarrier' | 'setSetting'>
   /** Whether this instance holds the prober lock. */
   readonly isLeader: () => boolean
+  /** Call counts of limited gateways and carriers; without it `capacity` is always null. */
+  readonly capacity?: Pick<CapacityStore, 'gatewayUsage' | 'carrierUsage'>
   readonly now?: () => number
 }
 
 export const PROBING_SETTING = 'probing'
 
 const iso = (ms: number): string => new Date(ms).toISOString()
+
+const CapacitySchema = Type.Union([Type.Object({
+  max_calls: Type.Union([Type.Integer(), Type.Null()]),
+  max_cps: Type.Union([Type.Integer(), Type.Null()]),
+  calls: Type.Integer({ description: 'offered and not ended, cluster-wide: leases + started' }),
+  started: Type.Integer({ description: 'answered (call start reported) and not ended' }),
+  leases: Type.Integer({ description: 'offered, not yet reported started' }),
+  cps: Type.Integer({ description: 'new calls in the last second' }),
+  free: Type.Number({ description: 'relative free capacity, 0 (full) to 1; what least_loaded orders by' })
+}), Type.Null()], { description: 'null when neither max_calls nor max_cps is set' })
 
 const GatewayStateSchema = Type.Object({
   gateway: Type.String(),
@@ -41,10 +54,11 @@ const GatewayStateSchema = Type.Object({
     max_ms: Type.Number(),
     timeouts: Type.Integer(),
     last_ms: Type.Union([Type.Number(), Type.Null()])
-  }), Type.Null()])
+  }), Type.Null()]),
+  capacity: CapacitySchema
 })
 
-const CarrierStateSchema = Type.Object({ carrier: Type.String(), enabled: Type.Boolean(), reason: Type.String(), since: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]) })
+const CarrierStateSchema = Type.Object({ carrier: Type.String(), enabled: Type.Boolean(), reason: Type.String(), since: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]), capacity: CapacitySchema })
 const SetGatewaySchema = Type.Object({ state: Type.Union([Type.Literal('active'), Type.Literal('disabled')]), reason: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false })
 const SetCarrierSchema = Type.Object({ enabled: Type.Boolean(), reason: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false })
 const ProbingSchema = Type.Object({ enabled: Type.Boolean(), leader: Type.Boolean({ description: 'this instance probes' }) })
@@ -74,6 +88,14 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
   const { tables, store, repository, now = Date.now } = options
 
   const loaded = (partition: string): void => { requireTable(tables, partition) }
+  const gatewayCapacity = (partition: string, gateway: string): CapacityDescription | null => {
+    const compiled = requireTable(tables, partition).gateways.get(gateway)
+    return compiled === undefined || options.capacity === undefined ? null : describeCapacity(compiled, options.capacity.gatewayUsage(partition, gateway))
+  }
+  const carrierCapacity = (partition: string, carrier: string): CapacityDescription | null => {
+    const compiled = requireTable(tables, partition).carriers.get(carrier)
+    return compiled === undefined || options.capacity === undefined ? null : describeCapacity(compiled, options.capacity.carrierUsage(partition, carrier))
+  }
   const gatewayInfo = (partition: string, gateway: string): GatewayInfo => {
     loaded(partition)
     const info = store.gatewaysOf(partition).get(gateway)
@@ -96,7 +118,7 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
     loaded(partition)
     const stored = await records(partition)
     const items = [...store.gatewaysOf(partition).values()].sort((a, b) => (a.id < b.id ? -1 : 1))
-      .map((info) => describe(info, stored.get(info.id) ?? store.get(partition, info.id), store.isProbed(partition, info.id), now()))
+      .map((info) => ({ ...describe(info, stored.get(info.id) ?? store.get(partition, info.id), store.isProbed(partition, info.id), now()), capacity: gatewayCapacity(partition, info.id) }))
     return { items }
   })
 
@@ -106,7 +128,7 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
     const { partition, gateway } = request.params
     const info = gatewayInfo(partition, gateway)
     const stored = (await records(partition)).get(gateway) ?? store.get(partition, gateway)
-    return describe(info, stored, store.isProbed(partition, gateway), now())
+    return { ...describe(info, stored, store.isProbed(partition, gateway), now()), capacity: gatewayCapacity(partition, gateway) }
   })
 
   app.put('/v1/partitions/:partition/gateways/:gateway/state', {
@@ -121,7 +143,7 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
     const { partition, gateway } = request.params
     const info = gatewayInfo(partition, gateway)
     const stored = await store.adminSet(partition, gateway, request.body.state, request.body.reason)
-    return describe(info, stored, store.isProbed(partition, gateway), now())
+    return { ...describe(info, stored, store.isProbed(partition, gateway), now()), capacity: gatewayCapacity(partition, gateway) }
   })
 
   app.get('/v1/partitions/:partition/carriers/state', {
@@ -129,7 +151,7 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
   }, async (request) => {
     const { partition } = request.params
     const carriers = [...requireTable(tables, partition).carriers.keys()].sort()
-    return { items: carriers.map((id) => carrierState(store, partition, id)) }
+    return { items: carriers.map((id) => ({ ...carrierState(store, partition, id), capacity: carrierCapacity(partition, id) })) }
   })
 
   app.put('/v1/partitions/:partition/carriers/:carrier/state', {
@@ -138,7 +160,7 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
     const { partition, carrier } = request.params
     if (!requireTable(tables, partition).carriers.has(carrier)) throw new AppError(404, 'not_found', `carrier "${carrier}" not found in partition "${partition}"`)
     store.receiveCarrier(await repository.setCarrier(partition, carrier, request.body.enabled, `admin: ${request.body.reason}`, now()))
-    return carrierState(store, partition, carrier)
+    return { ...carrierState(store, partition, carrier), capacity: carrierCapacity(partition, carrier) }
   })
 
   app.get('/v1/probing', {

@@ -17,6 +17,10 @@ export interface MetricSources {
   /** Webhook queue depth per subscription, and connected event-stream clients. */
   webhookQueues?: () => Iterable<{ subscription: string, depth: number }>
   sseClients?: () => number
+  /** Limited gateways and carriers with their limits and counts (see capacityViews). */
+  capacity?: () => Iterable<{ partition: string, kind: 'gateway' | 'carrier', name: string, max_calls: number | null, max_cps: number | null, calls: number, started: number, cps: number }>
+  /** Call events and lease moves waiting for the database, and the age of the last sync. */
+  capacitySync?: () => { backlog: number, lastSyncAt: number }
 }
 
 /** Seconds: a decision takes tens of microseconds; the top buckets catch GC pauses. */
@@ -31,7 +35,7 @@ export function createMetrics (registry: Registry, sources: MetricSources = {}) 
   return {
     registry,
     sources,
-    answers: new TallyCounter('rtroute_routing_answers_total', 'Routing answers by partition and result (routed, no_route, no_destination, not_ready, unknown_partition, bad_request)', ['partition', 'result'], registry),
+    answers: new TallyCounter('rtroute_routing_answers_total', 'Routing answers by partition and result (routed, no_route, no_destination, no_capacity, not_ready, unknown_partition, bad_request)', ['partition', 'result'], registry),
     decisionSeconds: new TallyHistogram('rtroute_routing_decision_seconds', 'Time to answer a routing query, from lookup to rtjson document (seconds)', ['partition'], DECISION_BUCKETS, registry),
     offered: new TallyCounter('rtroute_gateway_offered_total', 'Times a gateway was in a routed answer', ['partition', 'gateway'], registry),
     offeredFirst: new TallyCounter('rtroute_gateway_offered_first_total', 'Times a gateway was the first route of an answer', ['partition', 'gateway'], registry),
@@ -48,6 +52,7 @@ export function createMetrics (registry: Registry, sources: MetricSources = {}) 
     deliveries: new Counter({ name: 'rtroute_event_deliveries_total', help: 'Event deliveries: channel sse (sent, dropped) or webhook (ok, retried, gave_up, dropped)', labelNames: ['channel', 'result'], registers: r }),
     sseDropped: new Counter({ name: 'rtroute_sse_clients_dropped_total', help: 'Event-stream clients cut off because they did not keep up', registers: r }),
     alerts: new Counter({ name: 'rtroute_alert_summaries_total', help: 'Alert summaries queued for webhook subscribers', registers: r }),
+    callEvents: new Counter({ name: 'rtroute_call_events_total', help: 'Call events from the proxy (start, end)', labelNames: ['partition', 'event'], registers: r }),
     ...scrapeGauges(registry, sources)
   }
 }
@@ -125,5 +130,56 @@ function scrapeGauges (registry: Registry, sources: MetricSources) {
     registers: r,
     collect () { this.set(sources.sseClients?.() ?? 0) }
   })
-  return { partitionReady, partitionStatus, dataVersion, gatewayState, gatewayUp, webhookQueue, sseClients }
+  const capacityCalls = new Gauge({
+    name: 'rtroute_capacity_calls',
+    help: 'Calls counted against a limited gateway or carrier, cluster-wide: state lease (offered, not yet answered) or call (answered, not ended)',
+    labelNames: ['partition', 'kind', 'name', 'state'],
+    registers: r,
+    collect () {
+      this.reset()
+      for (const c of sources.capacity?.() ?? []) {
+        this.set({ partition: c.partition, kind: c.kind, name: c.name, state: 'lease' }, c.calls - c.started)
+        this.set({ partition: c.partition, kind: c.kind, name: c.name, state: 'call' }, c.started)
+      }
+    }
+  })
+  const capacityCps = new Gauge({
+    name: 'rtroute_capacity_cps',
+    help: 'New calls offered to a limited gateway or carrier in the last second, cluster-wide',
+    labelNames: ['partition', 'kind', 'name'],
+    registers: r,
+    collect () {
+      this.reset()
+      for (const c of sources.capacity?.() ?? []) this.set({ partition: c.partition, kind: c.kind, name: c.name }, c.cps)
+    }
+  })
+  const capacityLimit = new Gauge({
+    name: 'rtroute_capacity_limit',
+    help: 'Configured limits of a gateway or carrier: limit max_calls or max_cps (absent when unset)',
+    labelNames: ['partition', 'kind', 'name', 'limit'],
+    registers: r,
+    collect () {
+      this.reset()
+      for (const c of sources.capacity?.() ?? []) {
+        if (c.max_calls !== null) this.set({ partition: c.partition, kind: c.kind, name: c.name, limit: 'max_calls' }, c.max_calls)
+        if (c.max_cps !== null) this.set({ partition: c.partition, kind: c.kind, name: c.name, limit: 'max_cps' }, c.max_cps)
+      }
+    }
+  })
+  const capacityBacklog = new Gauge({
+    name: 'rtroute_capacity_backlog',
+    help: 'Call events of this instance not yet written to the database',
+    registers: r,
+    collect () { this.set(sources.capacitySync?.().backlog ?? 0) }
+  })
+  const capacitySyncAge = new Gauge({
+    name: 'rtroute_capacity_sync_age_seconds',
+    help: 'Seconds since this instance last wrote its call events and read the cluster counts',
+    registers: r,
+    collect () {
+      const at = sources.capacitySync?.().lastSyncAt ?? 0
+      this.set(at === 0 ? 0 : (Date.now() - at) / 1000)
+    }
+  })
+  return { partitionReady, partitionStatus, dataVersion, gatewayState, gatewayUp, webhookQueue, sseClients, capacityCalls, capacityCps, capacityLimit, capacityBacklog, capacitySyncAge }
 }

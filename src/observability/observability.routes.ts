@@ -8,6 +8,7 @@ import path from 'node:path'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, onRequestAsyncHookHandler } from 'fastify'
 import { Type } from 'typebox'
+import type { CallsRoutesOptions } from '../dispatcher/calls.routes.js'
 import type { FeedbackRoutesOptions } from '../dispatcher/feedback.routes.js'
 import { AppError } from '../errors.js'
 import { PACKAGE_ROOT } from '../paths.js'
@@ -27,6 +28,7 @@ export interface ObservabilityAppDeps {
   readonly subscriptions?: SubscriptionRepository
   readonly routingObserver?: RoutingObserver
   readonly onFeedback?: FeedbackRoutesOptions['onReport']
+  readonly onCallEvent?: CallsRoutesOptions['onEvent']
   readonly instance: string
   readonly isLeader?: () => boolean
 }

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import type { Database } from '../db.js'
+import type { CapacityStore } from '../dispatcher/capacity-store.js'
 import type { FeedbackRoutesOptions } from '../dispatcher/feedback.routes.js'
 import type { HealthStore } from '../dispatcher/health-store.js'
 import type { ProbeResult } from '../dispatcher/options-prober.js'
@@ -21,7 +22,7 @@ import { createMetrics, type MetricSources } from './metrics.js'
 import type { ObservabilityConfig } from './observability-config.js'
 import type { ObservabilityAppDeps } from './observability.routes.js'
 import { createRoutingObserver } from './routing-observer.js'
-import { currentProblems, gatewayViews, partitionViews } from './sources.js'
+import { capacityViews, currentProblems, gatewayViews, partitionViews } from './sources.js'
 import { createSubscriptionRepository, type SubscriptionRepository } from './subscription.repository.js'
 import { createHeapMonitor, createThresholds } from './thresholds.js'
 import { createWebhookSender, type WebhookSender } from './webhook-sender.js'
@@ -42,6 +43,7 @@ export interface ObservabilityOptions {
 export interface AttachOptions {
   readonly tables: RouteTables
   readonly store?: HealthStore
+  readonly capacity?: CapacityStore
   /** Without it there are no webhook subscriptions (and no alerts). */
   readonly kysely?: Kysely<Database>
   /** Holder of the prober lock: the one instance that sends cluster-wide events. */
@@ -122,6 +124,8 @@ export function createObservability (o: ObservabilityOptions) {
     if (code >= 300 && counted !== 'duplicate') metrics.failures.inc({ partition, gateway, class: local ? 'local' : `${Math.floor(code / 100)}xx` })
   }
 
+  const onCallEvent = ({ partition, event }: { partition: string, event: 'start' | 'end' }): void => { metrics.callEvents.inc({ partition, event }) }
+
   return {
     registry,
     metrics,
@@ -135,6 +139,7 @@ export function createObservability (o: ObservabilityOptions) {
     onReloaded,
     onProbeResults,
     onFeedback,
+    onCallEvent,
 
     attach (a: AttachOptions): void {
       tables = a.tables
@@ -142,6 +147,11 @@ export function createObservability (o: ObservabilityOptions) {
       sources.partitions = () => partitionViews(a.tables)
       const store = a.store
       if (store !== undefined) sources.gateways = () => gatewayViews(store)
+      const capacity = a.capacity
+      if (capacity !== undefined) {
+        sources.capacity = () => capacityViews(a.tables, capacity)
+        sources.capacitySync = () => capacity.stats()
+      }
       routingObserver = createRoutingObserver({
         metrics,
         known: (partition) => a.tables.identifier(partition) !== undefined,
@@ -180,7 +190,7 @@ export function createObservability (o: ObservabilityOptions) {
 
     /** What buildApp mounts: /metrics, the status page, /v1/events, /v1/subscriptions, /v1/overview. */
     appDeps (): ObservabilityAppDeps {
-      return { metrics, metricsAuth: config.metricsAuth, stream, subscriptions, routingObserver, onFeedback, instance, isLeader: () => isLeader() }
+      return { metrics, metricsAuth: config.metricsAuth, stream, subscriptions, routingObserver, onFeedback, onCallEvent, instance, isLeader: () => isLeader() }
     },
 
     start (): void {

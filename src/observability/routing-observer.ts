@@ -13,7 +13,7 @@ import { observe, type CounterCell, type HistogramCell } from './tally.js'
 
 /** The label of answers for partitions that do not exist: names from queries must not mint series. */
 export const UNKNOWN_PARTITION = '(unknown)'
-const RESULTS = ['routed', 'no_route', 'no_destination', 'not_ready', 'unknown_partition', 'bad_request'] as const
+const RESULTS = ['routed', 'no_route', 'no_destination', 'no_capacity', 'not_ready', 'unknown_partition', 'bad_request'] as const
 type Result = typeof RESULTS[number]
 
 interface GatewayCells { readonly offered: CounterCell, readonly first: CounterCell }

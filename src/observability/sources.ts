@@ -1,4 +1,5 @@
 /** Read-only views of what is loaded and how healthy it is, shared by the scrape-time gauges, the overview and alert summaries. */
+import { describeCapacity, type CapacityDescription, type CapacityStore } from '../dispatcher/capacity-store.js'
 import type { HealthStore } from '../dispatcher/health-store.js'
 import type { GatewayState } from '../routing/decide-routes.js'
 import type { RouteTables } from '../routing/route-tables.js'
@@ -62,4 +63,26 @@ export function currentProblems (registry: Pick<StatusRegistry, 'readiness'>, st
         partition: g.partition, gateway: g.gateway, address: g.address, reason: g.reason, since: new Date(g.since ?? 0).toISOString()
       }))
   return { not_ready: notReady, gateways_down: down }
+}
+
+export interface CapacityView extends CapacityDescription {
+  readonly partition: string
+  readonly kind: 'gateway' | 'carrier'
+  readonly name: string
+}
+
+/** Every limited gateway and carrier of the served snapshots, with its counts. */
+export function * capacityViews (tables: Pick<RouteTables, 'partitions' | 'lookup'>, capacity: Pick<CapacityStore, 'gatewayUsage' | 'carrierUsage'>): Generator<CapacityView> {
+  for (const partition of tables.partitions()) {
+    const found = tables.lookup(partition)
+    if (found.state !== 'ready') continue
+    for (const gateway of found.table.gateways.values()) {
+      const d = describeCapacity(gateway, capacity.gatewayUsage(partition, gateway.id))
+      if (d !== null) yield { partition, kind: 'gateway', name: gateway.id, ...d }
+    }
+    for (const carrier of found.table.carriers.values()) {
+      const d = describeCapacity(carrier, capacity.carrierUsage(partition, carrier.id))
+      if (d !== null) yield { partition, kind: 'carrier', name: carrier.id, ...d }
+    }
+  }
 }

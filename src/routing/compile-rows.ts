@@ -83,7 +83,9 @@ export function compileGateway (data: GatewayData): CompiledGateway | string {
     frTimer: data.fr_timer,
     frInvTimer: data.fr_inv_timer,
     enabled: data.enabled,
-    branchFlags: Number.isSafeInteger(flags) && (flags as number) >= 0 ? flags as number : undefined
+    branchFlags: Number.isSafeInteger(flags) && (flags as number) >= 0 ? flags as number : undefined,
+    maxCalls: data.max_calls ?? Infinity,
+    maxCps: data.max_cps ?? Infinity
   })
 }
 
@@ -101,7 +103,9 @@ export function compileCarrier (row: CarrierData, gateways: ReadonlyMap<string, 
   }
   if (row.gateways.length > 0 && members.length === 0) return 'none of its gateways is usable'
   return Object.freeze({
-    id: row.id, hashKey: hashString(`#${row.id}`), sort: row.sort, firstOnly: row.first_only, enabled: row.enabled, attrs: row.attrs, members: Object.freeze(members)
+    id: row.id, hashKey: hashString(`#${row.id}`), sort: row.sort, firstOnly: row.first_only, enabled: row.enabled, attrs: row.attrs, members: Object.freeze(members),
+    maxCalls: row.max_calls ?? Infinity,
+    maxCps: row.max_cps ?? Infinity
   })
 }
 

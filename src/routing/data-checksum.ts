@@ -22,10 +22,10 @@ export function canonical (value: unknown): string {
 // Rows re-built with their keys in a fixed order, so native JSON.stringify is canonical and fast
 // (a generic key sort took seconds for 1M rules); Record<keyof …> makes a new field a compile error here.
 const gatewayFields = (g: GatewayData): Record<keyof GatewayData, unknown> => ({
-  id: g.id, address: g.address, strip: g.strip, prefix: g.prefix, socket: g.socket, attrs: canonical(g.attrs), probe_mode: g.probe_mode, weight: g.weight, fr_timer: g.fr_timer, fr_inv_timer: g.fr_inv_timer, enabled: g.enabled, description: g.description
+  id: g.id, address: g.address, strip: g.strip, prefix: g.prefix, socket: g.socket, attrs: canonical(g.attrs), probe_mode: g.probe_mode, weight: g.weight, fr_timer: g.fr_timer, fr_inv_timer: g.fr_inv_timer, max_calls: g.max_calls, max_cps: g.max_cps, enabled: g.enabled, description: g.description
 })
 const carrierFields = (c: CarrierData): Record<keyof CarrierData, unknown> => ({
-  id: c.id, sort: c.sort, first_only: c.first_only, enabled: c.enabled, attrs: canonical(c.attrs), description: c.description, gateways: c.gateways.map((m) => [m.gateway, m.weight])
+  id: c.id, sort: c.sort, first_only: c.first_only, max_calls: c.max_calls, max_cps: c.max_cps, enabled: c.enabled, attrs: canonical(c.attrs), description: c.description, gateways: c.gateways.map((m) => [m.gateway, m.weight])
 })
 const ruleFields = (r: RuleData): Record<keyof RuleData, unknown> => ({
   id: r.id,

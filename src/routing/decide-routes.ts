@@ -2,7 +2,7 @@
 import { dialledNumber, type NumberField } from './dialled-number.js'
 import { maskV4, maskV6, parseIpv4, parseIpv6, type CallerIndex } from './caller-index.js'
 import {
-  type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule, type GroupIndex
+  type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule, type CompiledTarget, type GroupIndex
 } from './route-table.js'
 import { callSeed, mixSeed, orderTargets } from './select.js'
 import { sipUserHost } from './sip-uri.js'
@@ -10,12 +10,38 @@ import { isWindowOpen } from './time-window.js'
 
 export type GatewayState = 'active' | 'suspect' | 'down' | 'disabled'
 
+/** Calls counted against a gateway or carrier now: offered or started and not ended, and new ones in the last second. */
+export interface Usage {
+  readonly calls: number
+  readonly cps: number
+}
+
 /** Runtime gateway health; `undefined` (never reported) counts as active. */
 export interface GatewayHealthView {
   stateOf: (gatewayId: string) => GatewayState | undefined
   /** Carriers switched off at run time (drouting:carrier_status), besides the data's own flag. */
   carrierDisabled?: (carrierId: string) => boolean
+  /** Call accounting of limited gateways and carriers; absent, nothing counts as loaded. */
+  gatewayUsage?: (gatewayId: string) => Usage | undefined
+  carrierUsage?: (carrierId: string) => Usage | undefined
 }
+
+interface Limits { readonly maxCalls: number, readonly maxCps: number }
+
+/** Relative free capacity in [0, 1]: the tighter of the two limits; 1 without limits. Full is 0. */
+export function freeCapacity (limits: Limits, usage: Usage | undefined): number {
+  if (usage === undefined) return 1
+  const calls = limits.maxCalls === Infinity ? 1 : (limits.maxCalls - usage.calls) / limits.maxCalls
+  const cps = limits.maxCps === Infinity ? 1 : (limits.maxCps - usage.cps) / limits.maxCps
+  return Math.max(0, Math.min(calls, cps))
+}
+
+/** Whether one more call would exceed a limit. */
+export function atCapacity (limits: Limits, usage: Usage | undefined): boolean {
+  return usage !== undefined && (usage.calls >= limits.maxCalls || usage.cps >= limits.maxCps)
+}
+
+export const limited = (limits: Limits): boolean => limits.maxCalls !== Infinity || limits.maxCps !== Infinity
 
 /** The proxy's query, camelCase (the HTTP layer maps the snake_case body). */
 export interface RouteQuery {
@@ -46,10 +72,12 @@ export interface Route {
   /** The weight the gateway was listed with: the rule target's, or the carrier member's. */
   readonly weight: number
   readonly gateway: CompiledGateway
+  /** The carrier it was listed through, if any (its calls count against the carrier's limits too). */
+  readonly carrier: CompiledCarrier | undefined
 }
 
 export type RuleVerdict = 'taken' | 'lower_priority' | 'window_closed' | 'disabled' | 'exhausted' | 'exhausted_fallback'
-export type TargetVerdict = 'kept' | 'down' | 'disabled' | 'duplicate' | 'cut_max_targets' | 'carrier_first_only' | 'carrier_disabled' | 'unknown'
+export type TargetVerdict = 'kept' | 'down' | 'disabled' | 'duplicate' | 'at_capacity' | 'cut_max_targets' | 'carrier_first_only' | 'carrier_disabled' | 'unknown'
 
 export interface DecisionTrace {
   readonly seed: number
@@ -73,6 +101,8 @@ interface Matched {
 export type Decision =
   | Matched & { readonly outcome: 'routed', readonly rule: CompiledRule, readonly ruleId: number, readonly prefix: string, readonly routes: readonly Route[] }
   | Matched & { readonly outcome: 'no_destination', readonly rule: CompiledRule, readonly ruleId: number, readonly prefix: string }
+  /** Like no_destination, but some target was left out only because it was full: worth a retry soon. */
+  | Matched & { readonly outcome: 'no_capacity', readonly rule: CompiledRule, readonly ruleId: number, readonly prefix: string }
   | Matched & { readonly outcome: 'no_route' }
   | { readonly outcome: 'bad_request', readonly field: NumberField, readonly message: string, readonly trace?: DecisionTrace | undefined }
 
@@ -82,6 +112,8 @@ interface Context {
   readonly seed: number
   readonly nowMs: number
   readonly trace: DecisionTrace | undefined
+  /** Targets of the rule being expanded that were skipped only for being full. */
+  full: number
 }
 
 /** The user@domain and domain of a From URI; undefined when it does not parse. */
@@ -137,16 +169,18 @@ function resolveGroup (table: CompiledPartition, query: RouteQuery): { group: st
   return findCallerGroup(table.callers, query.fromUri, query.sourceIp) ?? { group: table.defaultGroup, source: 'default' }
 }
 
-function verdictFor (routes: readonly Route[], gateway: CompiledGateway, state: GatewayState | undefined): TargetVerdict {
+function verdictFor (routes: readonly Route[], gateway: CompiledGateway, state: GatewayState | undefined, health: GatewayHealthView): TargetVerdict {
   if (!gateway.enabled || state === 'disabled') return 'disabled'
   if (state === 'down') return 'down'
   for (const route of routes) if (route.gateway === gateway) return 'duplicate'
+  if (limited(gateway) && atCapacity(gateway, health.gatewayUsage?.(gateway.id))) return 'at_capacity'
   return 'kept'
 }
 
-function offer (routes: Route[], gateway: CompiledGateway, weight: number, rule: CompiledRule, ctx: Context, carrier?: string): TargetVerdict {
+function offer (routes: Route[], gateway: CompiledGateway, weight: number, rule: CompiledRule, ctx: Context, carrier?: CompiledCarrier): TargetVerdict {
   const state = ctx.health.stateOf(gateway.id)
-  const verdict = verdictFor(routes, gateway, state)
+  const verdict = verdictFor(routes, gateway, state, ctx.health)
+  if (verdict === 'at_capacity') ctx.full++
   if (verdict === 'kept') {
     const number = gateway.strip > 0 ? ctx.number.slice(gateway.strip) : ctx.number
     routes.push({
@@ -158,12 +192,23 @@ function offer (routes: Route[], gateway: CompiledGateway, weight: number, rule:
       frInvTimer: gateway.frInvTimer,
       attrs: gateway.attrs,
       weight,
-      gateway
+      gateway,
+      carrier
     })
   }
-  ctx.trace?.targets.push({ ruleId: rule.id, gateway: gateway.id, ...(carrier === undefined ? {} : { carrier }), state: state ?? 'active', verdict })
+  ctx.trace?.targets.push({ ruleId: rule.id, gateway: gateway.id, ...(carrier === undefined ? {} : { carrier: carrier.id }), state: state ?? 'active', verdict })
   return verdict
 }
+
+const gatewayFree = (health: GatewayHealthView, gateway: CompiledGateway): number =>
+  limited(gateway) ? freeCapacity(gateway, health.gatewayUsage?.(gateway.id)) : 1
+
+const carrierFree = (health: GatewayHealthView, carrier: CompiledCarrier): number =>
+  limited(carrier) ? freeCapacity(carrier, health.carrierUsage?.(carrier.id)) : 1
+
+/** least_loaded's measure of a rule target: a gateway's own, a carrier's own (its members are ordered inside it). */
+const targetFree = (health: GatewayHealthView) => (target: CompiledTarget): number =>
+  target.kind === 'gateway' ? gatewayFree(health, target.gateway) : target.kind === 'carrier' ? carrierFree(health, target.carrier) : 0
 
 /** A carrier's gateways in the carrier's own order; with first_only, only its first usable one that is not already listed. */
 function expandCarrier (routes: Route[], carrier: CompiledCarrier, rule: CompiledRule, ctx: Context): void {
@@ -171,11 +216,20 @@ function expandCarrier (routes: Route[], carrier: CompiledCarrier, rule: Compile
     ctx.trace?.targets.push({ ruleId: rule.id, carrier: carrier.id, verdict: 'carrier_disabled' })
     return
   }
+  if (limited(carrier) && atCapacity(carrier, ctx.health.carrierUsage?.(carrier.id))) {
+    ctx.full++
+    ctx.trace?.targets.push({ ruleId: rule.id, carrier: carrier.id, verdict: 'at_capacity' })
+    return
+  }
   let taken = false
-  for (const member of orderTargets(carrier.members, carrier.sort, mixSeed(ctx.seed, carrier.hashKey))) {
+  const seed = mixSeed(ctx.seed, carrier.hashKey)
+  const members = carrier.sort === 'least_loaded'
+    ? orderTargets(carrier.members, carrier.sort, seed, (member) => gatewayFree(ctx.health, member.gateway))
+    : orderTargets(carrier.members, carrier.sort, seed)
+  for (const member of members) {
     const passed: TargetVerdict | undefined = taken ? 'carrier_first_only' : routes.length >= rule.maxTargets ? 'cut_max_targets' : undefined
     if (passed === undefined) {
-      taken = offer(routes, member.gateway, member.weight, rule, ctx, carrier.id) === 'kept' && carrier.firstOnly
+      taken = offer(routes, member.gateway, member.weight, rule, ctx, carrier) === 'kept' && carrier.firstOnly
       continue
     }
     if (ctx.trace === undefined) return
@@ -186,7 +240,10 @@ function expandCarrier (routes: Route[], carrier: CompiledCarrier, rule: Compile
 /** The rule's targets ordered by the rule's sort, carriers expanded, unusable and repeated gateways skipped, cut at max_targets. */
 function expandRule (rule: CompiledRule, ctx: Context): Route[] {
   const routes: Route[] = []
-  for (const target of orderTargets(rule.targets, rule.sort, mixSeed(ctx.seed, rule.hashKey))) {
+  ctx.full = 0
+  const seed = mixSeed(ctx.seed, rule.hashKey)
+  const targets = rule.sort === 'least_loaded' ? orderTargets(rule.targets, rule.sort, seed, targetFree(ctx.health)) : orderTargets(rule.targets, rule.sort, seed)
+  for (const target of targets) {
     if (routes.length >= rule.maxTargets) {
       if (ctx.trace === undefined) break
       ctx.trace.targets.push({ ruleId: rule.id, [target.kind === 'unknown' ? target.of : target.kind]: target.id, verdict: 'cut_max_targets' })
@@ -201,7 +258,8 @@ function expandRule (rule: CompiledRule, ctx: Context): Route[] {
   return routes
 }
 
-interface Found { rule: CompiledRule, prefix: string, routes: Route[] }
+/** `full`: no route, and some target was left out only for being at capacity. */
+interface Found { rule: CompiledRule, prefix: string, routes: Route[], full: boolean }
 
 function passOver (rules: readonly CompiledRule[], from: number, prefix: string, trace: DecisionTrace | undefined): void {
   if (trace === undefined) return
@@ -229,14 +287,14 @@ function tryPrefix (rules: readonly CompiledRule[], prefix: string, ctx: Context
     }
     const routes = expandRule(rule, ctx)
     if (routes.length === 0) {
-      state.first ??= { rule, prefix, routes }
+      state.first ??= { rule, prefix, routes, full: ctx.full > 0 }
       note(ctx.trace, rule, prefix, rule.fallback ? 'exhausted_fallback' : 'exhausted')
       if (rule.fallback) continue
     } else {
       note(ctx.trace, rule, prefix, 'taken')
     }
     passOver(rules, i + 1, prefix, ctx.trace)
-    return routes.length === 0 ? state.first : { rule, prefix, routes }
+    return routes.length === 0 ? state.first : { rule, prefix, routes, full: false }
   }
   return undefined
 }
@@ -268,12 +326,12 @@ export function decideRoutes (table: CompiledPartition, health: GatewayHealthVie
   if (!dialled.ok) return { outcome: 'bad_request', field: dialled.field, message: dialled.message, trace }
   const { group, source } = resolveGroup(table, query)
   if (trace !== undefined) Object.assign(trace, { number: dialled.number, group, groupSource: source })
-  const ctx: Context = { health, number: dialled.number, seed, nowMs, trace }
+  const ctx: Context = { health, number: dialled.number, seed, nowMs, trace, full: 0 }
   const found = findRoutes(table.groups.get(group), ctx)
   // Written out rather than spread from a shared object: a spread costs more than the rest of this function.
   const number = dialled.number
   if (found === undefined) return { outcome: 'no_route', number, group, groupSource: source, trace }
   const { rule, prefix, routes } = found
-  if (routes.length === 0) return { outcome: 'no_destination', number, group, groupSource: source, trace, rule, ruleId: rule.id, prefix }
+  if (routes.length === 0) return { outcome: found.full ? 'no_capacity' : 'no_destination', number, group, groupSource: source, trace, rule, ruleId: rule.id, prefix }
   return { outcome: 'routed', number, group, groupSource: source, trace, rule, ruleId: rule.id, prefix, routes }
 }

@@ -51,7 +51,7 @@ export const explainRoutes: FastifyPluginAsyncTypebox<ExplainRoutesOptions> = as
     }
     const decision = decideRoutes(table, health(partition), query, at, { trace: true })
     const rtjson = toRtjson(decision, query, partition).body.rtjson
-    const ruled = decision.outcome === 'routed' || decision.outcome === 'no_destination'
+    const ruled = decision.outcome === 'routed' || decision.outcome === 'no_destination' || decision.outcome === 'no_capacity'
     return {
       partition,
       data_version: table.version,

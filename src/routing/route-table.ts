@@ -32,6 +32,9 @@ export interface CompiledGateway {
   readonly enabled: boolean
   /** attrs.branch_flags when it is a non-negative integer, for the first rtjson route. */
   readonly branchFlags: number | undefined
+  /** Capacity limits; Infinity when unset. */
+  readonly maxCalls: number
+  readonly maxCps: number
 }
 
 export interface CarrierMember {
@@ -48,6 +51,9 @@ export interface CompiledCarrier {
   readonly enabled: boolean
   readonly attrs: Attrs
   readonly members: readonly CarrierMember[]
+  /** Capacity limits over the calls offered through this carrier; Infinity when unset. */
+  readonly maxCalls: number
+  readonly maxCps: number
 }
 
 /** A rule target; `unknown` ones are kept (never routed) so the explain trace can name them. */

@@ -8,13 +8,15 @@ import { Type, type Static } from 'typebox'
 export const PartitionNameSchema = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'partition name' })
 export const EntityIdSchema = Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'gateway or carrier id, unique in its partition' })
 export const GroupNameSchema = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'caller group name' })
-export const SortSchema = Type.Union([Type.Literal('ordered'), Type.Literal('weighted'), Type.Literal('hash')], {
-  description: 'ordered: as listed; weighted: weighted draw without replacement; hash: stable per Call-ID'
+export const SortSchema = Type.Union([Type.Literal('ordered'), Type.Literal('weighted'), Type.Literal('hash'), Type.Literal('least_loaded')], {
+  description: 'ordered: as listed; weighted: weighted draw without replacement; hash: stable per Call-ID; least_loaded: most relative free capacity first, ties by Call-ID'
 })
 export const ProbeModeSchema = Type.Union([Type.Literal('never'), Type.Literal('when_down'), Type.Literal('always')])
 export const AttrsSchema = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { description: 'opaque attributes returned with the route', maxProperties: 64 })
 export const DescriptionSchema = Type.String({ maxLength: 1024 })
 export const WeightSchema = Type.Integer({ minimum: 0, maximum: 65535 })
+export const MaxCallsSchema = Type.Union([Type.Integer({ minimum: 1, maximum: 10_000_000 }), Type.Null()], { description: 'most concurrent calls (offered and not ended); null → no limit' })
+export const MaxCpsSchema = Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()], { description: 'most new calls per second; null → no limit' })
 export const TimerSchema = Type.Union([Type.Integer({ minimum: 100, maximum: 600_000 }), Type.Null()], { description: 'milliseconds; null → the proxy default' })
 
 const Ms = (minimum: number, maximum: number, description: string) => Type.Optional(Type.Integer({ minimum, maximum, description }))
@@ -34,7 +36,9 @@ export const PartitionSettingsSchema = Type.Object({
   probe_interval_ms: Ms(1000, 3_600_000, 'SIP OPTIONS probing interval (default 30000)'),
   probe_timeout_ms: Ms(100, 60_000, 'a probe without a final reply by then failed (default 2000)'),
   probe_accept_codes: Type.Optional(Type.Array(Type.Integer({ minimum: 100, maximum: 699 }), { maxItems: 32, description: 'probe replies that count as alive besides 200' })),
-  blind_guard_min_gateways: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, description: 'a probe round in which every gateway (at least this many) failed freezes state instead; 0 turns the guard off (default 2)' }))
+  blind_guard_min_gateways: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, description: 'a probe round in which every gateway (at least this many) failed freezes state instead; 0 turns the guard off (default 2)' })),
+  lease_ttl_ms: Ms(1000, 3_600_000, 'an offered call not reported started by then stops counting (default 120000, Kamailio\'s fr_inv_timer default)'),
+  max_call_duration_ms: Ms(10_000, 604_800_000, 'a started call not reported ended by then stops counting (default 14400000, 4 h)')
 }, { additionalProperties: false })
 export type PartitionSettings = Static<typeof PartitionSettingsSchema>
 
@@ -68,6 +72,8 @@ export const GatewaySchema = Type.Object({
   weight: WeightSchema,
   fr_timer: TimerSchema,
   fr_inv_timer: TimerSchema,
+  max_calls: MaxCallsSchema,
+  max_cps: MaxCpsSchema,
   enabled: Type.Boolean({ description: 'false: never routed, never probed' }),
   description: DescriptionSchema
 }, { additionalProperties: false })
@@ -85,6 +91,8 @@ export const GatewayInputSchema = Type.Object({
   weight: Type.Optional(WeightSchema),
   fr_timer: Type.Optional(TimerSchema),
   fr_inv_timer: Type.Optional(TimerSchema),
+  max_calls: Type.Optional(MaxCallsSchema),
+  max_cps: Type.Optional(MaxCpsSchema),
   enabled: Type.Optional(Type.Boolean()),
   description: Type.Optional(DescriptionSchema)
 }, { additionalProperties: false })
@@ -99,6 +107,8 @@ export const CarrierSchema = Type.Object({
   id: EntityIdSchema,
   sort: SortSchema,
   first_only: Type.Boolean({ description: 'offer only the first usable gateway of the carrier' }),
+  max_calls: MaxCallsSchema,
+  max_cps: MaxCpsSchema,
   enabled: Type.Boolean(),
   attrs: AttrsSchema,
   description: DescriptionSchema,
@@ -110,6 +120,8 @@ export const CarrierInputSchema = Type.Object({
   id: EntityIdSchema,
   sort: Type.Optional(SortSchema),
   first_only: Type.Optional(Type.Boolean()),
+  max_calls: Type.Optional(MaxCallsSchema),
+  max_cps: Type.Optional(MaxCpsSchema),
   enabled: Type.Optional(Type.Boolean()),
   attrs: Type.Optional(AttrsSchema),
   description: Type.Optional(DescriptionSchema),

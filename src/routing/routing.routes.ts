@@ -6,7 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyBaseLogger, FastifyError, FastifyReply } from 'fastify'
 import { parseUtf8Json } from '../json-body.js'
-import type { GatewayHealthView, RouteQuery } from './decide-routes.js'
+import type { GatewayHealthView, Route, RouteQuery } from './decide-routes.js'
 import { decideRoutes } from './decide-routes.js'
 import type { RouteTables } from './route-tables.js'
 import { RouteQuerySchema, WazoAnswerSchema, type RouteQueryBody } from './routing.schema.js'
@@ -23,6 +23,8 @@ export interface RoutingRoutesOptions {
   readonly now?: () => number
   /** Metrics, slow-decision events and debug lines (src/observability); absent, the path pays nothing. */
   readonly observer?: RoutingObserver
+  /** Told of every routed answer before it is sent (capacity accounting takes its lease here). */
+  readonly onRouted?: (partition: string, callId: string, routes: readonly Route[]) => void
 }
 
 /** Told of every answer; `started` is performance.now() taken before the partition lookup. */
@@ -73,6 +75,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
   })
 
   const observer = options.observer
+  const onRouted = options.onRouted
   function answer (body: RouteQueryBody | undefined, error: ValidationError | undefined, log: FastifyBaseLogger): RtjsonReply {
     if (observer === undefined) return decide(body, error)
     const started = performance.now()
@@ -90,7 +93,9 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
     if (found.state === 'not_ready') return notReadyAnswer()
     if (found.state === 'unknown') return unknownPartitionAnswer(partition)
     const query = toRouteQuery(body)
-    return toRtjson(decideRoutes(found.table, health(partition), query, now()), query, partition)
+    const decision = decideRoutes(found.table, health(partition), query, now())
+    if (onRouted !== undefined && decision.outcome === 'routed') onRouted(partition, query.callId, decision.routes)
+    return toRtjson(decision, query, partition)
   }
 
   const send = async (reply: FastifyReply, result: RtjsonReply, payload: unknown): Promise<FastifyReply> => {

@@ -35,6 +35,8 @@ export function gatewayFromRow (row: Selectable<GatewayTable>): GatewayData {
     weight: row.weight,
     fr_timer: row.fr_timer,
     fr_inv_timer: row.fr_inv_timer,
+    max_calls: row.max_calls,
+    max_cps: row.max_cps,
     enabled: row.enabled,
     description: row.description
   }
@@ -53,6 +55,8 @@ export function gatewayToRow (gateway: GatewayData) {
     weight: gateway.weight,
     fr_timer: gateway.fr_timer,
     fr_inv_timer: gateway.fr_inv_timer,
+    max_calls: gateway.max_calls,
+    max_cps: gateway.max_cps,
     enabled: gateway.enabled,
     description: gateway.description
   }
@@ -64,6 +68,8 @@ export function carrierFromRow (row: Selectable<CarrierTable>, members: Array<{ 
     id: row.carrier_id,
     sort: row.sort,
     first_only: row.first_only,
+    max_calls: row.max_calls,
+    max_cps: row.max_cps,
     enabled: row.enabled,
     attrs: attrs(row.attrs),
     description: row.description,
@@ -76,6 +82,8 @@ export function carrierToRow (carrier: CarrierData) {
     carrier_id: carrier.id,
     sort: carrier.sort,
     first_only: carrier.first_only,
+    max_calls: carrier.max_calls,
+    max_cps: carrier.max_cps,
     enabled: carrier.enabled,
     attrs: JSON.stringify(carrier.attrs),
     description: carrier.description

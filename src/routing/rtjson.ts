@@ -22,7 +22,7 @@ export const RtjsonRouteSchema = Type.Object({
 export type RtjsonRoute = Static<typeof RtjsonRouteSchema>
 
 export const RtjsonReasonSchema = Type.Union([
-  Type.Literal('not_ready'), Type.Literal('unknown_partition'), Type.Literal('no_route'), Type.Literal('no_destination'), Type.Literal('bad_request')
+  Type.Literal('not_ready'), Type.Literal('unknown_partition'), Type.Literal('no_route'), Type.Literal('no_destination'), Type.Literal('no_capacity'), Type.Literal('bad_request')
 ])
 export type RtjsonReason = Static<typeof RtjsonReasonSchema>
 
@@ -71,6 +71,7 @@ export const notReadyAnswer = (): RtjsonReply => NOT_READY
 export const noRouteAnswer = (): RtjsonReply => NO_ROUTE
 /** 200 + SIP 503: a rule matched but every destination is down or disabled. */
 export const noDestinationAnswer = (): RtjsonReply => NO_DESTINATION
+const NO_CAPACITY = negative(200, 'no_capacity', 503, 'Service Unavailable')
 
 /** 404 + SIP 500: the query named a partition that does not exist. */
 export function unknownPartitionAnswer (partition: string): RtjsonReply {
@@ -78,6 +79,8 @@ export function unknownPartitionAnswer (partition: string): RtjsonReply {
 }
 
 /** 400 + SIP 500: the query cannot be routed as sent; `field` names the culprit. */
+/** 200 + SIP 503: a rule matched and some destination is usable but at its call or CPS limit. */
+export const noCapacityAnswer = (): RtjsonReply => NO_CAPACITY
 export function badRequestAnswer (field: string, message: string): RtjsonReply {
   return negative(400, 'bad_request', 500, 'Server Internal Error', { field, message })
 }
@@ -115,6 +118,7 @@ export function toRtjson (decision: Decision, query: RouteQuery, partition: stri
     case 'routed': return routedAnswer(decision, query, partition)
     case 'no_route': return NO_ROUTE
     case 'no_destination': return NO_DESTINATION
+    case 'no_capacity': return NO_CAPACITY
     case 'bad_request': return badRequestAnswer(decision.field, decision.message)
   }
 }

@@ -1,6 +1,9 @@
-/** Deterministic target ordering seeded by the Call-ID: ordered, weighted (drouting `W`) and hash (rendezvous). */
+/**
+ * Deterministic target ordering seeded by the Call-ID: ordered, weighted (drouting `W`), hash
+ * (rendezvous) and least_loaded (relative free capacity).
+ */
 
-export type SortMode = 'ordered' | 'weighted' | 'hash'
+export type SortMode = 'ordered' | 'weighted' | 'hash' | 'least_loaded'
 
 /** What the orderings need of an item: its weight and a precomputed 32-bit hash of its id. */
 export interface Sortable {
@@ -136,8 +139,25 @@ function hashOrder<T extends Sortable> (items: readonly T[], seed: number): T[] 
   return scored.map((s) => s.item)
 }
 
-/** Orders `items` by `sort`; `ordered` (or a single item) returns the same array, allocating nothing. */
-export function orderTargets<T extends Sortable> (items: readonly T[], sort: SortMode, seed: number): readonly T[] {
+/**
+ * Most relative free capacity first (1 = unlimited or idle, 0 = full); equal capacity is ordered
+ * by a hash of (seed, item id), so ties spread over the items call by call and the same Call-ID
+ * gets the same order. Weights play no part: capacity is the operator's statement of size here.
+ */
+function leastLoadedOrder<T extends Sortable> (items: readonly T[], seed: number, free: (item: T) => number): T[] {
+  const scored = items.map((item) => ({ item, free: free(item), h: mixSeed(seed, item.hashKey) }))
+  scored.sort((a, b) => (b.free - a.free) || (a.h - b.h))
+  return scored.map((s) => s.item)
+}
+
+const ALL_FREE = (): number => 1
+
+/**
+ * Orders `items` by `sort`; `ordered` (or a single item) returns the same array, allocating nothing.
+ * `free` is least_loaded's measure of an item's relative free capacity in [0, 1].
+ */
+export function orderTargets<T extends Sortable> (items: readonly T[], sort: SortMode, seed: number, free: (item: T) => number = ALL_FREE): readonly T[] {
   if (items.length < 2 || sort === 'ordered') return items
-  return sort === 'weighted' ? weightedOrder(items, seed) : hashOrder(items, seed)
+  if (sort === 'weighted') return weightedOrder(items, seed)
+  return sort === 'hash' ? hashOrder(items, seed) : leastLoadedOrder(items, seed, free)
 }

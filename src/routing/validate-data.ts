@@ -177,6 +177,8 @@ export function normaliseGateway (input: GatewayInput, path = ''): { data: Gatew
     weight: input.weight ?? 1,
     fr_timer: input.fr_timer ?? null,
     fr_inv_timer: input.fr_inv_timer ?? null,
+    max_calls: input.max_calls ?? null,
+    max_cps: input.max_cps ?? null,
     enabled: input.enabled ?? true,
     description: input.description ?? ''
   }
@@ -198,6 +200,8 @@ export function normaliseCarrier (input: CarrierInput, gateways: ReadonlySet<str
     id: input.id,
     sort: input.sort ?? 'ordered',
     first_only: input.first_only ?? false,
+    max_calls: input.max_calls ?? null,
+    max_cps: input.max_cps ?? null,
     enabled: input.enabled ?? true,
     attrs: input.attrs ?? {},
     description: input.description ?? '',

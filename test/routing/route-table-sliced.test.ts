@@ -122,7 +122,7 @@ describe('dataChecksum of rules', () => {
 function createReferenceChecksum (data: PartitionData): string {
   const hash = createHash('sha256')
   hash.update(canonicalRef(data.partition))
-  const g = data.gateways.map((x) => JSON.stringify({ id: x.id, address: x.address, strip: x.strip, prefix: x.prefix, socket: x.socket, attrs: canonicalRef(x.attrs), probe_mode: x.probe_mode, weight: x.weight, fr_timer: x.fr_timer, fr_inv_timer: x.fr_inv_timer, enabled: x.enabled, description: x.description }))
+  const g = data.gateways.map((x) => JSON.stringify({ id: x.id, address: x.address, strip: x.strip, prefix: x.prefix, socket: x.socket, attrs: canonicalRef(x.attrs), probe_mode: x.probe_mode, weight: x.weight, fr_timer: x.fr_timer, fr_inv_timer: x.fr_inv_timer, max_calls: x.max_calls, max_cps: x.max_cps, enabled: x.enabled, description: x.description }))
   hash.update(`\ngateways${g.map((l) => `\n${l}`).join('')}`)
   hash.update('\ncarriers')
   hash.update(`\nrules${data.rules.map((r) => `\n${referenceLine(r)}`).join('')}`)
