@@ -6,12 +6,12 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { AppError, ErrorSchema } from '../errors.js'
+import { ErrorSchema } from '../errors.js'
 import { limited } from '../routing/decide-routes.js'
 import { requireTable, type RouteTables } from '../routing/route-tables.js'
 import { EntityIdSchema, PartitionNameSchema } from '../routing/routing-data.schema.js'
 import type { CapacityStore } from './capacity-store.js'
-import { gatewayByDstUri } from './feedback.routes.js'
+import { namedGateway } from './feedback.routes.js'
 
 export interface CallsRoutesOptions {
   readonly tables: RouteTables
@@ -52,11 +52,7 @@ export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async 
     const table = requireTable(tables, partition)
     let gateway: string | null = null
     if (body.event === 'start' && (body.gateway !== undefined || body.dst_uri !== undefined)) {
-      const id = body.gateway ?? gatewayByDstUri(table, body.dst_uri ?? '')
-      if (id === undefined || !table.gateways.has(id)) {
-        throw new AppError(404, 'not_found', `no gateway ${body.gateway === undefined ? `with dst_uri "${body.dst_uri ?? ''}"` : `"${body.gateway}"`} in partition "${partition}"`)
-      }
-      gateway = id
+      gateway = namedGateway(table, partition, body)
     }
     if (body.event === 'start') {
       const compiled = gateway === null ? undefined : table.gateways.get(gateway)

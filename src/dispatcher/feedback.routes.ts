@@ -44,7 +44,7 @@ const AcceptedSchema = Type.Object({
 
 /** dst_uri → gateway id per compiled snapshot, built on first use. */
 const byAddress = new WeakMap<CompiledPartition, Map<string, string>>()
-export function gatewayByDstUri (table: CompiledPartition, dstUri: string): string | undefined {
+function gatewayByDstUri (table: CompiledPartition, dstUri: string): string | undefined {
   let index = byAddress.get(table)
   if (index === undefined) {
     index = new Map()
@@ -53,6 +53,15 @@ export function gatewayByDstUri (table: CompiledPartition, dstUri: string): stri
   }
   const parsed = parseGatewayAddress(dstUri)
   return typeof parsed === 'string' ? undefined : index.get(parsed.uri)
+}
+
+/** The gateway a proxy event names, by id or by dst_uri; a 404 naming what was asked when the partition has none. */
+export function namedGateway (table: CompiledPartition, partition: string, named: { gateway?: string, dst_uri?: string }): string {
+  const id = named.gateway ?? gatewayByDstUri(table, named.dst_uri ?? '')
+  if (id === undefined || !table.gateways.has(id)) {
+    throw new AppError(404, 'not_found', `no gateway ${named.gateway === undefined ? `with dst_uri "${named.dst_uri ?? ''}"` : `"${named.gateway}"`} in partition "${partition}"`)
+  }
+  return id
 }
 
 export const feedbackRoutes: FastifyPluginAsyncTypebox<FeedbackRoutesOptions> = async (app, { tables, store, defaultPartition, now = Date.now, onReport, onBranchFailed }) => {
@@ -71,10 +80,7 @@ export const feedbackRoutes: FastifyPluginAsyncTypebox<FeedbackRoutesOptions> = 
     const partition = body.partition ?? defaultPartition
     const table = requireTable(tables, partition)
     if (body.gateway === undefined && body.dst_uri === undefined) throw new AppError(400, 'validation_error', 'body must have gateway or dst_uri')
-    const gatewayId = body.gateway ?? gatewayByDstUri(table, body.dst_uri ?? '')
-    if (gatewayId === undefined || !table.gateways.has(gatewayId)) {
-      throw new AppError(404, 'not_found', `no gateway ${body.gateway === undefined ? `with dst_uri "${body.dst_uri ?? ''}"` : `"${body.gateway}"`} in partition "${partition}"`)
-    }
+    const gatewayId = namedGateway(table, partition, body)
     const local = body.local === true || body.local === 1
     const kind = classifyFeedback(body.code, local, store.configOf(partition).feedback)
     let counted: 'failure' | 'success' | 'ignored' | 'duplicate' = kind

@@ -4,26 +4,12 @@
  * a gateway at its max_calls is skipped until its calls end. Set up as kamailio.test.ts is (same
  * variants, same skip when kamailio or sipp is missing).
  */
-import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
-import { CLI } from '../helpers/process.js'
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
-import { startKamailio, type HttpModule, type Kamailio } from './helpers/kamailio.js'
-import { startRecorder, startRtroute, type Recorder, type Rtroute } from './helpers/rtroute.js'
-import { describeCall, placeCalls, startGateway, type CallOptions, type CallResult, type Gateway, type GatewayBehaviour } from './helpers/sipp.js'
-import { findAsyncHttpModule, findTools, skipMessage } from './helpers/tools.js'
+import { describe, expect, it } from 'vitest'
+import { describeCall, type CallOptions, type CallResult, type Gateway } from './helpers/sipp.js'
+import { e2e, useKamailioStack } from './helpers/stack.js'
 
-const tools = findTools()
-if (tools.missing.length > 0) console.warn(skipMessage(tools.missing))
-const KAMAILIO = tools.kamailio ?? 'kamailio'
-const SIPP = tools.sipp ?? 'sipp'
 const PARTITION = 'e2e'
 const NUMBER = '442071838750'
-const asyncModule = findAsyncHttpModule()
-const variants: HttpModule[] = asyncModule.available ? ['http_client', 'http_async_client'] : ['http_client']
 
 // Events leave Kamailio from async workers and counts are synced between instances every ~200 ms:
 // poll, with room for a busy 2-core machine. Held calls last well beyond the longest poll.
@@ -34,52 +20,18 @@ const HOLD_ONE_MS = 8000
 /** The state endpoint's capacity: calls = leases (offered, not yet answered) + started (answered). */
 interface Capacity { max_calls: number | null, max_cps: number | null, calls: number, started: number, leases: number, cps: number }
 
-describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s): capacity limits through call events', (variant) => {
-  let work: string
-  let db: TestDatabase
-  let rtroute: Rtroute
-  let recorder: Recorder
-  let kamailio: Kamailio
-  let gateways: Gateway[] = []
-
-  beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`)
-    work = await mkdtemp(path.join(os.tmpdir(), 'rtroute-e2e-capacity-'))
-    db = await createTestDatabase()
-    rtroute = await startRtroute({ DATABASE_URL: db.url })
-    recorder = await startRecorder(rtroute.url)
-    kamailio = await startKamailio({ kamailio: KAMAILIO, http: variant, modulePath: asyncModule.modulePath, dir: path.join(work, 'kamailio'), rtrouteUrl: recorder.url, partition: PARTITION })
-  })
-
-  afterEach(async () => {
-    await Promise.all(gateways.map(async (gw) => { await gw.stop() }))
-    gateways = []
-  })
-
-  afterAll(async () => {
-    await kamailio?.stop()
-    await recorder?.close()
-    await rtroute?.stop()
-    await db?.drop()
-    if (work !== undefined) await rm(work, { recursive: true, force: true })
-  })
-
-  const gateway = async (name: string, behaviour: GatewayBehaviour): Promise<Gateway> => {
-    const gw = await startGateway(SIPP, work, name, behaviour)
-    gateways.push(gw)
-    return gw
-  }
-  const call = async (number: string, options: Partial<CallOptions> = {}): Promise<CallResult> =>
-    await placeCalls({ sipp: SIPP, dir: work, proxyPort: kamailio.port, number, ...options })
+describe.skipIf(e2e.missing.length > 0).each(e2e.variants)('Kamailio (%s): capacity limits through call events', (variant) => {
+  const s = useKamailioStack(variant, { tmpPrefix: 'rtroute-e2e-capacity-', partition: PARTITION })
+  const { gateway, call } = s
   const callIdsOf = async (gw: Gateway): Promise<string[]> => (await gw.invites()).map((i) => i.callId)
   const capacity = async (gw: string): Promise<Capacity | null> => {
-    const res = await fetch(`${rtroute.url}/v1/partitions/${PARTITION}/gateways/${gw}/state`)
+    const res = await fetch(`${s.rtroute.url}/v1/partitions/${PARTITION}/gateways/${gw}/state`)
     const body = await res.json() as { capacity?: Capacity | null }
     if (res.status !== 200) throw new Error(`GET .../gateways/${gw}/state: ${res.status} ${JSON.stringify(body)}`)
     return body.capacity ?? null
   }
   /** What Kamailio posted to /kamailio/calls for one call, and what rtroute answered. */
-  const eventsOf = (callId: string) => recorder.on('/kamailio/calls').filter((e) => e.request?.call_id === callId)
+  const eventsOf = (callId: string) => s.recorder.on('/kamailio/calls').filter((e) => e.request?.call_id === callId)
   const sentFor = (callId: string): unknown[] => eventsOf(callId).map((e) => e.request)
   const expectAccepted = (callId: string): void => {
     for (const e of eventsOf(callId)) {
@@ -88,10 +40,7 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s): capacit
     }
   }
   const dumpOnFailure = (): void => {
-    onTestFailed(() => {
-      console.log(`--- call events ---\n${recorder.on('/kamailio/calls').map((e) => `${JSON.stringify(e.request)} -> ${e.status} ${JSON.stringify(e.response)}`).join('\n')}`)
-      console.log(`--- kamailio output (tail) ---\n${kamailio.output().slice(-6000)}`)
-    })
+    s.dumpOnFailure(() => `--- call events ---\n${s.recorder.on('/kamailio/calls').map((e) => `${JSON.stringify(e.request)} -> ${e.status} ${JSON.stringify(e.response)}`).join('\n')}`)
   }
   /** Places calls that stay up for `holdMs` and runs `whileUp` meanwhile; the caller's result once they end. */
   const holding = async (options: Partial<CallOptions>, whileUp: () => Promise<void>): Promise<CallResult> => {
@@ -110,7 +59,7 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s): capacit
     dumpOnFailure()
     const a = await gateway('cap-a', { kind: 'answer' })
     const b = await gateway('cap-b', { kind: 'answer' })
-    await rtroute.load(PARTITION, {
+    await s.rtroute.load(PARTITION, {
       gateways: [
         { id: 'a', address: a.address, probe_mode: 'never', max_calls: 2 },
         { id: 'b', address: b.address, probe_mode: 'never' }
@@ -124,9 +73,9 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s): capacit
     const result = await holding({ calls: 5, rate: 2, limit: 5, holdMs: HOLD_MS, timeoutS: 60 }, async () => {
       // Each answered call's start turned its lease into a call.
       await expect.poll(async () => await capacity('a'), WAIT).toMatchObject({ calls: 2, started: 2, leases: 0 })
-      await expect.poll(() => recorder.on('/kamailio/calls').filter((e) => e.request?.event === 'start').length, WAIT).toBe(5)
+      await expect.poll(() => s.recorder.on('/kamailio/calls').filter((e) => e.request?.event === 'start').length, WAIT).toBe(5)
       // While a is full the decision skips it, and says why.
-      const explain = await (await fetch(`${rtroute.url}/v1/partitions/${PARTITION}/route?number=${NUMBER}`)).json() as
+      const explain = await (await fetch(`${s.rtroute.url}/v1/partitions/${PARTITION}/route?number=${NUMBER}`)).json() as
         { outcome: string, trace: { targets: Array<{ gateway: string, verdict: string }> }, rtjson: { routes: Array<{ gateway: string }> } }
       expect(explain.outcome).toBe('routed')
       expect(explain.trace.targets.find((t) => t.gateway === 'a')?.verdict).toBe('at_capacity')
@@ -169,7 +118,7 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s): capacit
   it('no gateway left below its limit gets the caller 503 (no_capacity)', async () => {
     dumpOnFailure()
     const solo = await gateway('cap-solo', { kind: 'answer' })
-    await rtroute.load(PARTITION, {
+    await s.rtroute.load(PARTITION, {
       gateways: [{ id: 'solo', address: solo.address, probe_mode: 'never', max_calls: 1 }],
       rules: [{ prefix: '44', targets: [{ gateway: 'solo' }] }]
     })
@@ -177,7 +126,7 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s): capacit
     let refused: CallResult | undefined
     const held = await holding({ holdMs: HOLD_ONE_MS }, async () => {
       await expect.poll(async () => await capacity('solo'), WAIT).toMatchObject({ calls: 1, started: 1, leases: 0 })
-      const answer = await rtroute.route({ call_id: 'capacity-probe', request_uri: `sip:${NUMBER}@rtroute.invalid`, partition: PARTITION })
+      const answer = await s.rtroute.route({ call_id: 'capacity-probe', request_uri: `sip:${NUMBER}@rtroute.invalid`, partition: PARTITION })
       expect([answer.status, answer.body.rtjson.success, answer.body.rtjson.reason, answer.body.rtjson.sip_code]).toEqual([200, false, 'no_capacity', 503])
       refused = await call(NUMBER, { expect: 503 })
     })
@@ -194,7 +143,7 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s): capacit
     dumpOnFailure()
     const busy = await gateway('cap-busy', { kind: 'reject', code: 486, reason: 'Busy Here' })
     const ringing = await gateway('cap-ringing', { kind: 'ring' })
-    await rtroute.load(PARTITION, {
+    await s.rtroute.load(PARTITION, {
       gateways: [
         { id: 'busy', address: busy.address, probe_mode: 'never', max_calls: 1 },
         { id: 'ringing', address: ringing.address, probe_mode: 'never', max_calls: 1 }
@@ -231,7 +180,7 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s): capacit
     dumpOnFailure()
     const first = await gateway('cap-first', { kind: 'reject', code: 503, reason: 'Service Unavailable' })
     const second = await gateway('cap-second', { kind: 'answer' })
-    await rtroute.load(PARTITION, {
+    await s.rtroute.load(PARTITION, {
       gateways: [
         { id: 'first', address: first.address, probe_mode: 'never', max_calls: 1 },
         { id: 'second', address: second.address, probe_mode: 'never', max_calls: 1 }

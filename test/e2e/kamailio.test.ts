@@ -4,82 +4,29 @@
  * 127.0.0.1. The http_client variant always runs; the default http_async_client one too when that
  * module is at hand. Skips, saying what to install, without kamailio or sipp.
  */
-import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import os from 'node:os'
-import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { freePort } from '../../src/embedded-postgres.js'
-import { CLI } from '../helpers/process.js'
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
-import { startKamailio, type HttpModule, type Kamailio } from './helpers/kamailio.js'
-import { startRecorder, startRtroute, type Recorder, type Rtroute } from './helpers/rtroute.js'
-import { describeCall, placeCalls, startGateway, type CallOptions, type Gateway, type GatewayBehaviour } from './helpers/sipp.js'
-import { findAsyncHttpModule, findTools, skipMessage } from './helpers/tools.js'
+import { startRtroute } from './helpers/rtroute.js'
+import { describeCall, placeCalls } from './helpers/sipp.js'
+import { e2e, useKamailioStack } from './helpers/stack.js'
 
-const tools = findTools()
-if (tools.missing.length > 0) console.warn(skipMessage(tools.missing))
-const KAMAILIO = tools.kamailio ?? 'kamailio'
-const SIPP = tools.sipp ?? 'sipp'
 const PARTITION = 'e2e'
-const asyncModule = findAsyncHttpModule()
-if (tools.missing.length === 0) console.log(asyncModule.message)
-const variants: HttpModule[] = asyncModule.available ? ['http_client', 'http_async_client'] : ['http_client']
+if (e2e.missing.length === 0) console.log(e2e.asyncModule.message)
 
-describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s) with the shipped config, routing through rtroute', (variant) => {
-  const proxyOptions = { kamailio: KAMAILIO, http: variant, modulePath: asyncModule.modulePath }
-  let work: string
-  let db: TestDatabase
-  let rtroute: Rtroute
-  let recorder: Recorder
-  let kamailio: Kamailio
-  let gateways: Gateway[] = []
-  const extra: Array<{ stop: () => Promise<void> }> = []
-
-  beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`)
-    work = await mkdtemp(path.join(os.tmpdir(), 'rtroute-e2e-'))
-    db = await createTestDatabase()
-    rtroute = await startRtroute({ DATABASE_URL: db.url })
-    recorder = await startRecorder(rtroute.url)
-    kamailio = await startKamailio({ ...proxyOptions, dir: path.join(work, 'kamailio'), rtrouteUrl: recorder.url, partition: PARTITION })
-  })
-
-  afterEach(async () => {
-    await Promise.all(gateways.map(async (gw) => { await gw.stop() }))
-    gateways = []
-    await Promise.all(extra.splice(0).map(async (p) => { await p.stop() }))
-  })
-
-  afterAll(async () => {
-    await kamailio?.stop()
-    await recorder?.close()
-    await rtroute?.stop()
-    await db?.drop()
-    if (work !== undefined) await rm(work, { recursive: true, force: true })
-  })
-
-  const gateway = async (name: string, behaviour: GatewayBehaviour): Promise<Gateway> => {
-    const gw = await startGateway(SIPP, work, name, behaviour)
-    gateways.push(gw)
-    return gw
-  }
-  const call = async (number: string, options: Partial<CallOptions> = {}) =>
-    await placeCalls({ sipp: SIPP, dir: work, proxyPort: kamailio.port, number, ...options })
+describe.skipIf(e2e.missing.length > 0).each(e2e.variants)('Kamailio (%s) with the shipped config, routing through rtroute', (variant) => {
+  const s = useKamailioStack(variant, { tmpPrefix: 'rtroute-e2e-', partition: PARTITION })
+  const { gateway, call, dumpOnFailure } = s
   // Feedback leaves Kamailio from an async worker, after the call's own answer: on a busy
   // 2-core machine it can take more than expect.poll's default second.
   const FEEDBACK_WAIT = { timeout: 5000, interval: 50 }
-  const feedbackFor = (callId: string) => recorder.on('/kamailio/feedback').filter((e) => e.request?.call_id === callId)
-  const dumpOnFailure = (): void => {
-    onTestFailed(() => { console.log(`--- kamailio output (tail) ---\n${kamailio.output().slice(-6000)}`) })
-  }
+  const feedbackFor = (callId: string) => s.recorder.on('/kamailio/feedback').filter((e) => e.request?.call_id === callId)
 
   it('a routed call completes', async () => {
     dumpOnFailure()
     const gw = await gateway('uk', { kind: 'answer' })
-    await rtroute.load(PARTITION, {
+    await s.rtroute.load(PARTITION, {
       gateways: [{ id: 'uk', address: gw.address, prefix: '00', strip: 1 }],
       rules: [{ prefix: '+44', targets: [{ gateway: 'uk' }] }]
     })
@@ -89,11 +36,11 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s) with the
 
     // What Kamailio asked, built with jansson from the INVITE.
     const [callId] = result.callIds
-    const query = recorder.on('/kamailio/rtjson').find((e) => e.request?.call_id === callId)
+    const query = s.recorder.on('/kamailio/rtjson').find((e) => e.request?.call_id === callId)
     expect(query?.request).toEqual({
       call_id: callId,
-      request_uri: `sip:+442071838750@127.0.0.1:${kamailio.port}`,
-      to_uri: `sip:+442071838750@127.0.0.1:${kamailio.port}`,
+      request_uri: `sip:+442071838750@127.0.0.1:${s.kamailio.port}`,
+      to_uri: `sip:+442071838750@127.0.0.1:${s.kamailio.port}`,
       from_uri: `sip:alice@127.0.0.1:${result.callerPort}`,
       from_tag: expect.any(String),
       from_name: 'Alice Caller',
@@ -117,7 +64,7 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s) with the
     dumpOnFailure()
     const busy = await gateway('busy', { kind: 'reject', code: 503, reason: 'Service Unavailable' })
     const backup = await gateway('backup', { kind: 'answer' })
-    await rtroute.load(PARTITION, {
+    await s.rtroute.load(PARTITION, {
       gateways: [{ id: 'busy', address: busy.address, probe_mode: 'never' }, { id: 'backup', address: backup.address, probe_mode: 'never' }],
       rules: [{ prefix: '44', targets: [{ gateway: 'busy' }, { gateway: 'backup' }] }]
     })
@@ -137,7 +84,7 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s) with the
     dumpOnFailure()
     const dead = await gateway('dead', { kind: 'silent' })
     const backup = await gateway('backup2', { kind: 'answer' })
-    await rtroute.load(PARTITION, {
+    await s.rtroute.load(PARTITION, {
       gateways: [
         { id: 'dead', address: dead.address, fr_timer: 1000, fr_inv_timer: 1000, probe_mode: 'never' },
         { id: 'backup', address: backup.address, probe_mode: 'never' }
@@ -163,14 +110,14 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s) with the
     dumpOnFailure()
     const bad = await gateway('bad', { kind: 'reject', code: 503, reason: 'Service Unavailable' })
     const good = await gateway('good', { kind: 'answer' })
-    await rtroute.load(PARTITION, {
+    await s.rtroute.load(PARTITION, {
       // Two failures within a minute take a gateway down; no probing, so it stays down for the test.
       partition: { settings: { down_after_failures: 2, failure_window_ms: 60_000, hold_down_ms: 600_000 } },
       gateways: [{ id: 'bad', address: bad.address, probe_mode: 'never' }, { id: 'good', address: good.address, probe_mode: 'never' }],
       rules: [{ prefix: '44', targets: [{ gateway: 'bad' }, { gateway: 'good' }] }]
     })
     const routes = async (): Promise<string[]> =>
-      (await rtroute.route({ call_id: 'probe', request_uri: 'sip:442071838750@rtroute.invalid', partition: PARTITION })).body.rtjson.routes.map((r) => r.gateway)
+      (await s.rtroute.route({ call_id: 'probe', request_uri: 'sip:442071838750@rtroute.invalid', partition: PARTITION })).body.rtjson.routes.map((r) => r.gateway)
 
     const failing: string[] = []
     for (let i = 0; i < 2; i++) {
@@ -202,7 +149,7 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s) with the
     dumpOnFailure()
     const ringing = await gateway('ringing', { kind: 'ring' })
     const backup = await gateway('backup3', { kind: 'answer' })
-    await rtroute.load(PARTITION, {
+    await s.rtroute.load(PARTITION, {
       gateways: [{ id: 'ringing', address: ringing.address, probe_mode: 'never' }, { id: 'backup', address: backup.address, probe_mode: 'never' }],
       rules: [{ prefix: '44', targets: [{ gateway: 'ringing' }, { gateway: 'backup' }] }]
     })
@@ -220,7 +167,7 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s) with the
   it('a number without a route gets the caller a 404', async () => {
     dumpOnFailure()
     const gw = await gateway('fr', { kind: 'answer' })
-    await rtroute.load(PARTITION, {
+    await s.rtroute.load(PARTITION, {
       gateways: [{ id: 'fr', address: gw.address }],
       rules: [{ prefix: '33', targets: [{ gateway: 'fr' }] }]
     })
@@ -234,22 +181,20 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s) with the
     dumpOnFailure()
     // An rtroute whose database is unreachable has no partition loaded: it answers not_ready.
     const unready = await startRtroute({ DATABASE_URL: `postgres://rtroute:none@127.0.0.1:${await freePort()}/rtroute`, RTROUTE_DB_RETRY_MAX_MS: '1000' })
-    extra.push(unready)
+    s.track(unready)
     const answer = await unready.route({ call_id: 'x', request_uri: 'sip:4420@rtroute.invalid', partition: PARTITION })
     expect([answer.status, answer.body.rtjson.reason]).toEqual([503, 'not_ready'])
-    const proxy = await startKamailio({ ...proxyOptions, dir: path.join(work, 'kamailio-unready'), rtrouteUrl: unready.url, partition: PARTITION })
-    extra.push(proxy)
+    const proxy = await s.extraKamailio('kamailio-unready', { rtrouteUrl: unready.url, partition: PARTITION })
 
-    const result = await placeCalls({ sipp: SIPP, dir: work, proxyPort: proxy.port, number: '442071838750', expect: 503 })
+    const result = await placeCalls({ sipp: e2e.sipp, dir: s.work, proxyPort: proxy.port, number: '442071838750', expect: 503 })
     expect(result.exitCode, describeCall(result)).toBe(0)
     expect(result.statuses.at(-1)).toBe(503)
   })
 
   it('rtroute unreachable gets the caller a 500', async () => {
     dumpOnFailure()
-    const proxy = await startKamailio({ ...proxyOptions, dir: path.join(work, 'kamailio-orphan'), rtrouteUrl: `http://127.0.0.1:${await freePort()}` })
-    extra.push(proxy)
-    const result = await placeCalls({ sipp: SIPP, dir: work, proxyPort: proxy.port, number: '442071838750', expect: 500 })
+    const proxy = await s.extraKamailio('kamailio-orphan', { rtrouteUrl: `http://127.0.0.1:${await freePort()}` })
+    const result = await placeCalls({ sipp: e2e.sipp, dir: s.work, proxyPort: proxy.port, number: '442071838750', expect: 500 })
     expect(result.exitCode, describeCall(result)).toBe(0)
     expect(result.statuses.at(-1)).toBe(500)
   })
@@ -259,10 +204,9 @@ describe.skipIf(tools.missing.length > 0).each(variants)('Kamailio (%s) with the
     // Something else answering at rtroute's address (a proxy error page, a wrong service).
     const impostor = http.createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html>upstream error</html>') })
     await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve))
-    extra.push({ stop: async () => { await new Promise<void>((resolve) => { impostor.close(() => { resolve() }) }) } })
-    const proxy = await startKamailio({ ...proxyOptions, dir: path.join(work, 'kamailio-impostor'), rtrouteUrl: `http://127.0.0.1:${(impostor.address() as AddressInfo).port}` })
-    extra.push(proxy)
-    const result = await placeCalls({ sipp: SIPP, dir: work, proxyPort: proxy.port, number: '442071838750', expect: 500 })
+    s.track({ stop: async () => { await new Promise<void>((resolve) => { impostor.close(() => { resolve() }) }) } })
+    const proxy = await s.extraKamailio('kamailio-impostor', { rtrouteUrl: `http://127.0.0.1:${(impostor.address() as AddressInfo).port}` })
+    const result = await placeCalls({ sipp: e2e.sipp, dir: s.work, proxyPort: proxy.port, number: '442071838750', expect: 500 })
     expect(result.exitCode, describeCall(result)).toBe(0)
     expect(result.statuses.at(-1)).toBe(500)
   })
