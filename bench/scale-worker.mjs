@@ -104,8 +104,13 @@ if (flags.includes('--cost')) {
   const parsed = bodies.map((_, i) => parse(i))
   const decide = (i) => { const body = parsed[i % parsed.length]; const query = toRouteQuery(body); return { query, decision: decideRoutes(tables.get(body.partition), health, query, now) } }
   const decided = parsed.map((_, i) => decide(i))
-  const toText = (i) => { const { query, decision } = decided[i % decided.length]; return serialise(toRtjson(decision, query, 'bench').body) }
-  result.cost = { parseUs: perCall(parse), decideUs: perCall((i) => { sink += decide(i).decision.outcome.length }), serialiseUs: perCall((i) => { sink += toText(i).length }) }
+  // As the server answers: a routed answer comes written (reply.json), the others go through the schema's serialiser.
+  const toText = (i) => { const { query, decision } = decided[i % decided.length]; const reply = toRtjson(decision, query, 'bench'); return reply.json ?? serialise(reply.body) }
+  // Buffer.byteLength: the UTF-8 encoding the socket write does, which also flattens a concatenated string.
+  result.cost = { parseUs: perCall(parse), decideUs: perCall((i) => { sink += decide(i).decision.outcome.length }), serialiseUs: perCall((i) => { sink += Buffer.byteLength(toText(i)) }) }
+  // For comparison: the schema's serialiser over the object answer, as every answer was written before rtjson-writer.ts.
+  const viaSchema = (i) => { const { query, decision } = decided[i % decided.length]; return serialise(toRtjson(decision, query, 'bench').body) }
+  result.cost.schemaSerialiseUs = perCall((i) => { sink += Buffer.byteLength(viaSchema(i)) })
 }
 result.sink = sink > 0
 process.stdout.write(`${JSON.stringify(result)}\n`)

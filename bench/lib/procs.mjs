@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const CANNON = fileURLToPath(new URL('./cannon-child.mjs', import.meta.url))
+const PACED = fileURLToPath(new URL('./paced-child.mjs', import.meta.url))
 
 /** Cores: the server on one, the load generator on the other (a single core: nothing pinned). */
 export const SERVER_CORE = '1'
@@ -93,7 +94,20 @@ export async function stop (child, signal = 'SIGTERM', graceMs = 10_000) {
  * it runs until the returned `stop()` is called (at most `duration`).
  */
 export function cannon ({ url, path, bodies, connections, duration, warmupS = 0 }) {
-  const child = fork(CANNON, [JSON.stringify({ url, path, bodies, connections, duration, warmupS })], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  return loadChild(CANNON, { url, path, bodies, connections, duration, warmupS })
+}
+
+/**
+ * The paced load generator (lib/paced-child.mjs): `rate` requests per second in all through
+ * `connections` connections, timed for `duration` seconds after `warmupS`.
+ */
+export function paced ({ url, path, bodies, connections, rate, duration, warmupS = 1 }) {
+  const { hostname, port } = new URL(url)
+  return loadChild(PACED, { host: hostname, port: Number(port), path, bodies, connections, rate, duration, warmupS })
+}
+
+function loadChild (script, options) {
+  const child = fork(script, [JSON.stringify(options)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
   pin(child.pid, LOAD_CORE)
   let started
   const ready = new Promise((resolve) => { started = resolve })

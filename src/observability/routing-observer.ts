@@ -63,8 +63,10 @@ export function createRoutingObserver (options: RoutingObserverOptions): Routing
     prime (partition: string): void { cellsOf(partition) },
     answered (body: RouteQueryBody | undefined, result: RtjsonReply, started: number, log: FastifyBaseLogger): void {
       const elapsedMs = performance.now() - started
-      const rtjson = result.body.rtjson
-      const outcome: Result = rtjson.success ? 'routed' : rtjson.reason ?? 'bad_request'
+      // A routed reply's routes are read from the decision: its body is built only when asked for.
+      const routed = result.routes
+      const rtjson = routed === undefined ? result.body.rtjson : undefined
+      const outcome: Result = rtjson === undefined || rtjson.success ? 'routed' : rtjson.reason ?? 'bad_request'
       let partition = body?.partition ?? defaultPartition
       let cells = partitions.get(partition)
       if (cells === undefined) {
@@ -73,16 +75,18 @@ export function createRoutingObserver (options: RoutingObserverOptions): Routing
       }
       cells.answers[outcome].value++
       observe(cells.latency, DECISION_BUCKETS, elapsedMs / 1000)
-      const routes = rtjson.routes
-      for (let i = 0; i < routes.length; i++) {
-        const gateway = gatewayOf(cells, partition, (routes[i] as { gateway: string }).gateway)
+      const count = routed?.length ?? rtjson?.routes.length ?? 0
+      for (let i = 0; i < count; i++) {
+        const id = routed === undefined ? (rtjson?.routes[i] as { gateway: string }).gateway : (routed[i] as { gatewayId: string }).gatewayId
+        const gateway = gatewayOf(cells, partition, id)
         gateway.offered.value++
         if (i === 0) gateway.first.value++
       }
       const us = Math.round(elapsedMs * 1000)
       if (thresholdUs > 0 && us > thresholdUs) onSlow(us, { partition, call_id: body?.call_id, result: outcome })
       if ((log as LevelAware).isLevelEnabled?.('debug') === true) {
-        log.debug({ callId: body?.call_id, partition, result: outcome, gateways: routes.map((r) => r.gateway), rule_id: rtjson.rule_id, us }, 'routing answer')
+        const answer = result.body.rtjson
+        log.debug({ callId: body?.call_id, partition, result: outcome, gateways: answer.routes.map((r) => r.gateway), rule_id: answer.rule_id, us }, 'routing answer')
       }
     }
   }

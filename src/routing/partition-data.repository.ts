@@ -10,10 +10,7 @@ import type { PartitionData } from './routing-data.schema.js'
 import {
   callerGroupFromRow, callerGroupToRow, carrierFromRow, carrierToRow, gatewayFromRow, gatewayToRow, ruleFromRow, ruleToRow
 } from './rows.js'
-import { selectGateways, selectRulesWithTargets, targetsFromText, type TargetNames } from './rule-rows.js'
-import { mapInSlices } from './slices.js'
-
-const READ_SLICE_MS = 10
+import { selectGateways, selectRuleData, type TargetNames } from './rule-rows.js'
 
 export interface LoadedPartition {
   readonly data: PartitionData
@@ -43,18 +40,19 @@ async function read (trx: Transaction<Database>, name: string): Promise<LoadedPa
   if (partition === undefined) return undefined
   const pid = partition.id
   // COLLATE "C": byte order, so an export is the same whatever the server's locale.
-  const [gateways, carriers, members, rules, callerGroups] = await Promise.all([
+  // Gateways and carriers first: the rules' targets are named from them as each page arrives.
+  const [gateways, carriers] = await Promise.all([
     selectGateways(trx, pid),
-    trx.selectFrom('carrier').selectAll().where('partition_id', '=', pid).orderBy(sql`carrier_id COLLATE "C"`).execute(),
+    trx.selectFrom('carrier').selectAll().where('partition_id', '=', pid).orderBy(sql`carrier_id COLLATE "C"`).execute()
+  ])
+  const names: TargetNames = { gateways: new Map(gateways.map((g) => [g.id, g.gw_id])), carriers: new Map(carriers.map((c) => [c.id, c.carrier_id])) }
+  const [members, ruleData, callerGroups] = await Promise.all([
     trx.selectFrom('carrier_gateway as m').innerJoin('gateway as g', 'g.id', 'm.gateway_id')
       .select(['m.carrier_id', 'g.gw_id', 'm.weight']).where('m.partition_id', '=', pid).orderBy('m.carrier_id').orderBy('m.position').execute(),
-    selectRulesWithTargets(trx, pid),
+    selectRuleData(trx, pid, names),
     trx.selectFrom('caller_group').selectAll().where('partition_id', '=', pid).orderBy('kind').orderBy(sql`value COLLATE "C"`).execute()
   ])
   const membersOf = groupBy(members, (m) => m.carrier_id)
-  const names: TargetNames = { gateways: new Map(gateways.map((g) => [g.id, g.gw_id])), carriers: new Map(carriers.map((c) => [c.id, c.carrier_id])) }
-  // In slices: a million rows mapped at once would hold up the routing answers for a second.
-  const ruleData = await mapInSlices(rules, (r) => ruleFromRow(r, targetsFromText(r.targets, names)), READ_SLICE_MS)
   return {
     version: Number(partition.data_version),
     data: {

@@ -32,6 +32,9 @@ export interface RoutingObserver {
   answered: (body: RouteQueryBody | undefined, result: RtjsonReply, started: number, log: FastifyBaseLogger) => void
 }
 
+/** What Fastify sets for a serialised object; a string sent with it skips the serialiser. */
+const JSON_TYPE = 'application/json; charset=utf-8'
+
 const opt = <T>(value: T | null | undefined): T | undefined => (value === null ? undefined : value)
 
 export function toRouteQuery (body: RouteQueryBody): RouteQuery {
@@ -103,6 +106,8 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
     return await reply.code(result.statusCode).send(payload)
   }
 
+  const sendJson = async (reply: FastifyReply, json: string): Promise<FastifyReply> => await reply.code(200).header('content-type', JSON_TYPE).send(json)
+
   // Broken JSON or an oversized body still gets an answer the proxy script can parse.
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (error.statusCode === undefined || error.statusCode >= 500) {
@@ -128,6 +133,8 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
     }
   }, async (request, reply) => {
     const result = answer(request.body, request.validationError, request.log)
+    // A routed answer comes already written (rtjson-writer.ts): a JSON string is sent as it is.
+    if (result.json !== undefined) return await sendJson(reply, result.json)
     return await send(reply, result, result.body)
   })
 

@@ -1,6 +1,7 @@
 /** The answers Kamailio's rtjson module reads (routed, and every negative case), with their TypeBox schema. */
 import { Type, type Static } from 'typebox'
 import type { Decision, Route, RouteQuery } from './decide-routes.js'
+import { routedJson } from './rtjson-writer.js'
 
 const NameAddrSchema = Type.Object({ display: Type.String(), uri: Type.String() })
 
@@ -51,6 +52,12 @@ export type RtjsonAnswer = Static<typeof RtjsonAnswerSchema>
 export interface RtjsonReply {
   readonly statusCode: 200 | 400 | 404 | 503
   readonly body: RtjsonAnswer
+  /**
+   * Routed answers only: `body` as JSON, byte for byte what the schema's serialiser writes, and
+   * the decision's routes (what the metrics read). `body` itself is then built only when read.
+   */
+  readonly json?: string
+  readonly routes?: readonly Route[]
 }
 
 function negative (statusCode: RtjsonReply['statusCode'], reason: RtjsonReason, sipCode: number, sipReason: string, more: { field?: string, message?: string } = {}): RtjsonReply {
@@ -64,6 +71,7 @@ function negative (statusCode: RtjsonReply['statusCode'], reason: RtjsonReason, 
 const NOT_READY = negative(503, 'not_ready', 503, 'Service Unavailable')
 const NO_ROUTE = negative(200, 'no_route', 404, 'Not Found')
 const NO_DESTINATION = negative(200, 'no_destination', 503, 'Service Unavailable')
+const NO_CAPACITY = negative(200, 'no_capacity', 503, 'Service Unavailable')
 
 /** 503: the partition has no data yet (the HTTP layer adds Retry-After). */
 export const notReadyAnswer = (): RtjsonReply => NOT_READY
@@ -71,7 +79,8 @@ export const notReadyAnswer = (): RtjsonReply => NOT_READY
 export const noRouteAnswer = (): RtjsonReply => NO_ROUTE
 /** 200 + SIP 503: a rule matched but every destination is down or disabled. */
 export const noDestinationAnswer = (): RtjsonReply => NO_DESTINATION
-const NO_CAPACITY = negative(200, 'no_capacity', 503, 'Service Unavailable')
+/** 200 + SIP 503: a rule matched and some destination is usable but at its call or CPS limit. */
+export const noCapacityAnswer = (): RtjsonReply => NO_CAPACITY
 
 /** 404 + SIP 500: the query named a partition that does not exist. */
 export function unknownPartitionAnswer (partition: string): RtjsonReply {
@@ -79,8 +88,6 @@ export function unknownPartitionAnswer (partition: string): RtjsonReply {
 }
 
 /** 400 + SIP 500: the query cannot be routed as sent; `field` names the culprit. */
-/** 200 + SIP 503: a rule matched and some destination is usable but at its call or CPS limit. */
-export const noCapacityAnswer = (): RtjsonReply => NO_CAPACITY
 export function badRequestAnswer (field: string, message: string): RtjsonReply {
   return negative(400, 'bad_request', 500, 'Server Internal Error', { field, message })
 }
@@ -101,16 +108,47 @@ function rtjsonRoute (route: Route, first: boolean, from: NameAddr | undefined, 
   return out
 }
 
-/** 200: the serial route list; From/To headers only when the query carried those URIs. */
-export function routedAnswer (decision: Extract<Decision, { outcome: 'routed' }>, query: RouteQuery, partition: string): RtjsonReply {
+type Routed = Extract<Decision, { outcome: 'routed' }>
+
+function routedBody (decision: Routed, query: RouteQuery, partition: string): RtjsonAnswer {
   const from = query.fromUri === undefined || query.fromUri === '' ? undefined : { display: query.fromName ?? '', uri: query.fromUri }
   const to = query.toUri === undefined || query.toUri === '' ? undefined : { display: query.toName ?? '', uri: query.toUri }
   const routes = decision.routes.map((route, i) => rtjsonRoute(route, i === 0, from, to))
-  return {
-    statusCode: 200,
-    body: { rtjson: { success: true, version: '1.0', routing: 'serial', routes, partition, rule_id: decision.ruleId, prefix: decision.prefix } }
+  return { rtjson: { success: true, version: '1.0', routing: 'serial', routes, partition, rule_id: decision.ruleId, prefix: decision.prefix } }
+}
+
+/**
+ * A routed answer written straight to JSON (rtjson-writer.ts): the proxy path sends `json`, and
+ * the object form is built only for callers that read `body` (the Wazo envelope, explain, tests).
+ */
+class RoutedReply implements RtjsonReply {
+  readonly statusCode = 200
+  readonly json: string
+  readonly routes: readonly Route[]
+  #body: RtjsonAnswer | undefined
+  readonly #decision: Routed
+  readonly #query: RouteQuery
+  readonly #partition: string
+
+  constructor (decision: Routed, query: RouteQuery, partition: string) {
+    this.#decision = decision
+    this.#query = query
+    this.#partition = partition
+    this.routes = decision.routes
+    this.json = routedJson(decision, query, partition)
+  }
+
+  get body (): RtjsonAnswer {
+    this.#body ??= routedBody(this.#decision, this.#query, this.#partition)
+    return this.#body
   }
 }
+
+/** 200: the serial route list; From/To headers only when the query carried those URIs. */
+export function routedAnswer (decision: Routed, query: RouteQuery, partition: string): RtjsonReply {
+  return new RoutedReply(decision, query, partition)
+}
+
 
 /** The answer and HTTP status for a decision (not_ready and unknown_partition come from the caller, before deciding). */
 export function toRtjson (decision: Decision, query: RouteQuery, partition: string): RtjsonReply {

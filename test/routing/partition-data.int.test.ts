@@ -158,3 +158,39 @@ describe('change notification', () => {
     expect(res.json()).toEqual({ error: 'not_found', message: 'partition "nope" not found' })
   })
 })
+
+describe('the snapshot read', () => {
+  it('gives for every rule what the row mapping gives, across pages, shared values and odd text', async () => {
+    const { createPartitionDataRepository } = await import('../../src/routing/partition-data.repository.js')
+    const { ruleFromRow } = await import('../../src/routing/rows.js')
+    const { targetsFromText, RULE_PAGE } = await import('../../src/routing/rule-rows.js')
+    const db = t.db.kysely
+    await put('paged', { gateways: [{ id: 'g1', address: '192.0.2.1' }, { id: 'g2', address: '192.0.2.2' }], carriers: [{ id: 'c1', gateways: [{ gateway: 'g1' }] }], rules: [] })
+    const pid = (await db.selectFrom('partition').select('id').where('name', '=', 'paged').executeTakeFirstOrThrow()).id
+    const n = RULE_PAGE * 2 + 517
+    // Written past the API's validation: the read must not depend on it.
+    await sql`INSERT INTO rule (partition_id, id, groups, prefix, priority, time_window, sort, max_targets, fallback, attrs, enabled, description)
+      SELECT ${pid}, i * 3,
+        CASE i % 4 WHEN 0 THEN ARRAY['default'] WHEN 1 THEN ARRAY['a b', 'c,d'] WHEN 2 THEN ARRAY['e"f', 'g\\h', 'NULL'] ELSE ARRAY['retail', 'default'] END,
+        '+' || i, i % 3, CASE WHEN i % 5 = 0 THEN '{"timezone":"UTC","weekly":[{"days":["mon"],"start":"08:00","end":"18:00"}]}'::jsonb END,
+        (ARRAY['ordered','weighted','hash'])[1 + i % 3], CASE WHEN i % 7 = 0 THEN 2 END, i % 2 = 0,
+        CASE WHEN i % 11 = 0 THEN '{"lcr":"tier1","n":[1,2]}'::jsonb ELSE '{}'::jsonb END, i % 13 <> 0,
+        CASE WHEN i % 17 = 0 THEN E'tab\\there\\nline "q" \\\\' ELSE '' END
+      FROM generate_series(1, ${n}) AS i`.execute(db)
+    const gw = await db.selectFrom('gateway').select(['id', 'gw_id']).where('partition_id', '=', pid).orderBy('gw_id').execute()
+    const cr = await db.selectFrom('carrier').select('id').where('partition_id', '=', pid).executeTakeFirstOrThrow()
+    await sql`INSERT INTO rule_target (rule_id, partition_id, position, gateway_id, carrier_id, weight)
+      SELECT r.id, ${pid}, p, CASE WHEN p = 1 THEN NULL WHEN r.id % 2 = 0 THEN ${gw[0]?.id ?? null}::bigint ELSE ${gw[1]?.id ?? null}::bigint END, CASE WHEN p = 1 THEN ${cr.id}::bigint END, 10 * p
+      FROM rule r, generate_series(0, 2) AS p WHERE r.partition_id = ${pid} AND r.id % 4 <> 0`.execute(db)
+    const loaded = await createPartitionDataRepository(db).load('paged')
+    const rows = await sql<Record<string, unknown> & { targets: string | null }>`SELECT r.*, (
+        SELECT string_agg(coalesce('g' || t.gateway_id, 'c' || t.carrier_id) || ':' || t.weight, ',' ORDER BY t.position)
+        FROM rule_target t WHERE t.partition_id = r.partition_id AND t.rule_id = r.id) AS targets
+      FROM rule r WHERE r.partition_id = ${pid} ORDER BY r.id`.execute(db)
+    const names = { gateways: new Map(gw.map((g) => [g.id, g.gw_id])), carriers: new Map([[cr.id, 'c1']]) }
+    const expected = rows.rows.map((r) => ruleFromRow(r as never, targetsFromText(r.targets, names)))
+    expect(loaded?.data.rules.length).toBe(n)
+    expect(JSON.stringify(loaded?.data.rules)).toBe(JSON.stringify(expected))
+    expect(loaded?.data.rules).toEqual(expected)
+  })
+})

@@ -201,3 +201,33 @@ describe('dataChecksum', () => {
     expect(dataChecksum(partitionData({ ...parts, ...change }))).not.toBe(sum)
   })
 })
+
+describe('values the loader shares between rules (frozen)', () => {
+  // As rule-rows.ts reads them: one frozen groups array, window, attrs and target list per distinct value.
+  const shared = {
+    groups: Object.freeze(['default', 'retail']),
+    window: Object.freeze({ timezone: 'UTC', weekly: [{ days: ['mon' as const], start: '08:00', end: '18:00' }] }),
+    attrs: Object.freeze({ lcr: 'tier1' }),
+    targets: Object.freeze([Object.freeze({ gateway: 'gw1', weight: 5 }), Object.freeze({ carrier: 'cr1', weight: 1 }), Object.freeze({ gateway: 'nope', weight: 1 })])
+  }
+  const rules = (share: boolean) => Array.from({ length: 40 }, (_, i) => {
+    const copy = <T>(value: T): T => (share ? value : structuredClone(value))
+    return rule(i + 1, `44${i}`, [], {
+      groups: copy(shared.groups) as string[],
+      time_window: i % 3 === 0 ? copy(shared.window) as never : null,
+      attrs: i % 2 === 0 ? copy(shared.attrs) : {},
+      targets: i % 5 === 4 ? [{ gateway: 'gw2' }] : copy(shared.targets) as never
+    })
+  })
+  const data = (share: boolean) => partitionData({ gateways: gateways(2), carriers: [carrier('cr1', ['gw1', 'gw2'])], rules: rules(share) })
+
+  it('gives the checksum and the table that unshared copies give', () => {
+    const a = compileRouteTable(data(true), { partition: 'p', version: 1 })
+    const b = compileRouteTable(data(false), { partition: 'p', version: 1 })
+    expect(dataChecksum(data(true))).toBe(dataChecksum(data(false)))
+    expect(a.table.checksum).toBe(b.table.checksum)
+    expect([...a.table.rules.values()]).toEqual([...b.table.rules.values()])
+    expect(a.problems).toEqual(b.problems)
+    expect(a.counts).toEqual(b.counts)
+  })
+})

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { targetsFromText } from '../../src/routing/rule-rows.js'
+import { parseTextArray, targetsFromText } from '../../src/routing/rule-rows.js'
 
 const names = { gateways: new Map([['11', 'gw-a'], ['12', 'gw-b']]), carriers: new Map([['7', 'cr-x']]) }
 
@@ -15,5 +15,17 @@ describe('targetsFromText', () => {
 
   it('gives what the former join gave for a row it cannot name', () => {
     expect(targetsFromText('g99:1,c99:2', names)).toEqual([{ carrier: '', weight: 1 }, { carrier: '', weight: 2 }])
+  })
+})
+
+describe('parseTextArray', () => {
+  it.each<[string, Array<string | null>]>([
+    ['{}', []],
+    ['{default}', ['default']],
+    ['{retail,wholesale}', ['retail', 'wholesale']],
+    ['{"a b","c,d","e\\"f","g\\\\h",NULL,"NULL",x}', ['a b', 'c,d', 'e"f', 'g\\h', null, 'NULL', 'x']],
+    ['{"",y}', ['', 'y']]
+  ])('%s', (text, expected) => {
+    expect(parseTextArray(text)).toEqual(expected)
   })
 })
