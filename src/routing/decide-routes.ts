@@ -64,13 +64,9 @@ export interface Route {
   readonly gatewayId: string
   /** The R-URI: the number after the gateway's strip and prefix, at the gateway's host:port. */
   readonly uri: string
-  readonly dstUri: string
-  readonly socket: string
-  readonly frTimer: number | null
-  readonly frInvTimer: number | null
-  readonly attrs: Readonly<Record<string, unknown>>
   /** The weight the gateway was listed with: the rule target's, or the carrier member's. */
   readonly weight: number
+  /** Everything else of the route (dst_uri, socket, timers, attrs) is the gateway's own: not copied per call. */
   readonly gateway: CompiledGateway
   /** The carrier it was listed through, if any (its calls count against the carrier's limits too). */
   readonly carrier: CompiledCarrier | undefined
@@ -186,11 +182,6 @@ function offer (routes: Route[], gateway: CompiledGateway, weight: number, rule:
     routes.push({
       gatewayId: gateway.id,
       uri: gateway.uriScheme + gateway.prefix + number + gateway.uriSuffix,
-      dstUri: gateway.dstUri,
-      socket: gateway.socket,
-      frTimer: gateway.frTimer,
-      frInvTimer: gateway.frInvTimer,
-      attrs: gateway.attrs,
       weight,
       gateway,
       carrier

@@ -21,7 +21,6 @@ function int (n: number): string {
 
 /** One gateway's route, around what varies per call: `{"uri":…` + head + From/To + tail. */
 interface GatewayJson {
-  readonly route: Route
   readonly head: string
   readonly tail: string
   /** The tail of the first route: branch_flags goes on route 0 only. */
@@ -31,30 +30,22 @@ interface GatewayJson {
 // Keyed by the snapshot's gateway object: a reload brings new objects and the old entries go with the old snapshot.
 const prepared = new WeakMap<CompiledGateway, GatewayJson>()
 
-function prepare (route: Route): GatewayJson {
-  const timers = (route.frTimer === null ? '' : `,"fr_timer":${int(route.frTimer)}`) +
-    (route.frInvTimer === null ? '' : `,"fr_inv_timer":${int(route.frInvTimer)}`)
-  const gateway = `},"gateway":${q(route.gatewayId)}`
-  const flags = route.gateway.branchFlags
+function prepare (gw: CompiledGateway): GatewayJson {
+  const timers = (gw.frTimer === null ? '' : `,"fr_timer":${int(gw.frTimer)}`) +
+    (gw.frInvTimer === null ? '' : `,"fr_inv_timer":${int(gw.frInvTimer)}`)
+  const gateway = `},"gateway":${q(gw.id)}`
+  const flags = gw.branchFlags
   return {
-    route,
-    head: `,"dst_uri":${q(route.dstUri)},"path":"","socket":${q(route.socket)},"headers":{"extra":${q(`X-Rtroute-Gw: ${route.gatewayId}\r\n`)}`,
+    head: `,"dst_uri":${q(gw.dstUri)},"path":"","socket":${q(gw.socket)},"headers":{"extra":${q(`X-Rtroute-Gw: ${gw.id}\r\n`)}`,
     tail: `${gateway}${timers}}`,
     firstTail: `${gateway}${flags === undefined ? '' : `,"branch_flags":${int(flags)}`}${timers}}`
   }
 }
 
-/** The prepared parts of a route's gateway; a route that differs from them in any written field gets its own. */
+/** The prepared parts of a route's gateway (a route's constant fields are its gateway's). */
 function partsOf (route: Route): GatewayJson {
-  const found = prepared.get(route.gateway)
-  if (found !== undefined) {
-    const r = found.route
-    if (r === route || (r.gatewayId === route.gatewayId && r.dstUri === route.dstUri && r.socket === route.socket &&
-      r.frTimer === route.frTimer && r.frInvTimer === route.frInvTimer)) return found
-    return prepare(route)
-  }
-  const parts = prepare(route)
-  prepared.set(route.gateway, parts)
+  let parts = prepared.get(route.gateway)
+  if (parts === undefined) prepared.set(route.gateway, parts = prepare(route.gateway))
   return parts
 }
 

@@ -100,11 +100,12 @@ function rtjsonRoute (route: Route, first: boolean, from: NameAddr | undefined, 
     ? (to === undefined ? { extra } : { to, extra })
     : (to === undefined ? { from, extra } : { from, to, extra })
   // Key order follows the schema when Fastify serialises; here only presence matters.
-  const out: RtjsonRoute = { uri: route.uri, dst_uri: route.dstUri, path: '', socket: route.socket, headers, gateway: route.gatewayId }
+  const gw = route.gateway
+  const out: RtjsonRoute = { uri: route.uri, dst_uri: gw.dstUri, path: '', socket: gw.socket, headers, gateway: route.gatewayId }
   // Kamailio applies branch_flags from route 0 only; sending it on later routes would mislead.
   if (first && route.gateway.branchFlags !== undefined) out.branch_flags = route.gateway.branchFlags
-  if (route.frTimer !== null) out.fr_timer = route.frTimer
-  if (route.frInvTimer !== null) out.fr_inv_timer = route.frInvTimer
+  if (gw.frTimer !== null) out.fr_timer = gw.frTimer
+  if (gw.frInvTimer !== null) out.fr_inv_timer = gw.frInvTimer
   return out
 }
 

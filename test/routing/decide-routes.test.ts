@@ -155,13 +155,13 @@ describe('decideRoutes: routes', () => {
     ['IPv6', gateway('gw1', '[2001:db8::1]:5060'), 'sip:442071838750@[2001:db8::1]:5060', 'sip:[2001:db8::1]:5060']
   ])('%s → %s', (_, gw, uri, dstUri) => {
     const decision = decide({ gateways: [gw], rules: [rule(1, '44', ['gw1'])] })
-    expect(decision.outcome === 'routed' && decision.routes[0]).toMatchObject({ gatewayId: 'gw1', uri, dstUri })
+    expect(decision.outcome === 'routed' && decision.routes[0]).toMatchObject({ gatewayId: 'gw1', uri, gateway: { dstUri } })
   })
 
-  it('carries socket, timers and attrs from the gateway', () => {
+  it('carries its gateway, with socket, timers and attrs', () => {
     const gw = gateway('gw1', '10.0.0.1', { socket: 'udp:10.0.0.10:5060', fr_timer: 5000, fr_inv_timer: 30000, attrs: { carrier: 'bt' } })
     const decision = decide({ gateways: [gw], rules: [rule(1, '44', ['gw1'])] })
-    expect(decision.outcome === 'routed' && decision.routes[0]).toMatchObject({ socket: 'udp:10.0.0.10:5060', frTimer: 5000, frInvTimer: 30000, attrs: { carrier: 'bt' }, weight: 1 })
+    expect(decision.outcome === 'routed' && decision.routes[0]).toMatchObject({ weight: 1, gateway: { socket: 'udp:10.0.0.10:5060', frTimer: 5000, frInvTimer: 30000, attrs: { carrier: 'bt' } } })
   })
 })
 
