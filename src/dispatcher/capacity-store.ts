@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { backoffDelay } from '../db-monitor.js'
-import { freeCapacity, limited, type GatewayHealthView, type Route, type Usage } from '../routing/decide-routes.js'
+import { freeCapacity, limited, type GatewayHealthView, type Route } from '../routing/decide-routes.js'
 import type { PartitionSettings } from '../routing/routing-data.schema.js'
 import { createCallLedger, type LeaseRoute, type LedgerTimes, type LedgerUsage } from './call-ledger.js'
 import type { CapacityRepository } from './capacity.repository.js'
@@ -85,8 +85,6 @@ export function createCapacityStore (options: CapacityStoreOptions) {
     timer.unref()
   }
 
-  const usageOf = (usage: LedgerUsage | undefined): Usage | undefined => usage
-
   return {
     instance,
 
@@ -95,8 +93,8 @@ export function createCapacityStore (options: CapacityStoreOptions) {
       let view = views.get(partition)
       if (view === undefined) {
         view = {
-          gatewayUsage: (gatewayId) => usageOf(ledger.gateway(partition, gatewayId, now())),
-          carrierUsage: (carrierId) => usageOf(ledger.carrier(partition, carrierId, now()))
+          gatewayUsage: (gatewayId) => ledger.gateway(partition, gatewayId, now()),
+          carrierUsage: (carrierId) => ledger.carrier(partition, carrierId, now())
         }
         views.set(partition, view)
       }
