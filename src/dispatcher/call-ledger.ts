@@ -119,7 +119,7 @@ export interface LedgerOptions {
 
 export function createCallLedger (options: LedgerOptions = {}) {
   const maxKnown = options.maxKnownCalls ?? 200_000
-  let shared = new Map<string, SharedCount>()
+  let shared: ReadonlyMap<string, SharedCount> = new Map()
   let inflight = new Map<string, Delta>()
   let pending = new Map<string, Delta>()
   const rates = new Map<string, RateWindow>()
@@ -300,13 +300,12 @@ export function createCallLedger (options: LedgerOptions = {}) {
 
     /** The cluster's counts, read after the flush: they include everything inflight. */
     applyShared (counts: ReadonlyMap<string, SharedCount>): void {
-      shared = new Map(counts)
+      shared = counts
       inflight = new Map()
     },
 
-    /** Events waiting for the database (for metrics and the state endpoint). */
-    backlog: (): number => batch.offers.length + batch.failovers.length + batch.starts.length + batch.ends.length,
-    knownCalls: (): number => known.size
+    /** Events waiting for the database (a metric). */
+    backlog: (): number => batch.offers.length + batch.failovers.length + batch.starts.length + batch.ends.length
   }
 }
 export type CallLedger = ReturnType<typeof createCallLedger>

@@ -54,11 +54,11 @@ export function createCapacityStore (options: CapacityStoreOptions) {
   let stopped = false
   let failures = 0
   let lastSweep = 0
-  const stats = { syncs: 0, syncErrors: 0, lastSyncAt: 0, expired: 0, events: { offer: 0, failover: 0, start: 0, end: 0 } }
+  let lastSyncAt = 0
 
   async function tick (): Promise<void> {
     const at = now()
-    stats.expired += ledger.sweep(at)
+    ledger.sweep(at)
     const batch = ledger.takeBatch()
     try {
       if (batch !== undefined) await repository.flush(batch, instance)
@@ -69,11 +69,9 @@ export function createCapacityStore (options: CapacityStoreOptions) {
       }
       if (failures > 0) log.info({ failures }, 'capacity counts syncing again')
       failures = 0
-      stats.syncs++
-      stats.lastSyncAt = now()
+      lastSyncAt = now()
     } catch (err) {
       if (batch !== undefined) ledger.restoreBatch(batch)
-      stats.syncErrors++
       if (failures++ === 0) log.warn({ err: err instanceof Error ? err.message : String(err) }, 'capacity counts not synced; counting own calls in memory')
     }
   }
@@ -130,27 +128,24 @@ export function createCapacityStore (options: CapacityStoreOptions) {
       if (!any) return
       const leaseRoutes: LeaseRoute[] = routes.map((r) => ({ gateway: r.gatewayId, carrier: r.carrier?.id ?? '' }))
       ledger.offer(partition, callId, leaseRoutes, timesOf(partition), now())
-      stats.events.offer++
     },
 
     /** A branch to `gateway` failed (feedback): the proxy tries the next route, the lease goes with it. */
     failover (partition: string, callId: string, gateway: string): void {
       ledger.failover(partition, callId, gateway, timesOf(partition), now())
-      stats.events.failover++
     },
 
     /** The call was answered (on `gateway` if the proxy names it; `limitedGateway`: count it even without a lease). */
     started (partition: string, callId: string, gateway: string | null, limitedGateway: boolean): void {
       ledger.start(partition, callId, gateway, limitedGateway, timesOf(partition), now())
-      stats.events.start++
     },
 
     ended (partition: string, callId: string): void {
       ledger.end(partition, callId, timesOf(partition), now())
-      stats.events.end++
     },
 
-    stats: () => ({ ...stats, backlog: ledger.backlog(), knownCalls: ledger.knownCalls(), failing: failures > 0 }),
+    /** For the metrics: events waiting for the database, and when the last sync succeeded (ms, 0: never). */
+    stats: () => ({ backlog: ledger.backlog(), lastSyncAt }),
 
     /** Runs one sync now (tests, shutdown). */
     sync: serial,
