@@ -98,7 +98,7 @@ try {
       await writeFile(queriesFile, JSON.stringify(queries(n, 4096, 'bench')))
       const worker = await scaleWorker({ url: urls.get(n), queriesFile, cost: n === small })
       if (worker.cost !== undefined) results.cost = worker.cost
-      log(`${label(n)}: load ${((worker.read.ms + worker.compile.ms) / 1000).toFixed(2)} s (read ${(worker.read.ms / 1000).toFixed(2)}, compile ${(worker.compile.ms / 1000).toFixed(2)}), heap ${worker.heapMiB.toFixed(0)} MiB, decide ${worker.decideUs.toFixed(2)} µs, outcomes ${JSON.stringify(worker.outcomes)}`)
+      log(`${label(n)}: load ${((worker.read.ms + worker.compile.ms) / 1000).toFixed(2)} s (waiting for PostgreSQL ${(worker.read.ms / 1000).toFixed(2)}, compiling ${(worker.compile.ms / 1000).toFixed(2)}, CPU ${(worker.loadCpuMs / 1000).toFixed(2)}), heap ${worker.heapMiB.toFixed(0)} MiB, decide ${worker.decideUs.toFixed(2)} µs, outcomes ${JSON.stringify(worker.outcomes)}`)
       if (!runs('scale')) break
       const reload = await reloadUnderLoad({ server: await serverFor(n), bodies: queries(n, 64, 'bench'), connections: 50, baselineS: plan.baselineS })
       log(`${label(n)}: reload ${(reload.serverReloadMs / 1000).toFixed(2)} s under load: ${reload.during.rps.toFixed(0)} req/s (before ${reload.baseline.rps.toFixed(0)}), worst latency ${reload.during.max.toFixed(1)} ms (before ${reload.baseline.max.toFixed(1)}), server loop block ${reload.block?.maxGapMs.toFixed(0)} ms (busy ${reload.block?.maxBusyGapMs.toFixed(0)} ms)`)

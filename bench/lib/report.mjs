@@ -34,13 +34,13 @@ function atRateLine (a) {
 
 function scaleTable (rows) {
   const lines = [
-    '| rules | load s (read + compile) | read s | compile s | RSS / heap after load MiB (peak RSS) | decide µs | longest loop block in load, ms (busy) | reload s | req/s during reload / before | worst latency during reload ms (before) | server loop block in reload ms (busy) | errors |',
-    '|---:|---:|---:|---:|---|---:|---|---:|---|---|---|---:|'
+    '| rules | load s | of which waiting for PostgreSQL s | of which compiling s | load CPU s | RSS / heap after load MiB (peak RSS) | decide µs | longest loop block in load, ms (busy) | reload s | req/s during reload / before | worst latency during reload ms (before) | server loop block in reload ms (busy) | errors |',
+    '|---:|---:|---:|---:|---:|---|---:|---|---:|---|---|---|---:|'
   ]
   for (const r of rows) {
     const w = r.worker
     const x = r.reload
-    lines.push(`| ${size(r.rules)} | **${s(w.read.ms + w.compile.ms)}** | ${s(w.read.ms)} | ${s(w.compile.ms)} | ${fmt(w.rssMiB)} / ${fmt(w.heapMiB)} (${fmt(w.peakRssMiB)}) | **${ms(w.decideUs)}** | ${fmt(w.loop.maxGapMs)} (${fmt(w.loop.maxBusyMs)}) | ${s(x.serverReloadMs)} | ${fmt(x.during.rps)} / ${fmt(x.baseline.rps)} | **${fmt(x.during.max)}** (${fmt(x.baseline.max)}) | ${fmt(x.block?.maxGapMs)} (${fmt(x.block?.maxBusyGapMs)}) | ${x.during.errors + x.during.non2xx} |`)
+    lines.push(`| ${size(r.rules)} | **${s(w.read.ms + w.compile.ms)}** | ${s(w.read.ms)} | ${s(w.compile.ms)} | ${s(w.loadCpuMs)} | ${fmt(w.rssMiB)} / ${fmt(w.heapMiB)} (${fmt(w.peakRssMiB)}) | **${ms(w.decideUs)}** | ${fmt(w.loop.maxGapMs)} (${fmt(w.loop.maxBusyMs)}) | ${s(x.serverReloadMs)} | ${fmt(x.during.rps)} / ${fmt(x.baseline.rps)} | **${fmt(x.during.max)}** (${fmt(x.baseline.max)}) | ${fmt(x.block?.maxGapMs)} (${fmt(x.block?.maxBusyGapMs)}) | ${x.during.errors + x.during.non2xx} |`)
   }
   return lines.join('\n')
 }

@@ -8,7 +8,7 @@ import type { Config } from '../config.js'
 import type { Database } from '../db.js'
 import type { EventBus } from '../events.js'
 import type { GatewayHealthView } from '../routing/decide-routes.js'
-import type { CompiledPartition } from '../routing/route-table.js'
+import type { CompiledPartition, PartitionHead } from '../routing/route-table.js'
 import type { PartitionData } from '../routing/routing-data.schema.js'
 import type { Identifier } from '../status/status-registry.js'
 import {
@@ -118,7 +118,7 @@ export function createDispatcher (o: DispatcherOptions) {
     },
 
     /** A partition snapshot was swapped in: its gateways (the usable ones) and settings. */
-    sync (partition: string, table: CompiledPartition, data: PartitionData): void {
+    sync (partition: string, table: CompiledPartition, data: PartitionHead): void {
       const infos: GatewayInfo[] = []
       for (const row of data.gateways) {
         const compiled = table.gateways.get(row.id)

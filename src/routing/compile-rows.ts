@@ -52,13 +52,21 @@ export function account (c: Collector, entity: CompileEntity, id: string | numbe
   }
 }
 
-/** The shared row loop: a repeated id, or a compile answering a string, discards the row. */
-export function * compileRows<Row extends { id: string | number }, Out extends object> (rows: readonly Row[], entity: CompileEntity, c: Collector, compile: (row: Row) => Out | string): Steps<Map<Row['id'], Out>> {
-  const out = new Map<Row['id'], Out>()
+/**
+ * The shared row loop: a repeated id, or a compile answering a string, discards the row. Rows
+ * given in several calls go into one `out` (repeats are found across them); `added` sees each kept one.
+ */
+export function * compileRows<Row extends { id: string | number }, Out extends object> (
+  rows: readonly Row[], entity: CompileEntity, c: Collector, compile: (row: Row) => Out | string,
+  out = new Map<Row['id'], Out>(), added?: (compiled: Out) => void
+): Steps<Map<Row['id'], Out>> {
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as Row
     const compiled = out.has(row.id) ? 'duplicate id' : compile(row)
-    if (typeof compiled !== 'string') out.set(row.id, compiled)
+    if (typeof compiled !== 'string') {
+      out.set(row.id, compiled)
+      added?.(compiled)
+    }
     account(c, entity, row.id, typeof compiled === 'string' ? compiled : undefined)
     if (i % ROWS_PER_STEP === 0) yield
   }
@@ -112,8 +120,7 @@ export function compileCarrier (row: CarrierData, gateways: ReadonlyMap<string, 
 /** A node of the target-list trie: the list of the targets on the path to it, once some rule has it. */
 interface ListNode {
   readonly next: Map<CompiledTarget, ListNode>
-  list?: readonly CompiledTarget[]
-  unknown?: readonly CompiledTarget[]
+  targets?: TargetList
 }
 
 export interface RuleContext {
@@ -163,21 +170,33 @@ function compileTarget (target: RuleData['targets'][number], ctx: RuleContext): 
   return compiled
 }
 
-/** `compile(value)`, remembered by identity when `value` is frozen (shared by the loader). */
-function byIdentity<V extends object, T> (value: V, ctx: RuleContext, compile: (value: V) => T): T {
-  if (!Object.isFrozen(value)) return compile(value)
+/**
+ * `compile(value)`, remembered by identity when `value` is frozen (shared by the loader); an
+ * unshared value goes to `unshared` when given.
+ */
+function byIdentity<V extends object, T> (value: V, ctx: RuleContext, compile: (value: V) => T, unshared: (value: V) => T = compile): T {
+  if (!Object.isFrozen(value)) return unshared(value)
   let found = ctx.shared.get(value) as T | undefined
   if (found === undefined) ctx.shared.set(value, found = compile(value))
   return found
 }
 
-type TargetList = ListNode & { list: readonly CompiledTarget[], unknown: readonly CompiledTarget[] }
+interface TargetList { readonly list: readonly CompiledTarget[], readonly unknown: readonly CompiledTarget[] }
 
-/** The rule's interned target list, found by walking the trie with the interned targets. */
-function compileTargets (row: RuleData, ctx: RuleContext): TargetList {
-  return byIdentity(row.targets, ctx, () => walkTargets(row, ctx))
+function targetList (list: readonly CompiledTarget[]): TargetList {
+  return { list: Object.freeze(list), unknown: list.filter((t) => t.kind === 'unknown') }
 }
 
+/**
+ * The rule's interned target list. A list the loader shares (frozen: one per distinct text, see
+ * rule-rows.ts) is compiled once and needs no trie: equal texts are one list already, and a
+ * trie node per target of a few hundred thousand one-off lists was a Map each to build and keep.
+ */
+function compileTargets (row: RuleData, ctx: RuleContext): TargetList {
+  return byIdentity(row.targets, ctx, (targets) => targetList(targets.map((t) => compileTarget(t, ctx))), () => walkTargets(row, ctx))
+}
+
+/** An unshared list, found by walking the trie with the interned targets: equal lists end on one node. */
 function walkTargets (row: RuleData, ctx: RuleContext): TargetList {
   let node = ctx.lists
   for (const t of row.targets) {
@@ -186,11 +205,8 @@ function walkTargets (row: RuleData, ctx: RuleContext): TargetList {
     if (child === undefined) node.next.set(target, child = { next: new Map() })
     node = child
   }
-  if (node.list === undefined) {
-    node.list = Object.freeze(row.targets.map((t) => compileTarget(t, ctx)))
-    node.unknown = node.list.filter((t) => t.kind === 'unknown')
-  }
-  return node as TargetList
+  node.targets ??= targetList(row.targets.map((t) => compileTarget(t, ctx)))
+  return node.targets
 }
 
 function internGroups (groups: readonly string[], ctx: RuleContext): readonly string[] {

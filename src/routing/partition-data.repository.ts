@@ -10,7 +10,8 @@ import type { PartitionData } from './routing-data.schema.js'
 import {
   callerGroupFromRow, callerGroupToRow, carrierFromRow, carrierToRow, gatewayFromRow, gatewayToRow, ruleFromRow, ruleToRow
 } from './rows.js'
-import { selectGateways, selectRuleData, type TargetNames } from './rule-rows.js'
+import type { PartitionHead, RulePage } from './route-table.js'
+import { ruleDataPages, selectGateways, selectRuleData, type TargetNames } from './rule-rows.js'
 
 export interface LoadedPartition {
   readonly data: PartitionData
@@ -35,34 +36,46 @@ function groupBy<T> (rows: readonly T[], key: (row: T) => string): Map<string, T
   return out
 }
 
-async function read (trx: Transaction<Database>, name: string): Promise<LoadedPartition | undefined> {
+/** A partition's data without its rules, and what names the rules' targets. */
+interface Head {
+  readonly id: string
+  readonly version: number
+  readonly head: PartitionHead
+  readonly names: TargetNames
+}
+
+async function readHead (trx: Transaction<Database>, name: string): Promise<Head | undefined> {
   const partition = await trx.selectFrom('partition').selectAll().where('name', '=', name).executeTakeFirst()
   if (partition === undefined) return undefined
   const pid = partition.id
   // COLLATE "C": byte order, so an export is the same whatever the server's locale.
-  // Gateways and carriers first: the rules' targets are named from them as each page arrives.
-  const [gateways, carriers] = await Promise.all([
+  const [gateways, carriers, members, callerGroups] = await Promise.all([
     selectGateways(trx, pid),
-    trx.selectFrom('carrier').selectAll().where('partition_id', '=', pid).orderBy(sql`carrier_id COLLATE "C"`).execute()
-  ])
-  const names: TargetNames = { gateways: new Map(gateways.map((g) => [g.id, g.gw_id])), carriers: new Map(carriers.map((c) => [c.id, c.carrier_id])) }
-  const [members, ruleData, callerGroups] = await Promise.all([
+    trx.selectFrom('carrier').selectAll().where('partition_id', '=', pid).orderBy(sql`carrier_id COLLATE "C"`).execute(),
     trx.selectFrom('carrier_gateway as m').innerJoin('gateway as g', 'g.id', 'm.gateway_id')
       .select(['m.carrier_id', 'g.gw_id', 'm.weight']).where('m.partition_id', '=', pid).orderBy('m.carrier_id').orderBy('m.position').execute(),
-    selectRuleData(trx, pid, names),
     trx.selectFrom('caller_group').selectAll().where('partition_id', '=', pid).orderBy('kind').orderBy(sql`value COLLATE "C"`).execute()
   ])
   const membersOf = groupBy(members, (m) => m.carrier_id)
   return {
+    id: pid,
     version: Number(partition.data_version),
-    data: {
+    // The rules' targets are named from these rows as each page arrives.
+    names: { gateways: new Map(gateways.map((g) => [g.id, g.gw_id])), carriers: new Map(carriers.map((c) => [c.id, c.carrier_id])) },
+    head: {
       partition: { default_group: partition.default_group, description: partition.description, settings: (partition.settings ?? {}) as Record<string, unknown> },
       gateways: gateways.map(gatewayFromRow),
       carriers: carriers.map((c) => carrierFromRow(c, (membersOf.get(c.id) ?? []).map((m) => ({ gateway: m.gw_id, weight: m.weight })))),
-      rules: ruleData,
       caller_groups: callerGroups.map(callerGroupFromRow)
     }
   }
+}
+
+async function read (trx: Transaction<Database>, name: string): Promise<LoadedPartition | undefined> {
+  const found = await readHead(trx, name)
+  if (found === undefined) return undefined
+  const rules = await selectRuleData(trx, found.id, found.names)
+  return { version: found.version, data: { ...found.head, rules } }
 }
 
 async function lockPartition (trx: Transaction<Database>, name: string, data: ImportData): Promise<{ id: string, created: boolean }> {
@@ -131,6 +144,18 @@ export function createPartitionDataRepository (db: Kysely<Database>) {
     /** The partition as one consistent snapshot, or undefined when it does not exist. */
     async load (name: string): Promise<LoadedPartition | undefined> {
       return await inTransaction(db, 'read', async (trx) => await read(trx, name))
+    },
+
+    /**
+     * The partition as one consistent snapshot read page by page: `build` gets the data without
+     * its rules and then the rule pages, inside the read transaction (it ends when `build` does).
+     * Undefined when the partition does not exist.
+     */
+    async snapshot<T> (name: string, build: (loaded: { head: PartitionHead, version: number }, pages: AsyncIterable<RulePage>) => Promise<T>): Promise<T | undefined> {
+      return await inTransaction(db, 'read', async (trx) => {
+        const found = await readHead(trx, name)
+        return found === undefined ? undefined : await build(found, ruleDataPages(trx, found.id, found.names))
+      })
     },
 
     /** Replaces the partition's data in one transaction (created when missing); all or nothing. */

@@ -1,10 +1,10 @@
 /** Compiles one partition's routing data into the immutable lookup structures the per-call decision reads. */
 import { compileCallerIndexSteps, type CallerIndex } from './caller-index.js'
 import {
-  account, compileCarrier, compileGateway, compileRows, compileRule, createRuleContext, ENTITIES, pluralOf, type Collector
+  account, compileCarrier, compileGateway, compileRows, compileRule, createRuleContext, ENTITIES, pluralOf, type Collector, type RuleContext
 } from './compile-rows.js'
-import { dataChecksumSteps } from './data-checksum.js'
-import type { PartitionData } from './routing-data.schema.js'
+import { dataChecksumSteps, snapshotChecksum } from './data-checksum.js'
+import type { PartitionData, RuleData } from './routing-data.schema.js'
 import type { SortMode } from './select.js'
 import { ROWS_PER_STEP, runAtOnce, runInSlices, type Steps } from './slices.js'
 import type { CompiledWindow } from './time-window.js'
@@ -113,20 +113,22 @@ export interface CompileResult {
 
 const byPriority = (a: CompiledRule, b: CompiledRule): number => (b.priority - a.priority) || (a.id - b.id)
 
-function * indexRules (rules: ReadonlyMap<number, CompiledRule>): Steps<Map<string, GroupIndex>> {
-  const building = new Map<string, { byPrefix: Map<string, CompiledRule[]>, maxPrefixLength: number }>()
-  let n = 0
-  for (const rule of rules.values()) {
-    for (const group of rule.groups) {
-      let index = building.get(group)
-      if (index === undefined) building.set(group, index = { byPrefix: new Map(), maxPrefixLength: 0 })
-      const list = index.byPrefix.get(rule.prefix)
-      if (list === undefined) index.byPrefix.set(rule.prefix, [rule])
-      else list.push(rule)
-      if (rule.prefix.length > index.maxPrefixLength) index.maxPrefixLength = rule.prefix.length
-    }
-    if (++n % ROWS_PER_STEP === 0) yield
+interface GroupBuilding { readonly byPrefix: Map<string, CompiledRule[]>, maxPrefixLength: number }
+
+/** Files a rule under each of its groups and its prefix, as it is compiled; the lists are sorted at the end. */
+function indexRule (building: Map<string, GroupBuilding>, rule: CompiledRule): void {
+  for (const group of rule.groups) {
+    let index = building.get(group)
+    if (index === undefined) building.set(group, index = { byPrefix: new Map(), maxPrefixLength: 0 })
+    const list = index.byPrefix.get(rule.prefix)
+    if (list === undefined) index.byPrefix.set(rule.prefix, [rule])
+    else list.push(rule)
+    if (rule.prefix.length > index.maxPrefixLength) index.maxPrefixLength = rule.prefix.length
   }
+}
+
+function * sortIndex (building: Map<string, GroupBuilding>): Steps<ReadonlyMap<string, GroupIndex>> {
+  let n = 0
   for (const index of building.values()) {
     for (const list of index.byPrefix.values()) {
       Object.freeze(list.length > 1 ? list.sort(byPriority) : list)
@@ -144,30 +146,61 @@ export function formatLoadCounts (counts: LoadCounts): string {
 
 export interface CompileMeta { partition: string, version: number, checksum?: string }
 
-/** The whole compile as steps: the sync and the sliced compile run this same code. */
-function * compileSteps (data: PartitionData, meta: CompileMeta): Steps<CompileResult> {
+/** A partition's data without its rules: what a snapshot read gives before the rule pages. */
+export type PartitionHead = Omit<PartitionData, 'rules'>
+
+/** One page of a snapshot read: its rules, and the text they were parsed from (the checksum hashes it). */
+export interface RulePage {
+  readonly rules: readonly RuleData[]
+  readonly text: string
+}
+
+/** A table being built: the whole data at once, or the head and then the rules page by page. */
+interface Building {
+  readonly c: Collector
+  readonly gateways: ReadonlyMap<string, CompiledGateway>
+  readonly carriers: ReadonlyMap<string, CompiledCarrier>
+  readonly ctx: RuleContext
+  readonly rules: Map<number, CompiledRule>
+  readonly index: Map<string, GroupBuilding>
+}
+
+function * compileHead (head: PartitionHead): Steps<Building> {
   const counts: LoadCounts = { gateways: { loaded: 0, discarded: 0 }, carriers: { loaded: 0, discarded: 0 }, rules: { loaded: 0, discarded: 0 }, caller_groups: { loaded: 0, discarded: 0 } }
   const c: Collector = { counts, list: [], unlisted: 0 }
-  const gateways = yield * compileRows(data.gateways, 'gateway', c, compileGateway)
-  const carriers = yield * compileRows(data.carriers, 'carrier', c, (row) => compileCarrier(row, gateways, c))
-  const ctx = createRuleContext(gateways, carriers)
-  const rules = yield * compileRows(data.rules, 'rule', c, (row) => compileRule(row, ctx, c))
-  const callers = yield * compileCallerIndexSteps(data.caller_groups, (id, discarded) => { account(c, 'caller_group', id, discarded) })
+  const gateways = yield * compileRows(head.gateways, 'gateway', c, compileGateway)
+  const carriers = yield * compileRows(head.carriers, 'carrier', c, (row) => compileCarrier(row, gateways, c))
+  return { c, gateways, carriers, ctx: createRuleContext(gateways, carriers), rules: new Map(), index: new Map() }
+}
+
+function compileRules (b: Building, rows: readonly RuleData[]): Steps<Map<number, CompiledRule>> {
+  return compileRows(rows, 'rule', b.c, (row) => compileRule(row, b.ctx, b.c), b.rules, (rule) => { indexRule(b.index, rule) })
+}
+
+function * finish (b: Building, head: PartitionHead, meta: CompileMeta, checksum: string): Steps<CompileResult> {
+  const { c } = b
+  const callers = yield * compileCallerIndexSteps(head.caller_groups, (id, discarded) => { account(c, 'caller_group', id, discarded) })
   if (c.unlisted > 0) c.list.push({ entity: 'partition', id: meta.partition, message: `${c.unlisted} more problems not listed` })
-  const groups = yield * indexRules(rules)
-  const checksum = meta.checksum ?? (yield * dataChecksumSteps(data))
+  const groups = yield * sortIndex(b.index)
   const table: CompiledPartition = Object.freeze({
     partition: meta.partition,
     version: meta.version,
     checksum,
-    defaultGroup: data.partition.default_group,
-    gateways,
-    carriers,
-    rules,
+    defaultGroup: head.partition.default_group,
+    gateways: b.gateways,
+    carriers: b.carriers,
+    rules: b.rules,
     groups,
     callers
   })
-  return { table, counts, problems: c.list }
+  return { table, counts: c.counts, problems: c.list }
+}
+
+/** The whole compile as steps: the sync and the sliced compile run this same code. */
+function * compileSteps (data: PartitionData, meta: CompileMeta): Steps<CompileResult> {
+  const b = yield * compileHead(data)
+  yield * compileRules(b, data.rules)
+  return yield * finish(b, data, meta, meta.checksum ?? (yield * dataChecksumSteps(data)))
 }
 
 /**
@@ -188,4 +221,21 @@ export const COMPILE_SLICE_MS = 10
  */
 export async function compileRouteTableSliced (data: PartitionData, meta: CompileMeta, sliceMs = COMPILE_SLICE_MS): Promise<CompileResult> {
   return await runInSlices(compileSteps(data, meta), sliceMs)
+}
+
+/**
+ * The table of a snapshot read page by page (partition-data.repository.ts `snapshot`): the same
+ * rows, checks, problems and table as compileRouteTable over the whole data, but each page is
+ * compiled while PostgreSQL reads the next, and the page's RuleData die young instead of a
+ * million of them living until the end. The checksum is snapshotChecksum's (over the pages' text).
+ */
+export async function compileRouteTableFromPages (head: PartitionHead, pages: AsyncIterable<RulePage>, meta: CompileMeta, sliceMs = COMPILE_SLICE_MS): Promise<CompileResult> {
+  const sum = snapshotChecksum()
+  const b = await runInSlices(compileHead(head), sliceMs)
+  for await (const page of pages) {
+    sum.page(page.text)
+    await runInSlices(compileRules(b, page.rules), sliceMs)
+  }
+  const checksum = await runInSlices(sum.digest(head), sliceMs)
+  return await runInSlices(finish(b, head, meta, checksum), sliceMs)
 }

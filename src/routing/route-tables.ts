@@ -14,7 +14,7 @@ import type { Group, Identifier } from '../status/status-registry.js'
 import { RING_SIZES } from '../status/status-registry.js'
 import type { PartitionDataRepository } from './partition-data.repository.js'
 import type { PartitionData } from './routing-data.schema.js'
-import { compileRouteTableSliced, formatLoadCounts, type CompiledPartition, type LoadCounts } from './route-table.js'
+import { compileRouteTableFromPages, formatLoadCounts, type CompiledPartition, type LoadCounts, type PartitionHead } from './route-table.js'
 
 /** Status values of a partition's identifier, as drouting uses them. */
 export const PARTITION_STATUS = Object.freeze({ noData: -2, loading: -1, ready: 1, reloading: 2 })
@@ -53,14 +53,14 @@ export interface RouteTables {
 }
 
 export interface RouteTablesOptions {
-  readonly repository: Pick<PartitionDataRepository, 'load' | 'versions'>
+  readonly repository: Pick<PartitionDataRepository, 'snapshot' | 'versions'>
   /** The `routing` status group (required for readiness). */
   readonly group: Group
   readonly log: Logger
   /** Delay that folds a burst of notifications into one reload. */
   readonly debounceMs: number
   /** After a snapshot is swapped in, with the partition's settings (gateway health listens here). */
-  readonly onLoad?: (partition: string, table: CompiledPartition, data: PartitionData) => void
+  readonly onLoad?: (partition: string, table: CompiledPartition, data: PartitionHead) => void
   readonly onRemove?: (partition: string) => void
   /** Every finished reload, failed ones too (E_PARTITION_RELOAD, reload metrics). */
   readonly onReloaded?: (outcome: ReloadOutcome) => void
@@ -148,15 +148,17 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     else identifier.set(PARTITION_STATUS.reloading, 'data re-loading')
     identifier.report('starting DB data loading')
     try {
-      const loaded = await repository.load(name)
+      // Each page compiled as it arrives, in slices with turns of the event loop between them:
+      // the old snapshot answers meanwhile.
+      const loaded = await repository.snapshot(name, async ({ head, version }, pages) =>
+        ({ head, ...await compileRouteTableFromPages(head, pages, { partition: name, version }) }))
       if (loaded === undefined) {
         remove(name)
         return { partition: name, ok: true, removed: true, durationMs: elapsed() }
       }
-      // In slices with turns of the event loop between them: the old snapshot answers meanwhile.
-      const { table, counts, problems } = await compileRouteTableSliced(loaded.data, { partition: name, version: loaded.version })
+      const { table, counts, problems } = loaded
       s.table = table
-      options.onLoad?.(name, table, loaded.data)
+      options.onLoad?.(name, table, loaded.head)
       identifier.set(PARTITION_STATUS.ready, `data available ${table.checksum}`)
       succeeded(name)
       identifier.report('DB data loading successfully completed')

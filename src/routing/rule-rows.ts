@@ -1,56 +1,59 @@
 /**
  * The rules and gateways of a partition as the snapshot loader reads them, in pages. A page of
- * rules is one query: the rules, and their targets folded into one text per rule by PostgreSQL
- * over one range scan of rule_target (a subquery per rule cost PostgreSQL twice as much). A row
- * per target cost more than the rest of the read together; the names come from the gateway and
- * carrier rows the same transaction already read.
+ * rules is one query answering one JSON text: the rules, and their targets folded into one text
+ * per rule by PostgreSQL over one range scan of rule_target (a subquery per rule cost PostgreSQL
+ * twice as much). The names come from the gateway and carrier rows the same transaction read.
  *
  * At a million rules the read is allocation-bound (every object that survives the page is copied
  * by the young-generation collector, then marked in the old one), so a page is mapped straight
  * to RuleData and the parts that repeat across rules are shared: the groups, time window, attrs,
  * sort and target list of a rule are parsed once per distinct text. Shared values are frozen.
+ * A routing snapshot compiles each page as it arrives (route-table.ts compileRouteTableFromPages),
+ * so a page's RuleData die young.
  */
 import { sql, type Selectable, type Transaction } from 'kysely'
 import type { Database, GatewayTable } from '../db.js'
+import type { RulePage } from './route-table.js'
 import type { RuleData, RuleTargetData, TimeWindowData } from './routing-data.schema.js'
 
 /**
- * Rows per page. libuv reads a socket up to 32 times in one turn, and pg parses every complete
- * row it gets there: one unpaged result of a million rules held the event loop for about 100 ms
- * at a time. A page of this size is well under a millisecond of parsing per socket read.
+ * Rules per page: one unpaged result of a million rules held the event loop for about 100 ms at a
+ * time. A page of this size is a few milliseconds to parse and map, one slice of a reload.
  */
 export const RULE_PAGE = 2000
 
-/** A rule as one page query gives it: jsonb and the groups array as text, parsed (once per distinct value) here. */
-interface RuleRow {
-  readonly id: string
-  readonly groups: string
-  readonly prefix: string
-  readonly priority: number
-  readonly time_window: string | null
-  readonly sort: RuleData['sort']
-  readonly max_targets: number | null
-  readonly fallback: boolean
-  readonly attrs: string
-  readonly enabled: boolean
-  readonly description: string
+/**
+ * A page is one row holding the page as JSON text: per rule an array of [id, groups as text[]
+ * text, prefix, priority, time_window as text, sort, max_targets, fallback, attrs as text, enabled,
+ * description, targets]. pg would otherwise build a row object and decode a string per field, a
+ * dozen per rule; JSON.parse does the page natively, numbers and booleans without a string. The
+ * text is also what the snapshot's checksum hashes (see data-checksum.ts), as it arrives.
+ */
+type RuleTuple = [
+  id: number, groups: string, prefix: string, priority: number, timeWindow: string | null, sort: RuleData['sort'],
+  maxTargets: number | null, fallback: boolean, attrs: string, enabled: boolean, description: string,
   /** `g<gateway row id>:<weight>` or `c<carrier row id>:<weight>`, comma-separated in position order; null: none. */
-  readonly targets: string | null
-}
+  targets: string | null
+]
 
-function page (trx: Transaction<Database>, partitionId: string, after: string): Promise<{ rows: RuleRow[] }> {
-  return sql<RuleRow>`
+interface PageRow { readonly n: number, readonly last: string | null, readonly page: string | null }
+
+async function page (trx: Transaction<Database>, partitionId: string, after: string): Promise<PageRow> {
+  const { rows } = await sql<PageRow>`
     WITH r AS (
-      SELECT id, groups::text AS groups, prefix, priority, time_window::text AS time_window, sort, max_targets, fallback, attrs::text AS attrs, enabled, description
+      SELECT id, groups, prefix, priority, time_window, sort, max_targets, fallback, attrs, enabled, description
       FROM rule WHERE partition_id = ${partitionId} AND id > ${after} ORDER BY id LIMIT ${RULE_PAGE}
     )
-    SELECT r.*, t.targets FROM r LEFT JOIN (
+    SELECT count(*)::int AS n, max(r.id)::text AS last, json_agg(json_build_array(
+      r.id, r.groups::text, r.prefix, r.priority, r.time_window::text, r.sort, r.max_targets, r.fallback, r.attrs::text, r.enabled, r.description, t.targets
+    ) ORDER BY r.id)::text AS page
+    FROM r LEFT JOIN (
       SELECT rule_id, string_agg(coalesce('g' || gateway_id, 'c' || carrier_id) || ':' || weight, ',' ORDER BY position) AS targets
       FROM rule_target
       WHERE partition_id = ${partitionId} AND rule_id > ${after} AND rule_id <= (SELECT max(id) FROM r)
       GROUP BY rule_id
-    ) t ON t.rule_id = r.id
-    ORDER BY r.id`.execute(trx)
+    ) t ON t.rule_id = r.id`.execute(trx)
+  return rows[0] ?? { n: 0, last: null, page: null }
 }
 
 /**
@@ -100,41 +103,60 @@ function interner<T> (parse: (text: string) => T): (text: string) => T {
 
 /**
  * Every rule of the partition as RuleData (what rows.ts's ruleFromRow gives for the same row), in
- * id order, read in pages inside the caller's transaction (one snapshot). The next page is asked
- * for before this one is mapped, so PostgreSQL works on it meanwhile.
+ * id order, a page at a time, inside the caller's transaction (one snapshot). The next page is
+ * asked for before this one is mapped, so PostgreSQL works on it meanwhile. A consumer that keeps
+ * only what it compiles from a page lets the page's objects die young.
  */
-export async function selectRuleData (trx: Transaction<Database>, partitionId: string, names: TargetNames): Promise<RuleData[]> {
+export async function * ruleDataPages (trx: Transaction<Database>, partitionId: string, names: TargetNames): AsyncGenerator<RulePage, void, void> {
   const groupsOf = interner((text) => parseTextArray(text) as string[])
   const windowOf = interner((text) => JSON.parse(text) as TimeWindowData)
-  const attrsOf = interner((text) => (text === '{}' ? EMPTY_ATTRS : asAttrs(JSON.parse(text))))
+  const attrsOf = interner((text) => asAttrs(JSON.parse(text)))
   const targetsOf = interner((text) => targetsFromText(text, names).map((t) => Object.freeze(t)))
   const sorts = new Map<string, RuleData['sort']>()
-  const out: RuleData[] = []
-  let next = page(trx, partitionId, '0')
-  for (;;) {
-    const { rows } = await next
-    const full = rows.length === RULE_PAGE
-    if (full) next = page(trx, partitionId, (rows[rows.length - 1] as RuleRow).id)
-    for (const r of rows) {
-      let sort = sorts.get(r.sort)
-      if (sort === undefined) sorts.set(r.sort, sort = r.sort)
-      out.push({
-        id: Number(r.id),
-        groups: groupsOf(r.groups),
-        prefix: r.prefix,
-        priority: r.priority,
-        time_window: r.time_window === null ? null : windowOf(r.time_window),
-        targets: r.targets === null ? NO_TARGETS : targetsOf(r.targets),
-        sort,
-        max_targets: r.max_targets,
-        fallback: r.fallback,
-        attrs: attrsOf(r.attrs),
-        enabled: r.enabled,
-        description: r.description
-      })
-    }
-    if (!full) return out
+  // The page asked for ahead is awaited only if the consumer goes on: handled meanwhile, so one
+  // that fails after the consumer stopped (an aborted reload) is not an unhandled rejection.
+  const ask = (after: string): Promise<PageRow> => {
+    const asked = page(trx, partitionId, after)
+    asked.catch(() => {})
+    return asked
   }
+  let next = ask('0')
+  for (;;) {
+    const { n, last, page: text } = await next
+    const full = n === RULE_PAGE && last !== null
+    if (full) next = ask(last)
+    if (text === null) return
+    const tuples = JSON.parse(text) as RuleTuple[]
+    const rules = new Array<RuleData>(tuples.length)
+    for (let i = 0; i < tuples.length; i++) {
+      const [id, groups, prefix, priority, timeWindow, sortText, maxTargets, fallback, attrs, enabled, description, targets] = tuples[i] as RuleTuple
+      let sort = sorts.get(sortText)
+      if (sort === undefined) sorts.set(sortText, sort = sortText)
+      rules[i] = {
+        id,
+        groups: groupsOf(groups),
+        prefix,
+        priority,
+        time_window: timeWindow === null ? null : windowOf(timeWindow),
+        targets: targets === null ? NO_TARGETS : targetsOf(targets),
+        sort,
+        max_targets: maxTargets,
+        fallback,
+        attrs: attrs === '{}' ? EMPTY_ATTRS : attrsOf(attrs),
+        enabled,
+        description
+      }
+    }
+    yield { rules, text }
+    if (!full) return
+  }
+}
+
+/** Every rule of the partition as RuleData, in id order (see ruleDataPages). */
+export async function selectRuleData (trx: Transaction<Database>, partitionId: string, names: TargetNames): Promise<RuleData[]> {
+  const out: RuleData[] = []
+  for await (const { rules } of ruleDataPages(trx, partitionId, names)) for (const rule of rules) out.push(rule)
+  return out
 }
 
 /** The partition's gateways in gw_id byte order (COLLATE "C", as exports sort them), in pages like the rules. */

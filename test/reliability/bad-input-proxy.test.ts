@@ -17,6 +17,7 @@ import { RING_SIZES } from '../../src/status/status-registry.js'
 import { fakeDeps } from '../helpers/fake-deps.js'
 import { carrier, gateway, rule } from '../routing/fixtures.js'
 import { badInputs, KindCounter, mustBeRefused, oddString, type BadInput } from './helpers/bad-input.js'
+import { memorySnapshot } from '../helpers/memory-snapshot.js'
 
 const BODY_LIMIT = 16 * 1024
 /** Per property; the CI budget allows a few thousand inputs in all. */
@@ -38,7 +39,7 @@ beforeAll(async () => {
   const deps = fakeDeps()
   const group = deps.registry.createGroup('routing', { required: true, ringSize: RING_SIZES.partition })
   const tables = createRouteTables({
-    repository: { load: async (name) => (name === 'p' ? { data: DATA, version: 1 } : undefined), versions: async () => [{ name: 'p', version: 1 }] },
+    repository: { ...memorySnapshot(async (name) => (name === 'p' ? { data: DATA, version: 1 } : undefined)), versions: async () => [{ name: 'p', version: 1 }] },
     group,
     log: quiet,
     debounceMs: 10

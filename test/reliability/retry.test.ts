@@ -12,6 +12,7 @@ import { createRouteTables } from '../../src/routing/route-tables.js'
 import type { PartitionData } from '../../src/routing/routing-data.schema.js'
 import { RING_SIZES, StatusRegistry } from '../../src/status/status-registry.js'
 import { gateway, rule } from '../routing/fixtures.js'
+import { memorySnapshot } from '../helpers/memory-snapshot.js'
 
 const quiet = pino({ level: 'silent' })
 const refused = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })
@@ -36,7 +37,7 @@ afterEach(() => {
 function tablesOver (load: () => Promise<{ data: PartitionData, version: number } | undefined>, versions = async () => [{ name: 'p', version: 1 }]) {
   const registry = new StatusRegistry(createEventBus(() => {}))
   const group = registry.createGroup('routing', { required: true, ringSize: RING_SIZES.partition })
-  return createRouteTables({ repository: { load, versions }, group, log: quiet, debounceMs: 10, retryMinMs: 100, retryMaxMs: 1000 })
+  return createRouteTables({ repository: { ...memorySnapshot(load), versions }, group, log: quiet, debounceMs: 10, retryMinMs: 100, retryMaxMs: 1000 })
 }
 
 describe('a reload that failed for want of a database', () => {

@@ -20,6 +20,7 @@ import { RING_SIZES } from '../../src/status/status-registry.js'
 import { fakeDeps } from '../helpers/fake-deps.js'
 import { gateway, rule } from '../routing/fixtures.js'
 import { captureLogs } from './helpers/logs.js'
+import { memorySnapshot } from '../helpers/memory-snapshot.js'
 
 const TOKEN = 'admin-token-0123456789-abcdef'
 const SECRET = 'proxy-secret-9876543210-zyxwvu'
@@ -42,7 +43,7 @@ async function appWith (options: AppOptions): Promise<FastifyInstance> {
   const deps = fakeDeps()
   const group = deps.registry.createGroup('routing', { required: true, ringSize: RING_SIZES.partition })
   const tables = createRouteTables({
-    repository: { load: async () => ({ data: DATA, version: 1 }), versions: async () => [{ name: 'p', version: 1 }] },
+    repository: { ...memorySnapshot(async () => ({ data: DATA, version: 1 })), versions: async () => [{ name: 'p', version: 1 }] },
     group,
     log: pino({ level: 'silent' }),
     debounceMs: 10

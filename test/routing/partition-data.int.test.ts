@@ -193,4 +193,49 @@ describe('the snapshot read', () => {
     expect(JSON.stringify(loaded?.data.rules)).toBe(JSON.stringify(expected))
     expect(loaded?.data.rules).toEqual(expected)
   })
+
+  it('compiled page by page gives the table, counts and problems of the whole data compiled at once', async () => {
+    const { createPartitionDataRepository } = await import('../../src/routing/partition-data.repository.js')
+    const { compileRouteTable, compileRouteTableFromPages } = await import('../../src/routing/route-table.js')
+    const repository = createPartitionDataRepository(t.db.kysely)
+    const pagedOf = async (name: string) => await repository.snapshot(name, async ({ head, version }, pages) => await compileRouteTableFromPages(head, pages, { partition: name, version }))
+    const loaded = await repository.load('paged')
+    const paged = await pagedOf('paged')
+    if (loaded === undefined || paged === undefined) throw new Error('partition "paged" is missing')
+    const whole = compileRouteTable(loaded.data, { partition: 'paged', version: loaded.version })
+    const { checksum: _a, ...pagedTable } = paged.table
+    const { checksum: _b, ...wholeTable } = whole.table
+    expect(pagedTable.rules.size).toBe(loaded.data.rules.length)
+    expect(pagedTable).toEqual(wholeTable)
+    expect([...pagedTable.groups.keys()]).toEqual([...wholeTable.groups.keys()])
+    for (const [group, index] of wholeTable.groups) expect([...(pagedTable.groups.get(group)?.byPrefix.keys() ?? [])]).toEqual([...index.byPrefix.keys()])
+    expect(paged.counts).toEqual(whole.counts)
+    expect(paged.problems).toEqual(whole.problems)
+
+    // The checksum is the stored rows': the same on every read, another after any change.
+    expect((await pagedOf('paged'))?.table.checksum).toBe(paged.table.checksum)
+    await sql`UPDATE rule SET description = 'changed' WHERE id = 3`.execute(t.db.kysely)
+    expect((await pagedOf('paged'))?.table.checksum).not.toBe(paged.table.checksum)
+    expect(await pagedOf('no-such-partition')).toBeUndefined()
+  })
+
+  it('gives an empty partition and a partition with problems the same table as the whole data', async () => {
+    const { createPartitionDataRepository } = await import('../../src/routing/partition-data.repository.js')
+    const { compileRouteTable, compileRouteTableFromPages } = await import('../../src/routing/route-table.js')
+    const repository = createPartitionDataRepository(t.db.kysely)
+    await put('empty', { gateways: [], carriers: [], rules: [] })
+    // A gateway whose address does not parse (written past the API) is discarded with its rules' targets.
+    await put('odd', { gateways: [{ id: 'g1', address: '192.0.2.1' }, { id: 'g2', address: '192.0.2.2' }], carriers: [], rules: [{ id: 1, prefix: '1', groups: ['default'], targets: [{ gateway: 'g2' }] }, { id: 2, prefix: '1', groups: ['default'], priority: 5, targets: [{ gateway: 'g1' }, { gateway: 'g2' }] }] })
+    await sql`UPDATE gateway SET address = 'sip:[::1' WHERE gw_id = 'g2'`.execute(t.db.kysely)
+    for (const name of ['empty', 'odd']) {
+      const loaded = await repository.load(name)
+      const paged = await repository.snapshot(name, async ({ head, version }, pages) => await compileRouteTableFromPages(head, pages, { partition: name, version }))
+      if (loaded === undefined || paged === undefined) throw new Error(`partition "${name}" is missing`)
+      const whole = compileRouteTable(loaded.data, { partition: name, version: loaded.version })
+      expect({ ...paged.table, checksum: '' }).toEqual({ ...whole.table, checksum: '' })
+      expect(paged.problems).toEqual(whole.problems)
+      expect(paged.counts).toEqual(whole.counts)
+      expect(paged.counts.gateways.discarded).toBe(name === 'odd' ? 1 : 0)
+    }
+  })
 })

@@ -1,0 +1,19 @@
+/** A route-tables repository over data held in memory: the whole partition as one rule page. */
+import type { PartitionDataRepository } from '../../src/routing/partition-data.repository.js'
+import type { PartitionData } from '../../src/routing/routing-data.schema.js'
+
+type Loaded = { data: PartitionData, version: number } | undefined
+
+export function memorySnapshot (load: (name: string) => Promise<Loaded>): Pick<PartitionDataRepository, 'snapshot'> {
+  return {
+    async snapshot (name, build) {
+      const loaded = await load(name)
+      if (loaded === undefined) return undefined
+      const { rules, ...head } = loaded.data
+      async function * pages (): AsyncGenerator<{ rules: PartitionData['rules'], text: string }> {
+        yield { rules, text: JSON.stringify(rules) }
+      }
+      return await build({ head, version: loaded.version }, pages())
+    }
+  }
+}
