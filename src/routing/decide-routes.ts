@@ -1,11 +1,11 @@
 /** The pure per-call decision: caller group, longest prefix, priority and time window, target expansion, health. */
 import { dialledNumber, type NumberField } from './dialled-number.js'
-import { maskV4, maskV6, parseIpv4, parseIpv6, type CallerIndex } from './caller-index.js'
+import { parseIpv4, parseIpv6, type CallerIndex, type CidrLevel } from './caller-index.js'
 import {
-  type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule, type CompiledTarget, type GroupIndex
+  type CarrierMember, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule, type CompiledTarget, type GroupIndex
 } from './route-table.js'
 import { callSeed, mixSeed, orderTargets } from './select.js'
-import { sipUserHost } from './sip-uri.js'
+import { scanSipUri, type SipSpans } from './sip-uri.js'
 import { isWindowOpen } from './time-window.js'
 
 export type GatewayState = 'active' | 'suspect' | 'down' | 'disabled'
@@ -102,27 +102,104 @@ export type Decision =
   | Matched & { readonly outcome: 'no_route' }
   | { readonly outcome: 'bad_request', readonly field: NumberField, readonly message: string, readonly trace?: DecisionTrace | undefined }
 
+/**
+ * The decision being made. One, reused: a decision runs start to end synchronously and nothing
+ * it calls decides, and this state as new objects per call was a measurable share of a routing
+ * answer's garbage.
+ */
 interface Context {
-  readonly health: GatewayHealthView
-  readonly number: string
-  readonly seed: number
-  readonly nowMs: number
-  readonly trace: DecisionTrace | undefined
+  health: GatewayHealthView
+  number: string
+  seed: number
+  nowMs: number
+  trace: DecisionTrace | undefined
+  group: string
+  groupSource: GroupSource
   /** Targets of the rule being expanded that were skipped only for being full. */
   full: number
+  /** Routes of the rule being expanded: the first `count` of `offered` (copied out when the rule is taken). */
+  count: number
+  /**
+   * The rule taken, with its prefix and routes; else the first rule that matched and gave no route
+   * (the one the number was meant for), `routes` empty and `firstFull` whether only capacity stopped it.
+   */
+  rule: CompiledRule | undefined
+  prefix: string
+  routes: readonly Route[]
+  firstFull: boolean
 }
 
-/** The user@domain and domain of a From URI; undefined when it does not parse. */
-function fromParts (fromUri: string): { user: string | undefined, domain: string } | undefined {
+const NO_ROUTES: readonly Route[] = Object.freeze([])
+const NO_HEALTH: GatewayHealthView = { stateOf: () => undefined }
+
+const ctx: Context = {
+  health: NO_HEALTH,
+  number: '',
+  seed: 0,
+  nowMs: 0,
+  trace: undefined,
+  group: '',
+  groupSource: 'default',
+  full: 0,
+  count: 0,
+  rule: undefined,
+  prefix: '',
+  routes: NO_ROUTES,
+  firstFull: false
+}
+
+// Scratch of one decision, overwritten by the next: the routes being collected, and the orders of
+// a rule's targets and of a carrier's members (one each: a carrier is ordered while its rule's
+// order is being walked). What they still hold after a decision is never read: taken routes are
+// copied out, and the orders never leave it.
+const offered: Route[] = []
+const targetOrder: CompiledTarget[] = []
+const memberOrder: CarrierMember[] = []
+const from: SipSpans = { userStart: -1, userEnd: -1, hostStart: 0, hostEnd: 0 }
+
+/** What a caller lookup found. */
+interface CallerFound { group: string, groupSource: GroupSource }
+
+/** Whether [start, end) of `text` has an ASCII capital: a host (`[\w.-]`) without one is its own lower case. */
+function hasCapital (text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 65 && c <= 90) return true
+  }
+  return false
+}
+
+/** The From URI's exact user@domain, then its domain (lower-cased); false when neither is listed or it does not parse. */
+function matchFrom (callers: CallerIndex, fromUri: string, into: CallerFound): boolean {
   const trimmed = fromUri.trim()
   // A name-addr (`<sip:…>`) is accepted as well as a bare URI.
   const uri = trimmed.charCodeAt(0) === 60 ? trimmed.replace(/^<([^>]*)>.*$/, '$1') : trimmed
-  const parsed = sipUserHost(uri)
-  return parsed === undefined ? undefined : { user: parsed.user, domain: parsed.host.toLowerCase() }
+  if (!scanSipUri(uri, from)) return false
+  const lower = !hasCapital(uri, from.hostStart, from.hostEnd)
+  if (from.userStart >= 0 && callers.fromUri.size > 0) {
+    // With a lower-case host and no password, user@domain is a slice of the URI.
+    const key = lower && from.userEnd + 1 === from.hostStart
+      ? uri.slice(from.userStart, from.hostEnd)
+      : `${uri.slice(from.userStart, from.userEnd)}@${uri.slice(from.hostStart, from.hostEnd).toLowerCase()}`
+    const group = callers.fromUri.get(key)
+    if (group !== undefined) {
+      into.group = group
+      into.groupSource = 'from_uri'
+      return true
+    }
+  }
+  if (callers.fromDomain.size === 0) return false
+  const host = uri.slice(from.hostStart, from.hostEnd)
+  const group = callers.fromDomain.get(lower ? host : host.toLowerCase())
+  if (group === undefined) return false
+  into.group = group
+  into.groupSource = 'from_domain'
+  return true
 }
 
 function matchV4 (callers: CallerIndex, ip: number): string | undefined {
-  for (const level of callers.v4) {
+  for (let i = 0; i < callers.v4.length; i++) {
+    const level = callers.v4[i] as CidrLevel<number>
     const group = level.networks.get((ip & level.mask) >>> 0)
     if (group !== undefined) return group
   }
@@ -144,48 +221,57 @@ function matchIp (callers: CallerIndex, sourceIp: string): string | undefined {
   return undefined
 }
 
-/** Caller lookup: exact From user@domain, then From domain, then the longest CIDR holding the source. */
-export function findCallerGroup (callers: CallerIndex, fromUri: string | undefined, sourceIp: string | undefined): { group: string, source: GroupSource } | undefined {
-  if (fromUri !== undefined && fromUri !== '' && (callers.fromUri.size > 0 || callers.fromDomain.size > 0)) {
-    const from = fromParts(fromUri)
-    const byUri = from?.user === undefined ? undefined : callers.fromUri.get(`${from.user}@${from.domain}`)
-    if (byUri !== undefined) return { group: byUri, source: 'from_uri' }
-    const byDomain = from === undefined ? undefined : callers.fromDomain.get(from.domain)
-    if (byDomain !== undefined) return { group: byDomain, source: 'from_domain' }
-  }
+/** Caller lookup into `into`: exact From user@domain, then From domain, then the longest CIDR holding the source. */
+function matchCaller (callers: CallerIndex, fromUri: string | undefined, sourceIp: string | undefined, into: CallerFound): boolean {
+  if (fromUri !== undefined && fromUri !== '' && (callers.fromUri.size > 0 || callers.fromDomain.size > 0) && matchFrom(callers, fromUri, into)) return true
   if (sourceIp !== undefined && sourceIp !== '' && (callers.v4.length > 0 || callers.v6.length > 0)) {
     const group = matchIp(callers, sourceIp)
-    if (group !== undefined) return { group, source: 'source_ip' }
+    if (group !== undefined) {
+      into.group = group
+      into.groupSource = 'source_ip'
+      return true
+    }
   }
-  return undefined
+  return false
 }
 
-function resolveGroup (table: CompiledPartition, query: RouteQuery): { group: string, source: GroupSource } {
-  if (query.group !== undefined && query.group !== '') return { group: query.group, source: 'query' }
-  return findCallerGroup(table.callers, query.fromUri, query.sourceIp) ?? { group: table.defaultGroup, source: 'default' }
+/** Caller lookup: exact From user@domain, then From domain, then the longest CIDR holding the source. */
+export function findCallerGroup (callers: CallerIndex, fromUri: string | undefined, sourceIp: string | undefined): { group: string, source: GroupSource } | undefined {
+  const found: CallerFound = { group: '', groupSource: 'default' }
+  return matchCaller(callers, fromUri, sourceIp, found) ? { group: found.group, source: found.groupSource } : undefined
 }
 
-function verdictFor (routes: readonly Route[], gateway: CompiledGateway, state: GatewayState | undefined, health: GatewayHealthView): TargetVerdict {
+function resolveGroup (table: CompiledPartition, query: RouteQuery): void {
+  if (query.group !== undefined && query.group !== '') {
+    ctx.group = query.group
+    ctx.groupSource = 'query'
+  } else if (!matchCaller(table.callers, query.fromUri, query.sourceIp, ctx)) {
+    ctx.group = table.defaultGroup
+    ctx.groupSource = 'default'
+  }
+}
+
+function verdictFor (gateway: CompiledGateway, state: GatewayState | undefined, health: GatewayHealthView): TargetVerdict {
   if (!gateway.enabled || state === 'disabled') return 'disabled'
   if (state === 'down') return 'down'
-  for (const route of routes) if (route.gateway === gateway) return 'duplicate'
+  for (let i = 0; i < ctx.count; i++) if ((offered[i] as Route).gateway === gateway) return 'duplicate'
   if (limited(gateway) && atCapacity(gateway, health.gatewayUsage?.(gateway.id))) return 'at_capacity'
   return 'kept'
 }
 
-function offer (routes: Route[], gateway: CompiledGateway, weight: number, rule: CompiledRule, ctx: Context, carrier?: CompiledCarrier): TargetVerdict {
+function offer (gateway: CompiledGateway, weight: number, rule: CompiledRule, carrier?: CompiledCarrier): TargetVerdict {
   const state = ctx.health.stateOf(gateway.id)
-  const verdict = verdictFor(routes, gateway, state, ctx.health)
+  const verdict = verdictFor(gateway, state, ctx.health)
   if (verdict === 'at_capacity') ctx.full++
   if (verdict === 'kept') {
     const number = gateway.strip > 0 ? ctx.number.slice(gateway.strip) : ctx.number
-    routes.push({
+    offered[ctx.count++] = {
       gatewayId: gateway.id,
       uri: gateway.uriScheme + gateway.prefix + number + gateway.uriSuffix,
       weight,
       gateway,
       carrier
-    })
+    }
   }
   ctx.trace?.targets.push({ ruleId: rule.id, gateway: gateway.id, ...(carrier === undefined ? {} : { carrier: carrier.id }), state: state ?? 'active', verdict })
   return verdict
@@ -198,11 +284,13 @@ const carrierFree = (health: GatewayHealthView, carrier: CompiledCarrier): numbe
   limited(carrier) ? freeCapacity(carrier, health.carrierUsage?.(carrier.id)) : 1
 
 /** least_loaded's measure of a rule target: a gateway's own, a carrier's own (its members are ordered inside it). */
-const targetFree = (health: GatewayHealthView) => (target: CompiledTarget): number =>
-  target.kind === 'gateway' ? gatewayFree(health, target.gateway) : target.kind === 'carrier' ? carrierFree(health, target.carrier) : 0
+const targetFree = (target: CompiledTarget): number =>
+  target.kind === 'gateway' ? gatewayFree(ctx.health, target.gateway) : target.kind === 'carrier' ? carrierFree(ctx.health, target.carrier) : 0
+
+const memberFree = (member: CarrierMember): number => gatewayFree(ctx.health, member.gateway)
 
 /** A carrier's gateways in the carrier's own order; with first_only, only its first usable one that is not already listed. */
-function expandCarrier (routes: Route[], carrier: CompiledCarrier, rule: CompiledRule, ctx: Context): void {
+function expandCarrier (carrier: CompiledCarrier, rule: CompiledRule): void {
   if (!carrier.enabled || ctx.health.carrierDisabled?.(carrier.id) === true) {
     ctx.trace?.targets.push({ ruleId: rule.id, carrier: carrier.id, verdict: 'carrier_disabled' })
     return
@@ -213,14 +301,12 @@ function expandCarrier (routes: Route[], carrier: CompiledCarrier, rule: Compile
     return
   }
   let taken = false
-  const seed = mixSeed(ctx.seed, carrier.hashKey)
-  const members = carrier.sort === 'least_loaded'
-    ? orderTargets(carrier.members, carrier.sort, seed, (member) => gatewayFree(ctx.health, member.gateway))
-    : orderTargets(carrier.members, carrier.sort, seed)
-  for (const member of members) {
-    const passed: TargetVerdict | undefined = taken ? 'carrier_first_only' : routes.length >= rule.maxTargets ? 'cut_max_targets' : undefined
+  const members = orderTargets(carrier.members, carrier.sort, mixSeed(ctx.seed, carrier.hashKey), memberFree, memberOrder)
+  for (let i = 0; i < members.length; i++) {
+    const member = members[i] as CarrierMember
+    const passed: TargetVerdict | undefined = taken ? 'carrier_first_only' : ctx.count >= rule.maxTargets ? 'cut_max_targets' : undefined
     if (passed === undefined) {
-      taken = offer(routes, member.gateway, member.weight, rule, ctx, carrier) === 'kept' && carrier.firstOnly
+      taken = offer(member.gateway, member.weight, rule, carrier) === 'kept' && carrier.firstOnly
       continue
     }
     if (ctx.trace === undefined) return
@@ -228,29 +314,28 @@ function expandCarrier (routes: Route[], carrier: CompiledCarrier, rule: Compile
   }
 }
 
-/** The rule's targets ordered by the rule's sort, carriers expanded, unusable and repeated gateways skipped, cut at max_targets. */
-function expandRule (rule: CompiledRule, ctx: Context): Route[] {
-  const routes: Route[] = []
+/**
+ * The rule's targets ordered by the rule's sort, carriers expanded, unusable and repeated gateways
+ * skipped, cut at max_targets: into the first ctx.count of `offered`.
+ */
+function expandRule (rule: CompiledRule): void {
+  ctx.count = 0
   ctx.full = 0
-  const seed = mixSeed(ctx.seed, rule.hashKey)
-  const targets = rule.sort === 'least_loaded' ? orderTargets(rule.targets, rule.sort, seed, targetFree(ctx.health)) : orderTargets(rule.targets, rule.sort, seed)
-  for (const target of targets) {
-    if (routes.length >= rule.maxTargets) {
+  const targets = orderTargets(rule.targets, rule.sort, mixSeed(ctx.seed, rule.hashKey), targetFree, targetOrder)
+  for (let i = 0; i < targets.length; i++) {
+    const target = targets[i] as CompiledTarget
+    if (ctx.count >= rule.maxTargets) {
       if (ctx.trace === undefined) break
       ctx.trace.targets.push({ ruleId: rule.id, [target.kind === 'unknown' ? target.of : target.kind]: target.id, verdict: 'cut_max_targets' })
     } else if (target.kind === 'gateway') {
-      offer(routes, target.gateway, target.weight, rule, ctx)
+      offer(target.gateway, target.weight, rule)
     } else if (target.kind === 'carrier') {
-      expandCarrier(routes, target.carrier, rule, ctx)
+      expandCarrier(target.carrier, rule)
     } else {
       ctx.trace?.targets.push({ ruleId: rule.id, [target.of]: target.id, verdict: 'unknown' })
     }
   }
-  return routes
 }
-
-/** `full`: no route, and some target was left out only for being at capacity. */
-interface Found { rule: CompiledRule, prefix: string, routes: Route[], full: boolean }
 
 function passOver (rules: readonly CompiledRule[], from: number, prefix: string, trace: DecisionTrace | undefined): void {
   if (trace === undefined) return
@@ -264,8 +349,8 @@ function note (trace: DecisionTrace | undefined, rule: CompiledRule, prefix: str
   trace?.rules.push({ ruleId: rule.id, prefix, priority: rule.priority, verdict })
 }
 
-/** Tries the enabled, open rules of one prefix by priority; undefined when the walk must go on. */
-function tryPrefix (rules: readonly CompiledRule[], prefix: string, ctx: Context, state: { first?: Found }): Found | undefined {
+/** Tries the enabled, open rules of one prefix by priority; false when the walk must go on. */
+function tryPrefix (rules: readonly CompiledRule[], prefix: string): boolean {
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i] as CompiledRule
     if (!rule.enabled) {
@@ -276,37 +361,44 @@ function tryPrefix (rules: readonly CompiledRule[], prefix: string, ctx: Context
       note(ctx.trace, rule, prefix, 'window_closed')
       continue
     }
-    const routes = expandRule(rule, ctx)
-    if (routes.length === 0) {
-      state.first ??= { rule, prefix, routes, full: ctx.full > 0 }
+    expandRule(rule)
+    if (ctx.count === 0) {
+      if (ctx.rule === undefined) {
+        ctx.rule = rule
+        ctx.prefix = prefix
+        ctx.firstFull = ctx.full > 0
+      }
       note(ctx.trace, rule, prefix, rule.fallback ? 'exhausted_fallback' : 'exhausted')
       if (rule.fallback) continue
     } else {
+      ctx.rule = rule
+      ctx.prefix = prefix
+      ctx.routes = offered.slice(0, ctx.count)
       note(ctx.trace, rule, prefix, 'taken')
     }
     passOver(rules, i + 1, prefix, ctx.trace)
-    return routes.length === 0 ? state.first : { rule, prefix, routes, full: false }
+    return true
   }
-  return undefined
+  return false
 }
 
 /**
  * Longest prefix first, down to the prefixless ('') rules. A rule that yields no usable gateway
  * ends the search unless it has `fallback`; an answer with no destination names the first rule
- * that matched, since that is the one the number was meant for.
+ * that matched, since that is the one the number was meant for. That rule is returned, its
+ * prefix and routes are left in ctx.
  */
-function findRoutes (index: GroupIndex | undefined, ctx: Context): Found | undefined {
+function findRoutes (index: GroupIndex | undefined): CompiledRule | undefined {
+  ctx.rule = undefined
+  ctx.routes = NO_ROUTES
   if (index === undefined) return undefined
-  const state: { first?: Found } = {}
   for (let n = Math.min(ctx.number.length, index.maxPrefixLength); n >= 0; n--) {
     const prefix = ctx.number.slice(0, n)
     const rules = index.byPrefix.get(prefix)
     ctx.trace?.prefixes.push({ prefix, rules: rules?.length ?? 0 })
-    if (rules === undefined) continue
-    const found = tryPrefix(rules, prefix, ctx, state)
-    if (found !== undefined) return found
+    if (rules !== undefined && tryPrefix(rules, prefix)) break
   }
-  return state.first
+  return ctx.rule
 }
 
 /** Where to send one call. Pure: the same table, health, query and time give the same decision. */
@@ -315,14 +407,22 @@ export function decideRoutes (table: CompiledPartition, health: GatewayHealthVie
   const trace: DecisionTrace | undefined = options?.trace === true ? { seed, prefixes: [], rules: [], targets: [] } : undefined
   const dialled = dialledNumber(query.requestUri, query.toUri)
   if (!dialled.ok) return { outcome: 'bad_request', field: dialled.field, message: dialled.message, trace }
-  const { group, source } = resolveGroup(table, query)
-  if (trace !== undefined) Object.assign(trace, { number: dialled.number, group, groupSource: source })
-  const ctx: Context = { health, number: dialled.number, seed, nowMs, trace, full: 0 }
-  const found = findRoutes(table.groups.get(group), ctx)
-  // Written out rather than spread from a shared object: a spread costs more than the rest of this function.
   const number = dialled.number
-  if (found === undefined) return { outcome: 'no_route', number, group, groupSource: source, trace }
-  const { rule, prefix, routes } = found
-  if (routes.length === 0) return { outcome: found.full ? 'no_capacity' : 'no_destination', number, group, groupSource: source, trace, rule, ruleId: rule.id, prefix }
-  return { outcome: 'routed', number, group, groupSource: source, trace, rule, ruleId: rule.id, prefix, routes }
+  resolveGroup(table, query)
+  const { group, groupSource } = ctx
+  if (trace !== undefined) Object.assign(trace, { number, group, groupSource })
+  ctx.health = health
+  ctx.number = number
+  ctx.seed = seed
+  ctx.nowMs = nowMs
+  ctx.trace = trace
+  const rule = findRoutes(table.groups.get(group))
+  const { prefix, routes } = ctx
+  // The caller's objects are not kept past the decision.
+  ctx.health = NO_HEALTH
+  ctx.trace = undefined
+  // Written out rather than spread from a shared object: a spread costs more than the rest of this function.
+  if (rule === undefined) return { outcome: 'no_route', number, group, groupSource, trace }
+  if (routes.length === 0) return { outcome: ctx.firstFull ? 'no_capacity' : 'no_destination', number, group, groupSource, trace, rule, ruleId: rule.id, prefix }
+  return { outcome: 'routed', number, group, groupSource, trace, rule, ruleId: rule.id, prefix, routes }
 }

@@ -11,6 +11,14 @@ import type { CompiledGateway } from './route-table.js'
 
 const q = JSON.stringify
 
+// What JSON.stringify escapes in a string (quote, backslash, controls, lone surrogates; paired
+// ones are let through to it as well). Most per-call strings hold none of these, and quoting them
+// directly is cheaper than JSON.stringify's general entry.
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/
+
+/** JSON.stringify(text) for a string. */
+const quote = (text: string): string => (ESCAPED.test(text) ? q(text) : `"${text}"`)
+
 /** fast-json-stringify's integer: integers as they are, other numbers truncated; NaN and ±Infinity throw. */
 function int (n: number): string {
   if (Number.isInteger(n)) return '' + n
@@ -50,7 +58,7 @@ function partsOf (route: Route): GatewayJson {
 }
 
 function nameAddr (key: string, display: string | undefined, uri: string | undefined): string {
-  return uri === undefined || uri === '' ? '' : `,"${key}":{"display":${q(display ?? '')},"uri":${q(uri)}}`
+  return uri === undefined || uri === '' ? '' : `,"${key}":{"display":${quote(display ?? '')},"uri":${quote(uri)}}`
 }
 
 /** `toRtjson(decision, query, partition).body` as JSON (see the file header). */
@@ -61,7 +69,7 @@ export function routedJson (decision: Extract<Decision, { outcome: 'routed' }>, 
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i] as Route
     const parts = partsOf(route)
-    out += `${i === 0 ? '' : ','}{"uri":${q(route.uri)}${parts.head}${fromTo}${i === 0 ? parts.firstTail : parts.tail}`
+    out += `${i === 0 ? '' : ','}{"uri":${quote(route.uri)}${parts.head}${fromTo}${i === 0 ? parts.firstTail : parts.tail}`
   }
-  return `${out}],"version":"1.0","partition":${q(partition)},"rule_id":${int(decision.ruleId)},"prefix":${q(decision.prefix)}}}`
+  return `${out}],"version":"1.0","partition":${quote(partition)},"rule_id":${int(decision.ruleId)},"prefix":${quote(decision.prefix)}}}`
 }

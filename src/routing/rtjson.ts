@@ -121,11 +121,12 @@ function routedBody (decision: Routed, query: RouteQuery, partition: string): Rt
 /**
  * A routed answer written straight to JSON (rtjson-writer.ts): the proxy path sends `json`, and
  * the object form is built only for callers that read `body` (the Wazo envelope, explain, tests).
+ * Each is built on first read, so an answer builds only the form that is sent.
  */
 class RoutedReply implements RtjsonReply {
   readonly statusCode = 200
-  readonly json: string
   readonly routes: readonly Route[]
+  #json: string | undefined
   #body: RtjsonAnswer | undefined
   readonly #decision: Routed
   readonly #query: RouteQuery
@@ -136,7 +137,11 @@ class RoutedReply implements RtjsonReply {
     this.#query = query
     this.#partition = partition
     this.routes = decision.routes
-    this.json = routedJson(decision, query, partition)
+  }
+
+  get json (): string {
+    this.#json ??= routedJson(this.#decision, this.#query, this.#partition)
+    return this.#json
   }
 
   get body (): RtjsonAnswer {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { parseIpv4 } from '../../src/routing/caller-index.js'
 import { findCallerGroup } from '../../src/routing/decide-routes.js'
 import { compileCallerIndex } from '../../src/routing/caller-index.js'
-import { sipUserHost } from '../../src/routing/sip-uri.js'
+import { SIP_URI, sipUserHost } from '../../src/routing/sip-uri.js'
 import { callerGroup } from './fixtures.js'
 
 /** The former parseIpv4: net.isIPv4, then split. */
@@ -42,6 +42,7 @@ describe('parseIpv4', () => {
 describe('the caller lookup reads From URIs as sip.parseUri does', () => {
   const callers = compileCallerIndex([
     callerGroup('from_uri', 'alice@example.com', 'vip'),
+    callerGroup('from_uri', 'bob@gw.example.org', 'bob'),
     callerGroup('from_domain', 'example.com', 'retail'),
     callerGroup('from_domain', 'gw.example.org', 'carrier')
   ], () => {})
@@ -49,7 +50,8 @@ describe('the caller lookup reads From URIs as sip.parseUri does', () => {
   it.each([
     'sip:alice@example.com', 'sip:alice@EXAMPLE.com:5060;transport=tcp', '<sip:alice@example.com>;tag=1', '  sips:bob@example.com ',
     'sip:bob:secret@example.com?subject=x', 'sip:example.com', 'sip:gw.example.org;lr', 'tel:+4420', 'sip:alice@[::1]', 'Alice <sip:alice@example.com>',
-    'sip:al ice@example.com', 'sip:alice@example.com;a=b;c', 'sip:alice@exa_mple.com', ''
+    'sip:al ice@example.com', 'sip:alice@example.com;a=b;c', 'sip:alice@exa_mple.com', '',
+    'sip:bob@GW.Example.org', 'sip:bob:pw@gw.example.org', 'sip:BOB@gw.example.org', 'sip:bob@gw.example.org:5060', 'sip:h;p=a:b@'
   ])('%s', (fromUri) => {
     const uri = fromUri.trim().replace(/^<([^>]*)>.*$/, '$1')
     const parsed = sip.parseUri(uri)
@@ -67,5 +69,44 @@ describe('sipUserHost reads user and host as sip.parseUri does', () => {
   ])('%s', (uri) => {
     const parsed = sip.parseUri(uri)
     expect(sipUserHost(uri)).toEqual(parsed === undefined ? undefined : { user: parsed.user, host: parsed.host })
+  })
+})
+
+/** What SIP_URI itself captures: the former sipUserHost. */
+function referenceUserHost (uri: string): { user: string | undefined, host: string } | undefined {
+  const match = SIP_URI.exec(uri)
+  return match === null ? undefined : { user: match[2], host: match[4] as string }
+}
+
+describe('sipUserHost accepts exactly what SIP_URI matches, with the same user and host', () => {
+  it.each([
+    'sip:h;p=a:b@', 'sip:a:b:c@h', 'sip:a@b@c', 'sip:a@h;x=y@z', 'sip:a@h?x=1&y=2', 'sip:a@h?x=1&', 'sip:a@h?x', 'sip:a@h;', 'sip:a@h;=v',
+    'sip:a@h;x=', 'sip:a@h:', 'sip:a@h:5060x', 'sip:a>@h', 'sip:a@h\n', 'sip:a@h\u00a0', 'sips:+44@h;user=phone?Subject=x', 'sip:a:@h', 'sip::p@h',
+    'sip:a@h;x=>', 'sip:a@h;x=a=b', 'sip:a@h;x?', 'sip:a@h?=1', 'sip:a@h?x==1'
+  ])('%s', (uri) => {
+    expect(sipUserHost(uri)).toEqual(referenceUserHost(uri))
+  })
+
+  it('agrees on every UTF-16 code unit in each part (the classes \\s, \\w and the stop characters)', () => {
+    for (let c = 0; c < 0x10000; c++) {
+      const ch = String.fromCharCode(c)
+      for (const uri of [`sip:a${ch}@h`, `sip:${ch}@h`, `sip:a:${ch}@h`, `sip:a@h${ch}`, `sip:a@h;x${ch}`, `sip:a@h;x=${ch}`, `sip:a@h?x=${ch}`]) {
+        const expected = referenceUserHost(uri)
+        const actual = sipUserHost(uri)
+        if (actual?.user !== expected?.user || actual?.host !== expected?.host) expect([uri, actual]).toEqual([uri, expected])
+      }
+    }
+  })
+
+  it('agrees on random strings over the characters the pattern cares about', () => {
+    const alphabet = ['s', 'i', 'p', ':', '@', ';', '=', '?', '&', '>', '<', '.', '-', '_', 'a', 'Z', '4', '0', ' ', '\t', '\u2028', '\u00e9', '%', '+', '[', ']']
+    let seed = 11
+    const next = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n }
+    for (let i = 0; i < 50_000; i++) {
+      let uri = ['sip:', 'sips:', 'sip:a@', 'sip:+44@h', ''][next(5)] as string
+      const length = next(14)
+      for (let j = 0; j < length; j++) uri += alphabet[next(alphabet.length)] as string
+      expect([uri, sipUserHost(uri)]).toEqual([uri, referenceUserHost(uri)])
+    }
   })
 })

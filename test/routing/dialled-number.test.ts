@@ -16,7 +16,12 @@ describe('dialledNumber', () => {
     ['tel:+442071838750;phone-context=+44', '+442071838750'],
     ['TEL:020 7183 8750', '02071838750'],
     ['+44 20 7183 8750', '+442071838750'],
-    ['  0044201234  ', '0044201234']
+    ['  0044201234  ', '0044201234'],
+    ['sip:+4420:secret@sbc', '+4420'],
+    ['sip:4420@sbc;maddr=a@b', '4420'],
+    ['sip:44 20@[2001:db8::1];transport=tcp', '4420'],
+    ['sip:4420;isub=1@sbc', '4420'],
+    ['sip:4420@sbc\n', '4420']
   ])('%s → %s', (uri, number) => {
     expect(dialledNumber(uri, undefined)).toEqual({ ok: true, number, field: 'request_uri' })
   })
@@ -31,7 +36,10 @@ describe('dialledNumber', () => {
     ['not a uri', /is not a number/],
     ['sip:%zz@sbc', /no number/],
     ['sip:@@@', /no number/],
-    [`sip:${'1'.repeat(65)}@sbc`, /longer than 64/]
+    [`sip:${'1'.repeat(65)}@sbc`, /longer than 64/],
+    ['SIPS:4420@sbc', /no number/],
+    ['sip:4420@@sbc', /no number/],
+    ['sip:4420@sbc?subject', /no number/]
   ])('%s is not routable: the answer names request_uri', (uri, message) => {
     const result = dialledNumber(uri, undefined)
     expect(result.ok).toBe(false)

@@ -12,7 +12,7 @@ import { ALL_ACTIVE, carrier, gateway, health, NOON_WEDNESDAY, query, rule, tabl
 const serialise = fastJson(RtjsonAnswerSchema)
 
 // Text that JSON must escape, or that a naive writer would get wrong.
-const awkward = fc.constantFrom('', 'Alice', 'Zoë "Z" \\ Ünïcødé', 'tab\there', 'ctl\u0001\u001f', 'lone \ud800 surrogate', 'pair 😀', 'line\r\nbreak', '</script>')
+const awkward = fc.constantFrom('', 'Alice', 'Zoë "Z" \\ Ünïcødé', 'tab\there', 'ctl\u0001\u001f', 'lone \ud800 surrogate', 'pair 😀', 'line\r\nbreak', '</script>', 'sep \u2028 \u2029 del \u007f')
 
 const gatewayData = fc.record({
   strip: fc.integer({ min: 0, max: 3 }),

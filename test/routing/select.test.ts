@@ -119,3 +119,79 @@ describe('orderTargets', () => {
     expect(moved).toBe(0)
   })
 })
+
+/** The orders as first written: a copy per weighted call, an object per item and Array#sort for the others. */
+const reference = {
+  weighted<T extends Sortable> (items: readonly T[], seed: number): T[] {
+    const next = createRandom(seed)
+    const list = items.slice()
+    let total = 0
+    for (const item of list) total += item.weight
+    let p = 0
+    for (; total > 0; p++) {
+      const r = below(next, total)
+      let acc = 0
+      let j = p
+      for (; j < list.length; j++) {
+        acc += list[j]!.weight
+        if (acc > r) break
+      }
+      const picked = list[j]!
+      list[j] = list[p]!
+      list[p] = picked
+      total -= picked.weight
+    }
+    for (let i = list.length - 1; i > p; i--) {
+      const j = p + below(next, i - p + 1)
+      const swap = list[i]!
+      list[i] = list[j]!
+      list[j] = swap
+    }
+    return list
+  },
+  hash<T extends Sortable> (items: readonly T[], seed: number): T[] {
+    const scored = items.map((item) => {
+      const h = mixSeed(seed, item.hashKey)
+      return { item, h, score: item.weight > 0 ? -Math.log((h + 0.5) / 2 ** 32) / item.weight : Infinity }
+    })
+    return scored.sort((a, b) => (a.score - b.score) || (a.h - b.h)).map((s) => s.item)
+  },
+  least_loaded<T extends Sortable> (items: readonly T[], seed: number, free: (item: T) => number): T[] {
+    const scored = items.map((item) => ({ item, free: free(item), h: mixSeed(seed, item.hashKey) }))
+    return scored.sort((a, b) => (b.free - a.free) || (a.h - b.h)).map((s) => s.item)
+  }
+}
+
+describe('orderTargets into scratch arrays', () => {
+  it.each(['weighted', 'hash', 'least_loaded'] as const)('%s: the same order as the reference for every seed, with ties, zero weights and long lists', (sort) => {
+    const into: Item[] = []
+    const nested: Item[] = []
+    let seed = 1
+    const next = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n }
+    for (let round = 0; round < 3000; round++) {
+      const n = 2 + (round % 10 === 0 ? next(80) : next(8))
+      // Repeated ids (same hash key) and equal capacities make ties on both keys.
+      const list = Array.from({ length: n }, (_, i) => {
+        const id = `gw${next(3) === 0 ? 1 : i}`
+        return { id, weight: next(4) === 0 ? 0 : next(50), hashKey: hashString(id) }
+      })
+      const frees = new Map(list.map((item) => [item, [0, 0.5, 1][next(3)]!]))
+      const free = (item: Item): number => frees.get(item)!
+      const callSeedOf = seedOf(round)
+      const expected = ids(sort === 'least_loaded' ? reference.least_loaded(list, callSeedOf, free) : reference[sort](list, callSeedOf))
+      // A nested order into another array must not disturb the first (a carrier inside a rule).
+      const outer = orderTargets(list, sort, callSeedOf, free, into)
+      orderTargets(list.slice().reverse(), sort, callSeedOf + 1, free, nested)
+      expect(ids(outer)).toEqual(expected)
+      expect(outer).toBe(into)
+    }
+  })
+
+  it('leaves `ordered` and single items as they are, without touching the scratch array', () => {
+    const into: Item[] = []
+    const list = items([5, 1])
+    expect(orderTargets(list, 'ordered', 3, undefined, into)).toBe(list)
+    expect(orderTargets(items([5]), 'hash', 3, undefined, into)).toHaveLength(1)
+    expect(into).toHaveLength(0)
+  })
+})
