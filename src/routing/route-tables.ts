@@ -239,6 +239,12 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
       await Promise.all(versions
         .filter((v) => slots.get(v.name)?.table?.version !== v.version)
         .map(async (v) => {
+          // A reload already under way (another sweep's, at start-up: the first one and the
+          // listener's) may well give this version: wait for it rather than queue a second read
+          // of the whole partition behind it.
+          const running = slots.get(v.name)?.running
+          if (running !== undefined) await running
+          if (slots.get(v.name)?.table?.version === v.version) return
           log.debug({ partition: v.name, reason }, 'reloading partition')
           await reload(v.name)
         }))
