@@ -2,7 +2,8 @@
 import { dialledNumber, type NumberField } from './dialled-number.js'
 import { parseIpv4, parseIpv6, type CallerIndex, type CidrLevel } from './caller-index.js'
 import {
-  type CarrierMember, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule, type CompiledTarget, type GroupIndex
+  ruleAt, ruleCount, type CarrierMember, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule, type CompiledTarget,
+  type GroupIndex, type PrefixRules
 } from './route-table.js'
 import { callSeed, mixSeed, orderTargets } from './select.js'
 import { scanSipUri, type SipSpans } from './sip-uri.js'
@@ -337,10 +338,10 @@ function expandRule (rule: CompiledRule): void {
   }
 }
 
-function passOver (rules: readonly CompiledRule[], from: number, prefix: string, trace: DecisionTrace | undefined): void {
+function passOver (rules: PrefixRules, from: number, prefix: string, trace: DecisionTrace | undefined): void {
   if (trace === undefined) return
-  for (let i = from; i < rules.length; i++) {
-    const rule = rules[i] as CompiledRule
+  for (let i = from; i < ruleCount(rules); i++) {
+    const rule = ruleAt(rules, i)
     trace.rules.push({ ruleId: rule.id, prefix, priority: rule.priority, verdict: 'lower_priority' })
   }
 }
@@ -350,9 +351,10 @@ function note (trace: DecisionTrace | undefined, rule: CompiledRule, prefix: str
 }
 
 /** Tries the enabled, open rules of one prefix by priority; false when the walk must go on. */
-function tryPrefix (rules: readonly CompiledRule[], prefix: string): boolean {
-  for (let i = 0; i < rules.length; i++) {
-    const rule = rules[i] as CompiledRule
+function tryPrefix (rules: PrefixRules, prefix: string): boolean {
+  const n = ruleCount(rules)
+  for (let i = 0; i < n; i++) {
+    const rule = ruleAt(rules, i)
     if (!rule.enabled) {
       note(ctx.trace, rule, prefix, 'disabled')
       continue
@@ -395,7 +397,7 @@ function findRoutes (index: GroupIndex | undefined): CompiledRule | undefined {
   for (let n = Math.min(ctx.number.length, index.maxPrefixLength); n >= 0; n--) {
     const prefix = ctx.number.slice(0, n)
     const rules = index.byPrefix.get(prefix)
-    ctx.trace?.prefixes.push({ prefix, rules: rules?.length ?? 0 })
+    ctx.trace?.prefixes.push({ prefix, rules: rules === undefined ? 0 : ruleCount(rules) })
     if (rules !== undefined && tryPrefix(rules, prefix)) break
   }
   return ctx.rule

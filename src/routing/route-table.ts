@@ -78,10 +78,27 @@ export interface CompiledRule {
   readonly attrs: Attrs
 }
 
-/** The rules of one caller group: prefix → rules by priority desc, then id asc. */
+/**
+ * The rules of one prefix in a group, by priority desc, then id asc: the rule itself when it is
+ * the only one, as most are (an array per rule was a million more objects for the collector to
+ * copy and mark at a million rules).
+ */
+export type PrefixRules = CompiledRule | readonly CompiledRule[]
+
+const isList = (at: PrefixRules): at is readonly CompiledRule[] => Array.isArray(at)
+export const ruleCount = (at: PrefixRules): number => (isList(at) ? at.length : 1)
+export const ruleAt = (at: PrefixRules, i: number): CompiledRule => (isList(at) ? at[i] as CompiledRule : at)
+
+/** The rules of one caller group: prefix → its rules. */
 export interface GroupIndex {
-  readonly byPrefix: ReadonlyMap<string, readonly CompiledRule[]>
+  readonly byPrefix: ReadonlyMap<string, PrefixRules>
   readonly maxPrefixLength: number
+}
+
+/** The rules a group has at a prefix, as a list (a new one for a single rule: not for the per-call path). */
+export function rulesAt (index: GroupIndex | undefined, prefix: string): readonly CompiledRule[] {
+  const at = index?.byPrefix.get(prefix)
+  return at === undefined ? [] : isList(at) ? at : [at]
 }
 
 export interface CompiledPartition {
@@ -113,16 +130,17 @@ export interface CompileResult {
 
 const byPriority = (a: CompiledRule, b: CompiledRule): number => (b.priority - a.priority) || (a.id - b.id)
 
-interface GroupBuilding { readonly byPrefix: Map<string, CompiledRule[]>, maxPrefixLength: number }
+interface GroupBuilding { readonly byPrefix: Map<string, CompiledRule | CompiledRule[]>, maxPrefixLength: number }
 
 /** Files a rule under each of its groups and its prefix, as it is compiled; the lists are sorted at the end. */
 function indexRule (building: Map<string, GroupBuilding>, rule: CompiledRule): void {
   for (const group of rule.groups) {
     let index = building.get(group)
     if (index === undefined) building.set(group, index = { byPrefix: new Map(), maxPrefixLength: 0 })
-    const list = index.byPrefix.get(rule.prefix)
-    if (list === undefined) index.byPrefix.set(rule.prefix, [rule])
-    else list.push(rule)
+    const at = index.byPrefix.get(rule.prefix)
+    if (at === undefined) index.byPrefix.set(rule.prefix, rule)
+    else if (Array.isArray(at)) at.push(rule)
+    else index.byPrefix.set(rule.prefix, [at, rule])
     if (rule.prefix.length > index.maxPrefixLength) index.maxPrefixLength = rule.prefix.length
   }
 }
@@ -130,8 +148,8 @@ function indexRule (building: Map<string, GroupBuilding>, rule: CompiledRule): v
 function * sortIndex (building: Map<string, GroupBuilding>): Steps<ReadonlyMap<string, GroupIndex>> {
   let n = 0
   for (const index of building.values()) {
-    for (const list of index.byPrefix.values()) {
-      Object.freeze(list.length > 1 ? list.sort(byPriority) : list)
+    for (const at of index.byPrefix.values()) {
+      if (Array.isArray(at)) Object.freeze(at.sort(byPriority))
       if (++n % ROWS_PER_STEP === 0) yield
     }
     Object.freeze(index)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { dataChecksum } from '../../src/routing/data-checksum.js'
-import { compileRouteTable, formatLoadCounts, MAX_LISTED_PROBLEMS } from '../../src/routing/route-table.js'
+import { compileRouteTable, formatLoadCounts, MAX_LISTED_PROBLEMS, rulesAt } from '../../src/routing/route-table.js'
 import { callerGroup, carrier, gateway, gateways, partitionData, rule, type DataParts } from './fixtures.js'
 
 const compile = (parts: DataParts) => compileRouteTable(partitionData(parts), { partition: 'p1', version: 7 })
@@ -103,7 +103,7 @@ describe('compileRouteTable: rules', () => {
   it('keeps disabled rules in the index (the trace must say "disabled")', () => {
     const result = compile({ ...base, rules: [rule(1, '44', ['gw1'], { enabled: false })] })
     expect(result.counts.rules.loaded).toBe(1)
-    expect(result.table.groups.get('default')?.byPrefix.get('44')?.map((r) => [r.id, r.enabled])).toEqual([[1, false]])
+    expect(rulesAt(result.table.groups.get('default'), '44').map((r) => [r.id, r.enabled])).toEqual([[1, false]])
   })
 
   it('indexes rules per group and prefix, by priority desc then id asc', () => {
@@ -115,14 +115,16 @@ describe('compileRouteTable: rules', () => {
       ]
     })
     const byPrefix = table.groups.get('default')?.byPrefix
-    expect(byPrefix?.get('44')?.map((r) => r.id)).toEqual([3, 4, 5])
+    expect(rulesAt(table.groups.get('default'), '44').map((r) => r.id)).toEqual([3, 4, 5])
+    // A prefix with one rule holds the rule itself, not a list of one.
+    expect(byPrefix?.get('4420')).toBe(table.rules.get(6))
     expect(table.groups.get('default')?.maxPrefixLength).toBe(4)
     expect([...(table.groups.get('vip')?.byPrefix.keys() ?? [])]).toEqual(['4420', ''])
-    expect(table.groups.get('vip')?.byPrefix.get('4420')?.[0]).toBe(byPrefix?.get('4420')?.[0])
+    expect(table.groups.get('vip')?.byPrefix.get('4420')).toBe(byPrefix?.get('4420'))
   })
 
   it('freezes what it builds', () => {
-    const { table } = compile({ ...base, rules: [rule(1, '44', ['gw1'])] })
+    const { table } = compile({ ...base, rules: [rule(1, '44', ['gw1']), rule(2, '44', ['gw1'])] })
     expect(Object.isFrozen(table)).toBe(true)
     expect(Object.isFrozen(table.rules.get(1))).toBe(true)
     expect(Object.isFrozen(table.groups.get('default')?.byPrefix.get('44'))).toBe(true)
