@@ -1,4 +1,5 @@
 /** The servers under test, as child processes: rtroute (`dist/cli.js serve`) and the bare fastify endpoint. */
+import { createWriteStream } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -27,6 +28,12 @@ export async function startRtroute ({ url, core, env = {}, nodeArgs = [], readyT
       ...env
     }
   })
+  // BENCH_SERVER_OUTPUT=<file>: the server's whole output (with BENCH_SERVER_NODE_ARGS='--trace-gc', its collector's log).
+  if (process.env.BENCH_SERVER_OUTPUT !== undefined) {
+    const out = createWriteStream(process.env.BENCH_SERVER_OUTPUT, { flags: 'a' })
+    child.stdout.pipe(out)
+    child.stderr.pipe(out)
+  }
   const base = `http://127.0.0.1:${port}`
   try {
     await waitFor(`${base}/readyz`, child, readyTimeoutMs)
