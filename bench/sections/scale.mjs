@@ -1,6 +1,6 @@
 /**
  * Section 2: one partition at 10k / 100k / 1M rules. A fresh worker process measures the load
- * (read + sliced compile), memory and the decision time; the server then answers under load
+ * (rule pages compiled as they arrive), memory and the decision time; the server then answers under load
  * while the same partition reloads, and we keep the worst latency seen and the server's longest
  * event-loop block.
  */

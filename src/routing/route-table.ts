@@ -214,7 +214,7 @@ function * finish (b: Building, head: PartitionHead, meta: CompileMeta, checksum
   return { table, counts: c.counts, problems: c.list }
 }
 
-/** The whole compile as steps: the sync and the sliced compile run this same code. */
+/** The whole data at once, from the same pieces the page-by-page compile runs (compileHead, compileRules, finish). */
 function * compileSteps (data: PartitionData, meta: CompileMeta): Steps<CompileResult> {
   const b = yield * compileHead(data)
   yield * compileRules(b, data.rules)
@@ -229,23 +229,16 @@ export function compileRouteTable (data: PartitionData, meta: CompileMeta): Comp
   return runAtOnce(compileSteps(data, meta))
 }
 
-/** Slices of at most about this long between two turns of the event loop (see compileRouteTableSliced). */
+/** Slices of at most about this long between two turns of the event loop (see compileRouteTableFromPages). */
 export const COMPILE_SLICE_MS = 10
-
-/**
- * The same table as compileRouteTable, built in slices of about `sliceMs` with a turn of the event
- * loop between them: a reload of a million rules takes seconds of CPU, and the routing answers
- * must not wait for it.
- */
-export async function compileRouteTableSliced (data: PartitionData, meta: CompileMeta, sliceMs = COMPILE_SLICE_MS): Promise<CompileResult> {
-  return await runInSlices(compileSteps(data, meta), sliceMs)
-}
 
 /**
  * The table of a snapshot read page by page (partition-data.repository.ts `snapshot`): the same
  * rows, checks, problems and table as compileRouteTable over the whole data, but each page is
  * compiled while PostgreSQL reads the next, and the page's RuleData die young instead of a
  * million of them living until the end. The checksum is snapshotChecksum's (over the pages' text).
+ * Each page is compiled in slices of about `sliceMs` with a turn of the event loop between them:
+ * a reload of a million rules takes seconds of CPU, and the routing answers must not wait for it.
  */
 export async function compileRouteTableFromPages (head: PartitionHead, pages: AsyncIterable<RulePage>, meta: CompileMeta, sliceMs = COMPILE_SLICE_MS): Promise<CompileResult> {
   const sum = snapshotChecksum()

@@ -36,17 +36,3 @@ export async function runInSlices<T> (steps: Steps<T>, sliceMs: number): Promise
     }
   }
 }
-
-/** Maps an array in slices: the loader's row mapping for a million rules would otherwise be one block. */
-export async function mapInSlices<T, U> (items: readonly T[], map: (item: T) => U, sliceMs: number): Promise<U[]> {
-  return await runInSlices(mapSteps(items, map), sliceMs)
-}
-
-function * mapSteps<T, U> (items: readonly T[], map: (item: T) => U): Steps<U[]> {
-  const out = new Array<U>(items.length)
-  for (let i = 0; i < items.length; i++) {
-    out[i] = map(items[i] as T)
-    if (i % ROWS_PER_STEP === 0) yield
-  }
-  return out
-}

@@ -11,18 +11,12 @@ import { createEventBus } from '../../src/events.js'
 import { createRouteTables } from '../../src/routing/route-tables.js'
 import type { PartitionData } from '../../src/routing/routing-data.schema.js'
 import { RING_SIZES, StatusRegistry } from '../../src/status/status-registry.js'
-import { gateway, rule } from '../routing/fixtures.js'
+import { gateway, partitionData, rule } from '../routing/fixtures.js'
 import { memorySnapshot } from '../helpers/memory-snapshot.js'
 
 const quiet = pino({ level: 'silent' })
 const refused = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })
-const DATA: PartitionData = {
-  partition: { default_group: 'default', description: '', settings: {} },
-  gateways: [gateway('a', '10.0.0.1:5060')],
-  carriers: [],
-  rules: [rule(1, '44', ['a'])],
-  caller_groups: []
-}
+const DATA: PartitionData = partitionData({ gateways: [gateway('a', '10.0.0.1:5060')], rules: [rule(1, '44', ['a'])] })
 
 beforeEach(() => {
   vi.useFakeTimers()

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { dataChecksum } from '../../src/routing/data-checksum.js'
-import { compileRouteTable, compileRouteTableSliced } from '../../src/routing/route-table.js'
+import { compileRouteTable, compileRouteTableFromPages, type CompileResult, type RulePage } from '../../src/routing/route-table.js'
 import type { PartitionData, RuleData } from '../../src/routing/routing-data.schema.js'
-import { mapInSlices, runAtOnce, runInSlices, type Steps } from '../../src/routing/slices.js'
+import { runAtOnce, runInSlices, type Steps } from '../../src/routing/slices.js'
 import { callerGroup, carrier, gateway, gateways, partitionData, rule, type DataParts } from './fixtures.js'
 
 const meta = { partition: 'p1', version: 3 }
@@ -34,29 +34,54 @@ const fixtures: Array<[string, DataParts]> = [
   }]
 ]
 
-describe('compileRouteTableSliced', () => {
+/** The data as a snapshot read gives it: the head, then the rules in pages of `size` with their text. */
+async function * pagesOf (rules: readonly RuleData[], size: number): AsyncGenerator<RulePage> {
+  for (let i = 0; i < rules.length; i += size) {
+    const page = rules.slice(i, i + size)
+    yield { rules: page, text: JSON.stringify(page) }
+  }
+}
+
+const fromPages = async (data: PartitionData, size: number, sliceMs?: number): Promise<CompileResult> => {
+  const { rules, ...head } = data
+  return await compileRouteTableFromPages(head, pagesOf(rules, size), meta, sliceMs)
+}
+
+const withoutChecksum = (result: CompileResult): unknown => ({ ...result, table: { ...result.table, checksum: '' } })
+
+describe('compileRouteTableFromPages', () => {
   it.each(fixtures)('builds the same table as compileRouteTable: %s', async (_, parts) => {
     const data = partitionData(parts)
-    expect(await compileRouteTableSliced(data, meta, 0)).toEqual(compileRouteTable(data, meta))
+    expect(withoutChecksum(await fromPages(data, 2, 0))).toEqual(withoutChecksum(compileRouteTable(data, meta)))
   })
 
-  it('builds the same table, checksum included, while the event loop keeps turning', async () => {
+  it('builds the same table, page after page, while the event loop keeps turning', async () => {
     const data = generated(3000)
     let turns = 0
     let ticking = true
     const tick = (): void => { if (ticking) { turns++; setImmediate(tick) } }
     setImmediate(tick)
-    const sliced = await compileRouteTableSliced(data, meta, 1)
+    const paged = await fromPages(data, 700, 1)
     ticking = false
-    const atOnce = compileRouteTable(data, meta)
-    expect(sliced).toEqual(atOnce)
-    expect(sliced.table.checksum).toBe(dataChecksum(data))
-    expect(sliced.counts.rules).toEqual({ loaded: 3000, discarded: 0 })
+    expect(withoutChecksum(paged)).toEqual(withoutChecksum(compileRouteTable(data, meta)))
+    expect(paged.counts.rules).toEqual({ loaded: 3000, discarded: 0 })
     expect(turns).toBeGreaterThan(2)
   })
 
-  it('takes the checksum it is given', async () => {
-    expect((await compileRouteTableSliced(generated(10), { ...meta, checksum: 'abc' })).table.checksum).toBe('abc')
+  it('sums the pages as they came: the same text gives the same checksum, however it was paged; other text another', async () => {
+    const data = generated(50)
+    const { rules, ...head } = data
+    const once = (await fromPages(data, 50)).table.checksum
+    async function * split (): AsyncGenerator<RulePage> {
+      const text = JSON.stringify(rules)
+      yield { rules: rules.slice(0, 20), text: text.slice(0, 100) }
+      yield { rules: rules.slice(20), text: text.slice(100) }
+    }
+    expect((await compileRouteTableFromPages(head, split(), meta)).table.checksum).toBe(once)
+    const changed = { ...data, rules: rules.map((r) => (r.id === 7 ? { ...r, description: 'changed' } : r)) }
+    expect((await fromPages(changed, 50)).table.checksum).not.toBe(once)
+    const otherGateway = { ...data, gateways: data.gateways.map((g) => (g.id === 'gw9' ? { ...g, fr_timer: 5000 } : g)) }
+    expect((await fromPages(otherGateway, 50)).table.checksum).not.toBe(once)
   })
 })
 
@@ -71,10 +96,6 @@ describe('slices', () => {
     expect(await runInSlices(counting(5), 0)).toBe(5)
   })
 
-  it('maps in slices, in order', async () => {
-    const items = Array.from({ length: 3000 }, (_, i) => i)
-    expect(await mapInSlices(items, (i) => i * 2, 0)).toEqual(items.map((i) => i * 2))
-  })
 })
 
 /** The checksum line of a rule before it was built by hand: JSON.stringify of a field object. */

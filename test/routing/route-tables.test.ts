@@ -6,15 +6,9 @@ import { createRouteTables } from '../../src/routing/route-tables.js'
 import type { PartitionData } from '../../src/routing/routing-data.schema.js'
 import { RING_SIZES, StatusRegistry } from '../../src/status/status-registry.js'
 import { memorySnapshot } from '../helpers/memory-snapshot.js'
-import { gateway, rule } from './fixtures.js'
+import { gateway, partitionData, rule } from './fixtures.js'
 
-const DATA: PartitionData = {
-  partition: { default_group: 'default', description: '', settings: {} },
-  gateways: [gateway('a', '10.0.0.1:5060')],
-  carriers: [],
-  rules: [rule(1, '44', ['a'])],
-  caller_groups: []
-}
+const DATA: PartitionData = partitionData({ gateways: [gateway('a', '10.0.0.1:5060')], rules: [rule(1, '44', ['a'])] })
 
 function tablesOver (version: () => number) {
   const reads: number[] = []
