@@ -1,5 +1,5 @@
 /** A content checksum of a partition's data (drouting's "data available <md5>", in sha256). */
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 import type { CallerGroupData, CarrierData, GatewayData, PartitionData, RuleData } from './routing-data.schema.js'
 import { ROWS_PER_STEP, runAtOnce, type Steps } from './slices.js'
 
@@ -97,7 +97,7 @@ function * inIdOrder<T extends { id: string | number }> (rows: readonly T[]): St
 }
 
 /** Feeds the hash in chunks: one update per row costs more than the hashing. */
-function * hashRows<T> (hash: ReturnType<typeof createHash>, name: string, rows: readonly T[], line: (row: T) => string): Steps<void> {
+function * hashRows<T> (hash: Hash, name: string, rows: readonly T[], line: (row: T) => string): Steps<void> {
   let chunk = `\n${name}`
   for (let i = 0; i < rows.length; i++) {
     chunk += `\n${line(rows[i] as T)}`
@@ -110,41 +110,38 @@ function * hashRows<T> (hash: ReturnType<typeof createHash>, name: string, rows:
   hash.update(chunk)
 }
 
-/** The checksum as steps, for a caller that must keep the event loop turning (see slices.ts). */
-export function * dataChecksumSteps (data: PartitionData): Steps<string> {
-  const hash = createHash('sha256')
-  hash.update(canonical(data.partition))
-  yield * hashRows(hash, 'gateways', yield * inIdOrder(data.gateways), (g) => q(gatewayFields(g)))
-  yield * hashRows(hash, 'carriers', yield * inIdOrder(data.carriers), (c) => q(carrierFields(c)))
-  const seen: SharedJson = new Map()
-  yield * hashRows(hash, 'rules', yield * inIdOrder(data.rules), (r) => ruleLine(r, seen))
-  yield * hashRows(hash, 'caller_groups', data.caller_groups.map((c) => q(callerFields(c))).sort(), (row) => q(row))
-  return hash.digest('hex')
-}
-
 /** What a snapshot read gives besides the rules (see snapshotChecksum). */
 type Head = Omit<PartitionData, 'rules'>
 
+/** The sum of a partition: its parts in a fixed order, the rules' part written by `rules`. */
+function * sumOf (head: Head, rules: (hash: Hash) => Steps<void>): Steps<string> {
+  const hash = createHash('sha256')
+  hash.update(canonical(head.partition))
+  yield * hashRows(hash, 'gateways', yield * inIdOrder(head.gateways), (g) => q(gatewayFields(g)))
+  yield * hashRows(hash, 'carriers', yield * inIdOrder(head.carriers), (c) => q(carrierFields(c)))
+  yield * rules(hash)
+  yield * hashRows(hash, 'caller_groups', head.caller_groups.map((c) => q(callerFields(c))).sort(), (row) => q(row))
+  return hash.digest('hex')
+}
+
+/** The checksum as steps, for a caller that must keep the event loop turning (see slices.ts). */
+export function * dataChecksumSteps (data: PartitionData): Steps<string> {
+  const seen: SharedJson = new Map()
+  return yield * sumOf(data, function * (hash) { yield * hashRows(hash, 'rules', yield * inIdOrder(data.rules), (r) => ruleLine(r, seen)) })
+}
+
 /**
  * The checksum of a snapshot read from the database: the partition, gateways, carriers and caller
- * groups as dataChecksum writes them, then the rule pages' JSON text exactly as PostgreSQL sent it
- * (rule-rows.ts), hashed as each page arrives instead of rebuilt per rule afterwards (that was
- * seconds at a million rules). Equal stored rows give an equal sum on every instance; since the
+ * groups as dataChecksum writes them, and for the rules the pages' JSON text exactly as PostgreSQL
+ * sent it (rule-rows.ts), hashed as each page arrives instead of rebuilt per rule afterwards (that
+ * was seconds at a million rules). Equal stored rows give an equal sum on every instance; since the
  * pages name targets by row id, re-importing identical data gives a new one, as a new version does.
  */
 export function snapshotChecksum (): { readonly page: (text: string) => void, readonly digest: (head: Head) => Steps<string> } {
-  const rules = createHash('sha256')
+  const pages = createHash('sha256')
   return {
-    page: (text) => { rules.update(text) },
-    * digest (head) {
-      const hash = createHash('sha256')
-      hash.update(canonical(head.partition))
-      yield * hashRows(hash, 'gateways', yield * inIdOrder(head.gateways), (g) => q(gatewayFields(g)))
-      yield * hashRows(hash, 'carriers', yield * inIdOrder(head.carriers), (c) => q(carrierFields(c)))
-      yield * hashRows(hash, 'caller_groups', head.caller_groups.map((c) => q(callerFields(c))).sort(), (row) => q(row))
-      hash.update(`\nrules ${rules.digest('hex')}`)
-      return hash.digest('hex')
-    }
+    page: (text) => { pages.update(text) },
+    digest: (head) => sumOf(head, function * (hash) { hash.update(`\nrules ${pages.digest('hex')}`) })
   }
 }
 

@@ -138,11 +138,3 @@ export function scanSipUri (uri: string, spans: SipSpans): boolean {
   spans.hostEnd = end
   return true
 }
-
-const spans: SipSpans = { userStart: -1, userEnd: -1, hostStart: 0, hostEnd: 0 }
-
-/** parseUri(uri)?.user and ?.host, without the rest; undefined when parseUri would give undefined. */
-export function sipUserHost (uri: string): { user: string | undefined, host: string } | undefined {
-  if (!scanSipUri(uri, spans)) return undefined
-  return { user: spans.userStart < 0 ? undefined : uri.slice(spans.userStart, spans.userEnd), host: uri.slice(spans.hostStart, spans.hostEnd) }
-}

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { parseIpv4 } from '../../src/routing/caller-index.js'
 import { findCallerGroup } from '../../src/routing/decide-routes.js'
 import { compileCallerIndex } from '../../src/routing/caller-index.js'
-import { SIP_URI, sipUserHost } from '../../src/routing/sip-uri.js'
+import { scanSipUri, SIP_URI, type SipSpans } from '../../src/routing/sip-uri.js'
 import { callerGroup } from './fixtures.js'
 
 /** The former parseIpv4: net.isIPv4, then split. */
@@ -62,7 +62,15 @@ describe('the caller lookup reads From URIs as sip.parseUri does', () => {
   })
 })
 
-describe('sipUserHost reads user and host as sip.parseUri does', () => {
+const spans: SipSpans = { userStart: -1, userEnd: -1, hostStart: 0, hostEnd: 0 }
+
+/** The user and host the scanner finds, in sip.parseUri's shape. */
+function sipUserHost (uri: string): { user: string | undefined, host: string } | undefined {
+  if (!scanSipUri(uri, spans)) return undefined
+  return { user: spans.userStart < 0 ? undefined : uri.slice(spans.userStart, spans.userEnd), host: uri.slice(spans.hostStart, spans.hostEnd) }
+}
+
+describe('scanSipUri reads user and host as sip.parseUri does', () => {
   it.each([
     'sip:+442071838750@sbc.example.com:5060', 'sip:alice@example.com;transport=tcp?subject=x', 'sips:bob:pw@h', 'sip:h.example', 'sip:@h', 'sip:a b@h',
     'sip:alice@ipv6.invalid', 'SIP:alice@h', 'tel:+1', 'sip:%2B44@h', 'sip:a@h;lr;x=y', 'sip:a@h:notaport', ''
@@ -78,7 +86,7 @@ function referenceUserHost (uri: string): { user: string | undefined, host: stri
   return match === null ? undefined : { user: match[2], host: match[4] as string }
 }
 
-describe('sipUserHost accepts exactly what SIP_URI matches, with the same user and host', () => {
+describe('scanSipUri accepts exactly what SIP_URI matches, with the same user and host', () => {
   it.each([
     'sip:h;p=a:b@', 'sip:a:b:c@h', 'sip:a@b@c', 'sip:a@h;x=y@z', 'sip:a@h?x=1&y=2', 'sip:a@h?x=1&', 'sip:a@h?x', 'sip:a@h;', 'sip:a@h;=v',
     'sip:a@h;x=', 'sip:a@h:', 'sip:a@h:5060x', 'sip:a>@h', 'sip:a@h\n', 'sip:a@h\u00a0', 'sips:+44@h;user=phone?Subject=x', 'sip:a:@h', 'sip::p@h',
