@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs'
 import Fastify, { LogController } from 'fastify'
 import { createLogger } from '../dist/logger.js'
-import { RouteQuerySchema } from '../dist/routing/routing.schema.js'
-import { RtjsonAnswerSchema } from '../dist/routing/rtjson.js'
+import { RouteQuerySchema } from '../dist/routing/decide/routing.schema.js'
+import { RtjsonAnswerSchema } from '../dist/routing/decide/rtjson.js'
 import { createValidatorCompiler } from '../dist/validation.js'
 
 const answers = new Map(Object.entries(JSON.parse(readFileSync(process.env.ANSWER_FILE, 'utf8'))))

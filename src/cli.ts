@@ -9,8 +9,8 @@ import { createDb } from './db.js'
 import { createLogger } from './logger.js'
 import { migrateToLatest } from './migrate.js'
 import { PACKAGE_VERSION } from './paths.js'
-import { diffPartitionData, summariseDiff, validatePartitionData } from './routing/partition-data.js'
-import { createPartitionDataRepository, type PartitionDataRepository } from './routing/partition-data.repository.js'
+import { diffPartitionData, summariseDiff, validatePartitionData } from './routing/admin/partition-data.js'
+import { createPartitionDataRepository, type PartitionDataRepository } from './routing/admin/partition-data.repository.js'
 import { resolveDatabase, serve } from './server.js'
 
 /** sysexits.h: 64 usage error, 78 configuration error. */

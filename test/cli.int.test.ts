@@ -79,7 +79,7 @@ describe('rtroute import and export', () => {
     const t = await createTestDatabase({ migrate: false })
     const file = path.join(tmp, 'data.json')
     try {
-      const { DEMO_DATA } = await import('../src/routing/demo.js')
+      const { DEMO_DATA } = await import('../src/routing/admin/demo.js')
       await writeFile(file, JSON.stringify(DEMO_DATA))
       const dry = runCli(['import', file, '--partition', 'p1', '--dry-run', '--database-url', t.url])
       expect(await dry.exited).toBe(0)

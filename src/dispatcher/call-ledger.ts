@@ -15,7 +15,7 @@
  * New calls per second are counted from this instance's own offers (exact, a 1 s sliding window)
  * plus the other instances' offers of the last second as of the last sync.
  */
-import type { Usage } from '../routing/decide-routes.js'
+import type { Usage } from '../routing/decide/decide-routes.js'
 
 /** One route of an answer, for moving the lease when the proxy fails over to the next. */
 export interface LeaseRoute {

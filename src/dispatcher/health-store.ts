@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { EventBus, GatewayStatusEvent } from '../events.js'
-import type { GatewayHealthView } from '../routing/decide-routes.js'
+import type { GatewayHealthView } from '../routing/decide/decide-routes.js'
 import type { Identifier } from '../status/status-registry.js'
 import { backoffDelay } from '../db-monitor.js'
 import { applyHealthEvent, initialHealth, type GatewayHealth, type HealthEvent, type HealthState } from './gateway-state.js'

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AppError, ErrorSchema } from '../errors.js'
-import { requireTable, type RouteTables } from '../routing/route-tables.js'
+import { requireTable, type RouteTables } from '../routing/snapshot/route-tables.js'
 import { EntityIdSchema, PartitionNameSchema } from '../routing/routing-data.schema.js'
 import type { GatewayStateRepository, StoredGatewayState } from './gateway-state.repository.js'
 import { describeCapacity, type CapacityDescription, type CapacityStore } from './capacity-store.js'

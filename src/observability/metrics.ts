@@ -5,7 +5,7 @@
  * first load, before any change.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import type { GatewayState } from '../routing/decide-routes.js'
+import type { GatewayState } from '../routing/decide/decide-routes.js'
 import { TallyCounter, TallyHistogram } from './tally.js'
 
 /** What the scrape-time gauges read; absent parts export nothing. */

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { HealthStore } from '../dispatcher/health-store.js'
-import type { RouteTables } from '../routing/route-tables.js'
+import type { RouteTables } from '../routing/snapshot/route-tables.js'
 import type { Report, StatusRegistry } from '../status/status-registry.js'
 import { gatewayViews, partitionViews } from './sources.js'
 

@@ -5,9 +5,9 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
-import type { RoutingObserver } from '../routing/routing.routes.js'
-import type { RouteQueryBody } from '../routing/routing.schema.js'
-import type { RtjsonReply } from '../routing/rtjson.js'
+import type { RoutingObserver } from '../routing/decide/routing.routes.js'
+import type { RouteQueryBody } from '../routing/decide/routing.schema.js'
+import type { RtjsonReply } from '../routing/decide/rtjson.js'
 import { DECISION_BUCKETS, type Metrics } from './metrics.js'
 import { observe, type CounterCell, type HistogramCell } from './tally.js'
 

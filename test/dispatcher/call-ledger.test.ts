@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createCallLedger, sharedKey, type LeaseRoute, type SharedCount } from '../../src/dispatcher/call-ledger.js'
-import { decideRoutes, type GatewayHealthView } from '../../src/routing/decide-routes.js'
+import { decideRoutes, type GatewayHealthView } from '../../src/routing/decide/decide-routes.js'
 import { carrier, gateway, gateways, NOON_WEDNESDAY, query, rule, table } from '../routing/fixtures.js'
 
 const TIMES = { leaseTtlMs: 1000, maxCallMs: 10_000 }

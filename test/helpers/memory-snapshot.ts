@@ -1,5 +1,5 @@
 /** A route-tables repository over data held in memory: the whole partition as one rule page. */
-import type { PartitionDataRepository } from '../../src/routing/partition-data.repository.js'
+import type { PartitionDataRepository } from '../../src/routing/admin/partition-data.repository.js'
 import type { PartitionData } from '../../src/routing/routing-data.schema.js'
 
 type Loaded = { data: PartitionData, version: number } | undefined

@@ -7,7 +7,7 @@ import { createEventBus, type EventMap, type EventName } from '../../src/events.
 import { createMetrics } from '../../src/observability/metrics.js'
 import { createObservability } from '../../src/observability/observability.js'
 import { createHeapMonitor, createThresholds } from '../../src/observability/thresholds.js'
-import type { RouteTables } from '../../src/routing/route-tables.js'
+import type { RouteTables } from '../../src/routing/snapshot/route-tables.js'
 import { StatusRegistry } from '../../src/status/status-registry.js'
 import { samples } from './scrape.js'
 

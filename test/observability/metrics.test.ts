@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { createMetrics, type MetricSources } from '../../src/observability/metrics.js'
 import { createRoutingObserver, UNKNOWN_PARTITION } from '../../src/observability/routing-observer.js'
 import { observe, TallyCounter, TallyHistogram } from '../../src/observability/tally.js'
-import { noRouteAnswer, notReadyAnswer, type RtjsonReply } from '../../src/routing/rtjson.js'
+import { noRouteAnswer, notReadyAnswer, type RtjsonReply } from '../../src/routing/decide/rtjson.js'
 import { samples } from './scrape.js'
 
 const routed = (...gateways: string[]): RtjsonReply => ({

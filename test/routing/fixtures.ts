@@ -1,6 +1,6 @@
 /** Small routing-data builders for the pure routing tests: every field defaulted, override what matters. */
-import type { GatewayHealthView, GatewayState, RouteQuery } from '../../src/routing/decide-routes.js'
-import { compileRouteTable, type CompiledPartition } from '../../src/routing/route-table.js'
+import type { GatewayHealthView, GatewayState, RouteQuery } from '../../src/routing/decide/decide-routes.js'
+import { compileRouteTable, type CompiledPartition } from '../../src/routing/snapshot/route-table.js'
 import type {
   CallerGroupData, CarrierData, GatewayData, PartitionData, RuleData, RuleTargetData
 } from '../../src/routing/routing-data.schema.js'

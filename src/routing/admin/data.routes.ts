@@ -1,0 +1,82 @@
+/** Whole-partition export and import: GET/PUT /v1/partitions/:partition/data (?dry_run=true). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { AppError, ErrorSchema } from '../../errors.js'
+import { diffPartitionData, summariseDiff, validatePartitionData } from './partition-data.js'
+import type { PartitionDataRepository } from './partition-data.repository.js'
+import { PartitionDataInputSchema, PartitionDataSchema, PartitionNameSchema } from '../routing-data.schema.js'
+
+export interface DataRoutesOptions {
+  readonly repository: PartitionDataRepository
+}
+
+const ProblemSchema = Type.Object({ path: Type.String(), message: Type.String() })
+const EntityDiffSchema = Type.Object({ added: Type.Array(Type.String()), changed: Type.Array(Type.String()), removed: Type.Array(Type.String()) })
+const DiffSchema = Type.Object({
+  partition: Type.Object({ changed: Type.Boolean() }),
+  gateways: EntityDiffSchema,
+  carriers: EntityDiffSchema,
+  rules: EntityDiffSchema,
+  caller_groups: EntityDiffSchema
+})
+const ImportResultSchema = Type.Object({
+  dry_run: Type.Boolean(),
+  valid: Type.Boolean(),
+  problems: Type.Array(ProblemSchema),
+  diff: DiffSchema,
+  summary: Type.String(),
+  created: Type.Optional(Type.Boolean({ description: 'the partition did not exist before' })),
+  data_version: Type.Optional(Type.Integer())
+})
+const InvalidSchema = Type.Object({ error: Type.String(), message: Type.String(), problems: Type.Optional(Type.Array(ProblemSchema)) })
+const Params = Type.Object({ partition: PartitionNameSchema })
+
+export const dataRoutes: FastifyPluginAsyncTypebox<DataRoutesOptions> = async (app, { repository }) => {
+  app.get('/v1/partitions/:partition/data', {
+    schema: {
+      tags: ['data'],
+      summary: 'Export a whole partition as one document (import it back with PUT)',
+      params: Params,
+      response: { 200: PartitionDataSchema, 404: ErrorSchema }
+    }
+  }, async (request) => {
+    const loaded = await repository.load(request.params.partition)
+    if (loaded === undefined) throw new AppError(404, 'not_found', `partition "${request.params.partition}" not found`)
+    return loaded.data
+  })
+
+  app.put('/v1/partitions/:partition/data', {
+    // The body is validated below, so that an import answers every problem with its path, not the first.
+    attachValidation: true,
+    schema: {
+      tags: ['data'],
+      summary: 'Replace a whole partition in one transaction (all or nothing); ?dry_run=true validates and diffs only',
+      params: Params,
+      querystring: Type.Object({ dry_run: Type.Optional(Type.Boolean({ default: false })) }),
+      body: PartitionDataInputSchema,
+      response: { 200: ImportResultSchema, 201: ImportResultSchema, 400: InvalidSchema, 409: ErrorSchema, 503: ErrorSchema }
+    }
+  }, async (request, reply) => {
+    const invalid = request.validationError
+    // Only the body is re-validated below; a bad ?dry_run must never be taken for "write".
+    if (invalid !== undefined && invalid.validationContext !== 'body') throw new AppError(400, 'validation_error', invalid.message)
+    const { partition } = request.params
+    const dryRun = request.query.dry_run === true
+    const { data, problems } = validatePartitionData(request.body)
+    const before = problems.length === 0 || dryRun ? (await repository.load(partition))?.data : undefined
+    const diff = diffPartitionData(before, data)
+    const result = { dry_run: dryRun, valid: problems.length === 0, problems, diff, summary: summariseDiff(diff) }
+    if (dryRun) return result
+    if (problems.length > 0) {
+      const shown = problems.slice(0, 5).map((p) => `${p.path}: ${p.message}`).join('; ')
+      return await reply.code(400).send({
+        error: 'invalid_data',
+        message: `${problems.length} problem${problems.length === 1 ? '' : 's'}, nothing was written: ${shown}${problems.length > 5 ? '; …' : ''}`,
+        problems
+      })
+    }
+    const { created, version } = await repository.replace(partition, data)
+    request.log.info({ partition, version, summary: result.summary }, 'partition data replaced')
+    return await reply.code(created ? 201 : 200).send({ ...result, created, data_version: version })
+  })
+}

@@ -1,0 +1,182 @@
+/**
+ * A whole partition in and out of PostgreSQL: one consistent read (REPEATABLE READ, read only)
+ * for exports and routing snapshots, and an all-or-nothing replacement for imports.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { Database } from '../../db.js'
+import { inTransaction } from '../../db-errors.js'
+import type { ImportData } from './partition-data.js'
+import type { PartitionData } from '../routing-data.schema.js'
+import {
+  callerGroupFromRow, callerGroupToRow, carrierFromRow, carrierToRow, gatewayFromRow, gatewayToRow, ruleFromRow, ruleToRow
+} from '../rows.js'
+import type { PartitionHead, RulePage } from '../snapshot/route-table.js'
+import { ruleDataPages, selectGateways, selectRuleData, type TargetNames } from '../snapshot/rule-pages.js'
+
+export interface LoadedPartition {
+  readonly data: PartitionData
+  readonly version: number
+}
+
+/** Rows per INSERT: well under PostgreSQL's 65,535 parameters for the widest table. */
+const BATCH = 2000
+
+async function inBatches<T> (items: readonly T[], fn: (batch: T[]) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += BATCH) await fn(items.slice(i, i + BATCH))
+}
+
+function groupBy<T> (rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>()
+  for (const row of rows) {
+    const k = key(row)
+    const list = out.get(k)
+    if (list === undefined) out.set(k, [row])
+    else list.push(row)
+  }
+  return out
+}
+
+/** A partition's data without its rules, and what names the rules' targets. */
+interface Head {
+  readonly id: string
+  readonly version: number
+  readonly head: PartitionHead
+  readonly names: TargetNames
+}
+
+async function readHead (trx: Transaction<Database>, name: string): Promise<Head | undefined> {
+  const partition = await trx.selectFrom('partition').selectAll().where('name', '=', name).executeTakeFirst()
+  if (partition === undefined) return undefined
+  const pid = partition.id
+  // COLLATE "C": byte order, so an export is the same whatever the server's locale.
+  const [gateways, carriers, members, callerGroups] = await Promise.all([
+    selectGateways(trx, pid),
+    trx.selectFrom('carrier').selectAll().where('partition_id', '=', pid).orderBy(sql`carrier_id COLLATE "C"`).execute(),
+    trx.selectFrom('carrier_gateway as m').innerJoin('gateway as g', 'g.id', 'm.gateway_id')
+      .select(['m.carrier_id', 'g.gw_id', 'm.weight']).where('m.partition_id', '=', pid).orderBy('m.carrier_id').orderBy('m.position').execute(),
+    trx.selectFrom('caller_group').selectAll().where('partition_id', '=', pid).orderBy('kind').orderBy(sql`value COLLATE "C"`).execute()
+  ])
+  const membersOf = groupBy(members, (m) => m.carrier_id)
+  return {
+    id: pid,
+    version: Number(partition.data_version),
+    // The rules' targets are named from these rows as each page arrives.
+    names: { gateways: new Map(gateways.map((g) => [g.id, g.gw_id])), carriers: new Map(carriers.map((c) => [c.id, c.carrier_id])) },
+    head: {
+      partition: { default_group: partition.default_group, description: partition.description, settings: (partition.settings ?? {}) as Record<string, unknown> },
+      gateways: gateways.map(gatewayFromRow),
+      carriers: carriers.map((c) => carrierFromRow(c, (membersOf.get(c.id) ?? []).map((m) => ({ gateway: m.gw_id, weight: m.weight })))),
+      caller_groups: callerGroups.map(callerGroupFromRow)
+    }
+  }
+}
+
+async function read (trx: Transaction<Database>, name: string): Promise<LoadedPartition | undefined> {
+  const found = await readHead(trx, name)
+  if (found === undefined) return undefined
+  const rules = await selectRuleData(trx, found.id, found.names)
+  return { version: found.version, data: { ...found.head, rules } }
+}
+
+async function lockPartition (trx: Transaction<Database>, name: string, data: ImportData): Promise<{ id: string, created: boolean }> {
+  const inserted = await trx.insertInto('partition')
+    .values({ name, default_group: data.partition.default_group, description: data.partition.description, settings: JSON.stringify(data.partition.settings) })
+    .onConflict((oc) => oc.column('name').doNothing()).returning('id').executeTakeFirst()
+  // Concurrent imports of one partition queue here instead of interleaving.
+  const row = await trx.selectFrom('partition').select('id').where('name', '=', name).forUpdate().executeTakeFirstOrThrow()
+  if (inserted === undefined) {
+    await trx.updateTable('partition').where('id', '=', row.id)
+      .set({ default_group: data.partition.default_group, description: data.partition.description, settings: JSON.stringify(data.partition.settings) })
+      .execute()
+  }
+  return { id: row.id, created: inserted !== undefined }
+}
+
+/** Ids for the rules: the given ones, and max + 1 onwards for rules that come without one. */
+function ruleIds (data: ImportData): string[] {
+  let next = data.rules.reduce((max, r) => Math.max(max, r.id ?? 0), 0)
+  return data.rules.map((r) => String(r.id ?? ++next))
+}
+
+async function write (trx: Transaction<Database>, name: string, data: ImportData): Promise<boolean> {
+  const { id: pid, created } = await lockPartition(trx, name, data)
+  const ids = ruleIds(data)
+  // Replace everything: rules and carriers first (their links cascade), then what they referenced.
+  await trx.deleteFrom('rule').where('partition_id', '=', pid).execute()
+  await trx.deleteFrom('carrier').where('partition_id', '=', pid).execute()
+  await trx.deleteFrom('gateway').where('partition_id', '=', pid).execute()
+  await trx.deleteFrom('caller_group').where('partition_id', '=', pid).execute()
+
+  const gatewayId = new Map<string, string>()
+  await inBatches(data.gateways, async (batch) => {
+    const rows = await trx.insertInto('gateway').values(batch.map((g) => ({ ...gatewayToRow(g), partition_id: pid }))).returning(['id', 'gw_id']).execute()
+    for (const row of rows) gatewayId.set(row.gw_id, row.id)
+  })
+  const carrierId = new Map<string, string>()
+  await inBatches(data.carriers, async (batch) => {
+    const rows = await trx.insertInto('carrier').values(batch.map((c) => ({ ...carrierToRow(c), partition_id: pid }))).returning(['id', 'carrier_id']).execute()
+    for (const row of rows) carrierId.set(row.carrier_id, row.id)
+  })
+  const members = data.carriers.flatMap((c) => c.gateways.map((m, position) => ({
+    carrier_id: carrierId.get(c.id) ?? '', partition_id: pid, gateway_id: gatewayId.get(m.gateway) ?? '', position, weight: m.weight
+  })))
+  await inBatches(members, async (batch) => { await trx.insertInto('carrier_gateway').values(batch).execute() })
+
+  const rules = data.rules.map((r, i) => ({ ...ruleToRow(r), id: ids[i] ?? '', partition_id: pid }))
+  await inBatches(rules, async (batch) => { await trx.insertInto('rule').values(batch).execute() })
+  const targets = data.rules.flatMap((r, i) => r.targets.map((t, position) => ({
+    rule_id: ids[i] ?? '',
+    partition_id: pid,
+    position,
+    gateway_id: 'gateway' in t ? gatewayId.get(t.gateway) ?? '' : null,
+    carrier_id: 'carrier' in t ? carrierId.get(t.carrier) ?? '' : null,
+    weight: t.weight ?? 1
+  })))
+  await inBatches(targets, async (batch) => { await trx.insertInto('rule_target').values(batch).execute() })
+  await inBatches(data.caller_groups, async (batch) => {
+    await trx.insertInto('caller_group').values(batch.map((c) => ({ ...callerGroupToRow(c), partition_id: pid }))).execute()
+  })
+  return created
+}
+
+export function createPartitionDataRepository (db: Kysely<Database>) {
+  return {
+    /** The partition as one consistent snapshot, or undefined when it does not exist. */
+    async load (name: string): Promise<LoadedPartition | undefined> {
+      return await inTransaction(db, 'read', async (trx) => await read(trx, name))
+    },
+
+    /**
+     * The partition as one consistent snapshot read page by page: `build` gets the data without
+     * its rules and then the rule pages, inside the read transaction (it ends when `build` does).
+     * Undefined when the partition does not exist.
+     */
+    async snapshot<T> (name: string, build: (loaded: { head: PartitionHead, version: number }, pages: AsyncIterable<RulePage>) => Promise<T>): Promise<T | undefined> {
+      return await inTransaction(db, 'read', async (trx) => {
+        const found = await readHead(trx, name)
+        return found === undefined ? undefined : await build(found, ruleDataPages(trx, found.id, found.names))
+      })
+    },
+
+    /** Replaces the partition's data in one transaction (created when missing); all or nothing. */
+    async replace (name: string, data: ImportData): Promise<{ created: boolean, version: number }> {
+      return await inTransaction(db, 'write', async (trx) => {
+        const created = await write(trx, name, data)
+        const row = await trx.selectFrom('partition').select('data_version').where('name', '=', name).executeTakeFirstOrThrow()
+        return { created, version: Number(row.data_version) }
+      })
+    },
+
+    /** Every partition with its data version: what a safety sweep compares against what is loaded. */
+    async versions (): Promise<Array<{ name: string, version: number }>> {
+      const rows = await db.selectFrom('partition').select(['name', 'data_version']).execute()
+      return rows.map((r) => ({ name: r.name, version: Number(r.data_version) }))
+    },
+
+    async names (): Promise<string[]> {
+      const rows = await db.selectFrom('partition').select('name').orderBy(sql`name COLLATE "C"`).execute()
+      return rows.map((r) => r.name)
+    }
+  }
+}
+export type PartitionDataRepository = ReturnType<typeof createPartitionDataRepository>

@@ -1,0 +1,75 @@
+/**
+ * The routed rtjson answer written straight to JSON: the same bytes as fast-json-stringify with
+ * RtjsonAnswerSchema, without an object per route. Its rules, kept here: required keys first, then
+ * the optional ones present, each group in schema order; JSON.stringify's string escaping. A
+ * gateway's constant parts (dst_uri, socket, headers.extra, id, timers) are serialised once per
+ * snapshot; per call only the R-URI and the From/To headers are. test/routing/rtjson-writer.test.ts
+ * holds it to the serialiser's output.
+ */
+import type { Decision, Route, RouteQuery } from './decide-routes.js'
+import type { CompiledGateway } from '../snapshot/route-table.js'
+
+const q = JSON.stringify
+
+// What JSON.stringify escapes in a string (quote, backslash, controls, lone surrogates; paired
+// ones are let through to it as well). Most per-call strings hold none of these, and quoting them
+// directly is cheaper than JSON.stringify's general entry.
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/
+
+/** JSON.stringify(text) for a string. */
+const quote = (text: string): string => (ESCAPED.test(text) ? q(text) : `"${text}"`)
+
+/** fast-json-stringify's integer: integers as they are, other numbers truncated; NaN and ±Infinity throw. */
+function int (n: number): string {
+  if (Number.isInteger(n)) return '' + n
+  const truncated = Math.trunc(n)
+  if (!Number.isFinite(truncated)) throw new Error(`The value "${n}" cannot be converted to an integer.`)
+  return '' + truncated
+}
+
+/** One gateway's route, around what varies per call: `{"uri":…` + head + From/To + tail. */
+interface GatewayJson {
+  readonly head: string
+  readonly tail: string
+  /** The tail of the first route: branch_flags goes on route 0 only. */
+  readonly firstTail: string
+}
+
+// Keyed by the snapshot's gateway object: a reload brings new objects and the old entries go with the old snapshot.
+const prepared = new WeakMap<CompiledGateway, GatewayJson>()
+
+function prepare (gw: CompiledGateway): GatewayJson {
+  const timers = (gw.frTimer === null ? '' : `,"fr_timer":${int(gw.frTimer)}`) +
+    (gw.frInvTimer === null ? '' : `,"fr_inv_timer":${int(gw.frInvTimer)}`)
+  const gateway = `},"gateway":${q(gw.id)}`
+  const flags = gw.branchFlags
+  return {
+    head: `,"dst_uri":${q(gw.dstUri)},"path":"","socket":${q(gw.socket)},"headers":{"extra":${q(`X-Rtroute-Gw: ${gw.id}\r\n`)}`,
+    tail: `${gateway}${timers}}`,
+    firstTail: `${gateway}${flags === undefined ? '' : `,"branch_flags":${int(flags)}`}${timers}}`
+  }
+}
+
+/** The prepared parts of a route's gateway (a route's constant fields are its gateway's). */
+function partsOf (route: Route): GatewayJson {
+  let parts = prepared.get(route.gateway)
+  if (parts === undefined) prepared.set(route.gateway, parts = prepare(route.gateway))
+  return parts
+}
+
+function nameAddr (key: string, display: string | undefined, uri: string | undefined): string {
+  return uri === undefined || uri === '' ? '' : `,"${key}":{"display":${quote(display ?? '')},"uri":${quote(uri)}}`
+}
+
+/** `toRtjson(decision, query, partition).body` as JSON (see the file header). */
+export function routedJson (decision: Extract<Decision, { outcome: 'routed' }>, query: RouteQuery, partition: string): string {
+  const fromTo = nameAddr('from', query.fromName, query.fromUri) + nameAddr('to', query.toName, query.toUri)
+  const routes = decision.routes
+  let out = '{"rtjson":{"success":true,"routing":"serial","routes":['
+  for (let i = 0; i < routes.length; i++) {
+    const route = routes[i] as Route
+    const parts = partsOf(route)
+    out += `${i === 0 ? '' : ','}{"uri":${quote(route.uri)}${parts.head}${fromTo}${i === 0 ? parts.firstTail : parts.tail}`
+  }
+  return `${out}],"version":"1.0","partition":${quote(partition)},"rule_id":${int(decision.ruleId)},"prefix":${quote(decision.prefix)}}}`
+}

@@ -1,0 +1,260 @@
+/**
+ * The loaded partitions: one immutable compiled snapshot each, swapped atomically on reload.
+ * Reloads are serialised per partition and coalesced (a reload asked for while one runs becomes
+ * one more run after it); a failed reload keeps serving the previous snapshot. Each partition is a
+ * status identifier in group `routing` (-2 no data, -1 loading, 1 ready, 2 reloading), reporting
+ * as drouting does; the routing endpoint and /readyz read the same identifier.
+ */
+import { performance } from 'node:perf_hooks'
+import type { Logger } from 'pino'
+import { backoffDelay } from '../../db-monitor.js'
+import { isConnectionError } from '../../db-errors.js'
+import { AppError } from '../../errors.js'
+import type { Group, Identifier } from '../../status/status-registry.js'
+import { RING_SIZES } from '../../status/status-registry.js'
+import type { PartitionDataRepository } from '../admin/partition-data.repository.js'
+import type { PartitionData } from '../routing-data.schema.js'
+import { compileRouteTableFromPages, formatLoadCounts, type CompiledPartition, type LoadCounts, type PartitionHead } from './route-table.js'
+
+/** Status values of a partition's identifier, as drouting uses them. */
+export const PARTITION_STATUS = Object.freeze({ noData: -2, loading: -1, ready: 1, reloading: 2 })
+
+export interface ReloadOutcome {
+  readonly partition: string
+  readonly ok: boolean
+  /** The partition no longer exists in the database (its snapshot was dropped). */
+  readonly removed?: boolean
+  readonly version?: number
+  readonly checksum?: string
+  readonly counts?: LoadCounts
+  readonly durationMs: number
+  readonly error?: string
+}
+
+/** What the routing endpoint needs per call, in one Map lookup. */
+export type Lookup =
+  | { readonly state: 'ready', readonly table: CompiledPartition }
+  | { readonly state: 'not_ready' }
+  | { readonly state: 'unknown' }
+
+export interface RouteTables {
+  lookup: (partition: string) => Lookup
+  /** The identifier of a loaded or loading partition. */
+  identifier: (partition: string) => Identifier | undefined
+  /** Reloads one partition now (coalesced with a running reload). */
+  reload: (partition: string) => Promise<ReloadOutcome>
+  /** Asks for a reload after the debounce: what a NOTIFY does. */
+  notify: (partition: string) => void
+  /** Compares every partition's data version with what is loaded; loads new or changed ones, drops removed ones. */
+  sweep: (reason: string) => Promise<void>
+  partitions: () => string[]
+  readonly discovered: boolean
+  stop: () => void
+}
+
+export interface RouteTablesOptions {
+  readonly repository: Pick<PartitionDataRepository, 'snapshot' | 'versions'>
+  /** The `routing` status group (required for readiness). */
+  readonly group: Group
+  readonly log: Logger
+  /** Delay that folds a burst of notifications into one reload. */
+  readonly debounceMs: number
+  /** After a snapshot is swapped in, with the partition's settings (gateway health listens here). */
+  readonly onLoad?: (partition: string, table: CompiledPartition, data: PartitionHead) => void
+  readonly onRemove?: (partition: string) => void
+  /** Every finished reload, failed ones too (E_PARTITION_RELOAD, reload metrics). */
+  readonly onReloaded?: (outcome: ReloadOutcome) => void
+  /** Backoff of the retries after a reload or sweep failed for want of a database (defaults 250 / 10000). */
+  readonly retryMinMs?: number
+  readonly retryMaxMs?: number
+}
+
+interface Slot {
+  table: CompiledPartition | undefined
+  readonly identifier: Identifier
+  running: Promise<ReloadOutcome> | undefined
+  queued: Promise<ReloadOutcome> | undefined
+  debounce: NodeJS.Timeout | undefined
+}
+
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+/** The database went away or did not answer in time: worth retrying. A bad row or a bug is not. */
+const transient = (err: unknown): boolean => isConnectionError(err) || /timeout/i.test(message(err))
+/** The retry key of the sweep: no partition can be named so. */
+const SWEEP = ' sweep'
+
+/** The loaded snapshot of a partition, or the 404 / 503 that an admin or feedback request answers. */
+export function requireTable (tables: Pick<RouteTables, 'lookup'>, partition: string): CompiledPartition {
+  const found = tables.lookup(partition)
+  if (found.state === 'unknown') throw new AppError(404, 'not_found', `partition "${partition}" not found`)
+  if (found.state === 'not_ready') throw new AppError(503, 'not_ready', `partition "${partition}" has no data loaded yet`)
+  return found.table
+}
+
+export function createRouteTables (options: RouteTablesOptions): RouteTables {
+  const { group, log, repository } = options
+  const slots = new Map<string, Slot>()
+  let discovered = false
+  let stopped = false
+  const attempts = new Map<string, number>()
+  const retryTimers = new Map<string, NodeJS.Timeout>()
+
+  /**
+   * A reload (or sweep) that failed because the database was away is tried again with backoff,
+   * so a change a notification announced is not left waiting for the next periodic sweep.
+   */
+  const retryLater = (key: string, fn: () => void): void => {
+    if (stopped || retryTimers.has(key)) return
+    const attempt = (attempts.get(key) ?? 0) + 1
+    attempts.set(key, attempt)
+    const timer = setTimeout(() => { retryTimers.delete(key); fn() }, backoffDelay(attempt - 1, options.retryMinMs ?? 250, options.retryMaxMs ?? 10_000, Math.random))
+    timer.unref()
+    retryTimers.set(key, timer)
+  }
+  const succeeded = (key: string): void => {
+    attempts.delete(key)
+    clearTimeout(retryTimers.get(key))
+    retryTimers.delete(key)
+  }
+
+  const slot = (name: string): Slot => {
+    let found = slots.get(name)
+    if (found === undefined) {
+      const identifier = group.ensure(name, { status: PARTITION_STATUS.noData, details: 'no data loaded', ringSize: RING_SIZES.partition })
+      group.ensure(`${name};events`, { status: 1, details: 'gateway state changes', ringSize: RING_SIZES.events })
+      found = { table: undefined, identifier, running: undefined, queued: undefined, debounce: undefined }
+      slots.set(name, found)
+    }
+    return found
+  }
+
+  const remove = (name: string): void => {
+    const found = slots.get(name)
+    if (found?.debounce !== undefined) clearTimeout(found.debounce)
+    succeeded(name)
+    slots.delete(name)
+    group.remove(name)
+    group.remove(`${name};events`)
+    options.onRemove?.(name)
+    log.info({ partition: name }, `partition ${name} removed: its snapshot is dropped`)
+  }
+
+  async function run (name: string): Promise<ReloadOutcome> {
+    const s = slot(name)
+    const { identifier } = s
+    const started = performance.now()
+    const elapsed = (): number => Math.round((performance.now() - started) * 1000) / 1000
+    if (s.table === undefined) identifier.set(PARTITION_STATUS.loading, 'startup data loading')
+    else identifier.set(PARTITION_STATUS.reloading, 'data re-loading')
+    identifier.report('starting DB data loading')
+    try {
+      // Each page compiled as it arrives, in slices with turns of the event loop between them:
+      // the old snapshot answers meanwhile.
+      const loaded = await repository.snapshot(name, async ({ head, version }, pages) =>
+        ({ head, ...await compileRouteTableFromPages(head, pages, { partition: name, version }) }))
+      if (loaded === undefined) {
+        remove(name)
+        return { partition: name, ok: true, removed: true, durationMs: elapsed() }
+      }
+      const { table, counts, problems } = loaded
+      s.table = table
+      options.onLoad?.(name, table, loaded.head)
+      identifier.set(PARTITION_STATUS.ready, `data available ${table.checksum}`)
+      succeeded(name)
+      identifier.report('DB data loading successfully completed')
+      identifier.report(formatLoadCounts(counts))
+      if (problems.length > 0) {
+        identifier.report(`discarded: ${problems.slice(0, 3).map((p) => `${p.entity} ${p.id}: ${p.message}`).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`)
+        for (const p of problems.slice(0, 20)) log.warn({ partition: name, entity: p.entity, id: p.id }, `discarded: ${p.message}`)
+      }
+      const durationMs = elapsed()
+      log.info({ partition: name, version: table.version, checksum: table.checksum, durationMs }, `partition ${name} loaded: ${formatLoadCounts(counts)}`)
+      return { partition: name, ok: true, version: table.version, checksum: table.checksum, counts, durationMs }
+    } catch (err) {
+      identifier.report(`DB data loading failed, discarding: ${message(err)}`)
+      if (s.table === undefined) {
+        identifier.set(PARTITION_STATUS.noData, `no data loaded: ${message(err)}`)
+      } else {
+        identifier.set(PARTITION_STATUS.ready, `data available ${s.table.checksum} (last reload failed: ${message(err)})`)
+      }
+      log.warn({ partition: name, err: message(err) }, `partition ${name} reload failed; ${s.table === undefined ? 'no data to serve' : 'serving the previous snapshot'}`)
+      if (transient(err)) retryLater(name, () => { if (slots.has(name)) void reload(name) })
+      return { partition: name, ok: false, error: message(err), durationMs: elapsed() }
+    }
+  }
+
+  const start = (s: Slot, name: string): Promise<ReloadOutcome> => {
+    s.running = run(name).then((outcome) => {
+      // An observer that throws must not turn a reload's outcome into a rejection.
+      try { options.onReloaded?.(outcome) } catch (err) { log.warn({ partition: name, err: message(err) }, 'reload observer failed') }
+      return outcome
+    }).finally(() => { s.running = undefined })
+    return s.running
+  }
+
+  const reload = (name: string): Promise<ReloadOutcome> => {
+    const s = slot(name)
+    if (s.queued !== undefined) return s.queued
+    if (s.running === undefined) return start(s, name)
+    // One more run after the current one, shared by every caller that asks meanwhile.
+    s.queued = s.running.then(() => {
+      s.queued = undefined
+      return start(s, name)
+    })
+    return s.queued
+  }
+
+  return {
+    lookup (partition) {
+      const s = slots.get(partition)
+      if (s === undefined) return discovered ? { state: 'unknown' } : { state: 'not_ready' }
+      // The same predicate as /readyz: the identifier's status is positive.
+      if (s.table === undefined || s.identifier.status <= 0) return { state: 'not_ready' }
+      return { state: 'ready', table: s.table }
+    },
+    identifier: (partition) => slots.get(partition)?.identifier,
+    reload,
+    notify (partition) {
+      const s = slot(partition)
+      if (s.debounce !== undefined) return
+      s.debounce = setTimeout(() => {
+        s.debounce = undefined
+        void reload(partition)
+      }, options.debounceMs)
+    },
+    // Named, so that its retry can call it again.
+    sweep: async function sweep (reason: string): Promise<void> {
+      let versions: Array<{ name: string, version: number }>
+      try {
+        versions = await repository.versions()
+      } catch (err) {
+        log.warn({ reason, err: message(err) }, 'partition sweep failed')
+        if (transient(err)) retryLater(SWEEP, () => { void sweep('retry after a failed sweep') })
+        return
+      }
+      succeeded(SWEEP)
+      discovered = true
+      const present = new Set(versions.map((v) => v.name))
+      for (const name of [...slots.keys()]) if (!present.has(name) && slots.get(name)?.running === undefined) remove(name)
+      await Promise.all(versions
+        .filter((v) => slots.get(v.name)?.table?.version !== v.version)
+        .map(async (v) => {
+          // A reload already under way (another sweep's, at start-up: the first one and the
+          // listener's) may well give this version: wait for it rather than queue a second read
+          // of the whole partition behind it.
+          const running = slots.get(v.name)?.running
+          if (running !== undefined) await running
+          if (slots.get(v.name)?.table?.version === v.version) return
+          log.debug({ partition: v.name, reason }, 'reloading partition')
+          await reload(v.name)
+        }))
+    },
+    partitions: () => [...slots.keys()].sort(),
+    get discovered () { return discovered },
+    stop () {
+      stopped = true
+      for (const timer of retryTimers.values()) clearTimeout(timer)
+      for (const s of slots.values()) if (s.debounce !== undefined) clearTimeout(s.debounce)
+    }
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The rules and gateways of a partition as the snapshot loader reads them, in pages. A page of
+ * rules is one query answering one JSON text: the rules, and their targets folded into one text
+ * per rule by PostgreSQL over one range scan of rule_target (a subquery per rule cost PostgreSQL
+ * twice as much). The names come from the gateway and carrier rows the same transaction read.
+ *
+ * At a million rules the read is allocation-bound (every object that survives the page is copied
+ * by the young-generation collector, then marked in the old one), so a page is mapped straight
+ * to RuleData and the parts that repeat across rules are shared: the groups, time window, attrs,
+ * sort and target list of a rule are parsed once per distinct text. Shared values are frozen.
+ * A routing snapshot compiles each page as it arrives (route-table.ts compileRouteTableFromPages),
+ * so a page's RuleData die young.
+ */
+import { sql, type Selectable, type Transaction } from 'kysely'
+import type { Database, GatewayTable } from '../../db.js'
+import type { RulePage } from './route-table.js'
+import type { RuleData, RuleTargetData, TimeWindowData } from '../routing-data.schema.js'
+
+/**
+ * Rules per page: one unpaged result of a million rules held the event loop for about 100 ms at a
+ * time. A page of this size is a few milliseconds to parse and map, one slice of a reload.
+ */
+export const RULE_PAGE = 2000
+
+/**
+ * A page is one row holding the page as JSON text: per rule an array of [id, groups as text[]
+ * text, prefix, priority, time_window as text, sort, max_targets, fallback, attrs as text, enabled,
+ * description, targets]. pg would otherwise build a row object and decode a string per field, a
+ * dozen per rule; JSON.parse does the page natively, numbers and booleans without a string. The
+ * text is also what the snapshot's checksum hashes (see data-checksum.ts), as it arrives.
+ */
+type RuleTuple = [
+  id: number, groups: string, prefix: string, priority: number, timeWindow: string | null, sort: RuleData['sort'],
+  maxTargets: number | null, fallback: boolean, attrs: string, enabled: boolean, description: string,
+  /** `g<gateway row id>:<weight>` or `c<carrier row id>:<weight>`, comma-separated in position order; null: none. */
+  targets: string | null
+]
+
+interface PageRow { readonly n: number, readonly last: string | null, readonly page: string | null }
+
+async function page (trx: Transaction<Database>, partitionId: string, after: string): Promise<PageRow> {
+  const { rows } = await sql<PageRow>`
+    WITH r AS (
+      SELECT id, groups, prefix, priority, time_window, sort, max_targets, fallback, attrs, enabled, description
+      FROM rule WHERE partition_id = ${partitionId} AND id > ${after} ORDER BY id LIMIT ${RULE_PAGE}
+    )
+    SELECT count(*)::int AS n, max(r.id)::text AS last, json_agg(json_build_array(
+      r.id, r.groups::text, r.prefix, r.priority, r.time_window::text, r.sort, r.max_targets, r.fallback, r.attrs::text, r.enabled, r.description, t.targets
+    ) ORDER BY r.id)::text AS page
+    FROM r LEFT JOIN (
+      SELECT rule_id, string_agg(coalesce('g' || gateway_id, 'c' || carrier_id) || ':' || weight, ',' ORDER BY position) AS targets
+      FROM rule_target
+      WHERE partition_id = ${partitionId} AND rule_id > ${after} AND rule_id <= (SELECT max(id) FROM r)
+      GROUP BY rule_id
+    ) t ON t.rule_id = r.id`.execute(trx)
+  return rows[0] ?? { n: 0, last: null, page: null }
+}
+
+/**
+ * A PostgreSQL text[] literal (`{a,b}`, `{"a b","c\"d"}`) as its elements; unquoted NULL is null,
+ * as pg's own array parser gives it.
+ */
+export function parseTextArray (text: string): Array<string | null> {
+  const inner = text.slice(1, -1)
+  if (inner === '') return []
+  if (!inner.includes('"') && !inner.includes('\\')) return inner.split(',').map((item) => (item === 'NULL' ? null : item))
+  const out: Array<string | null> = []
+  let i = 0
+  while (i <= inner.length) {
+    let item = ''
+    if (inner[i] === '"') {
+      for (i++; i < inner.length && inner[i] !== '"'; i++) item += inner[i] === '\\' ? inner[++i] : inner[i]
+      out.push(item)
+      i += 2
+    } else {
+      const comma = inner.indexOf(',', i)
+      const end = comma < 0 ? inner.length : comma
+      item = inner.slice(i, end)
+      out.push(item === 'NULL' ? null : item)
+      i = end + 1
+    }
+  }
+  return out
+}
+
+const NO_TARGETS: RuleTargetData[] = Object.freeze([]) as unknown as RuleTargetData[]
+const EMPTY_ATTRS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>
+const asAttrs = (value: unknown): Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : {}
+
+/** Parses a text once per distinct value; what it gives is frozen, being shared. */
+function interner<T> (parse: (text: string) => T): (text: string) => T {
+  const seen = new Map<string, T>()
+  return (text) => {
+    let value = seen.get(text)
+    if (value === undefined) {
+      value = Object.freeze(parse(text))
+      seen.set(text, value)
+    }
+    return value
+  }
+}
+
+/**
+ * Every rule of the partition as RuleData (what rows.ts's ruleFromRow gives for the same row), in
+ * id order, a page at a time, inside the caller's transaction (one snapshot). The next page is
+ * asked for before this one is mapped, so PostgreSQL works on it meanwhile. A consumer that keeps
+ * only what it compiles from a page lets the page's objects die young.
+ */
+export async function * ruleDataPages (trx: Transaction<Database>, partitionId: string, names: TargetNames): AsyncGenerator<RulePage, void, void> {
+  const groupsOf = interner((text) => parseTextArray(text) as string[])
+  const windowOf = interner((text) => JSON.parse(text) as TimeWindowData)
+  const attrsOf = interner((text) => asAttrs(JSON.parse(text)))
+  const targetsOf = interner((text) => targetsFromText(text, names).map((t) => Object.freeze(t)))
+  const sorts = new Map<string, RuleData['sort']>()
+  // The page asked for ahead is awaited only if the consumer goes on: handled meanwhile, so one
+  // that fails after the consumer stopped (an aborted reload) is not an unhandled rejection.
+  const ask = (after: string): Promise<PageRow> => {
+    const asked = page(trx, partitionId, after)
+    asked.catch(() => {})
+    return asked
+  }
+  let next = ask('0')
+  for (;;) {
+    const { n, last, page: text } = await next
+    const full = n === RULE_PAGE && last !== null
+    if (full) next = ask(last)
+    if (text === null) return
+    const tuples = JSON.parse(text) as RuleTuple[]
+    const rules = new Array<RuleData>(tuples.length)
+    for (let i = 0; i < tuples.length; i++) {
+      const [id, groups, prefix, priority, timeWindow, sortText, maxTargets, fallback, attrs, enabled, description, targets] = tuples[i] as RuleTuple
+      let sort = sorts.get(sortText)
+      if (sort === undefined) sorts.set(sortText, sort = sortText)
+      rules[i] = {
+        id,
+        groups: groupsOf(groups),
+        prefix,
+        priority,
+        time_window: timeWindow === null ? null : windowOf(timeWindow),
+        targets: targets === null ? NO_TARGETS : targetsOf(targets),
+        sort,
+        max_targets: maxTargets,
+        fallback,
+        attrs: attrs === '{}' ? EMPTY_ATTRS : attrsOf(attrs),
+        enabled,
+        description
+      }
+    }
+    yield { rules, text }
+    if (!full) return
+  }
+}
+
+/** Every rule of the partition as RuleData, in id order (see ruleDataPages). */
+export async function selectRuleData (trx: Transaction<Database>, partitionId: string, names: TargetNames): Promise<RuleData[]> {
+  const out: RuleData[] = []
+  for await (const { rules } of ruleDataPages(trx, partitionId, names)) for (const rule of rules) out.push(rule)
+  return out
+}
+
+/** The partition's gateways in gw_id byte order (COLLATE "C", as exports sort them), in pages like the rules. */
+export async function selectGateways (trx: Transaction<Database>, partitionId: string): Promise<Array<Selectable<GatewayTable>>> {
+  const out: Array<Selectable<GatewayTable>> = []
+  let after: string | undefined
+  for (;;) {
+    const { rows } = await sql<Selectable<GatewayTable>>`
+      SELECT * FROM gateway
+      WHERE partition_id = ${partitionId} ${after === undefined ? sql`` : sql`AND gw_id COLLATE "C" > ${after}`}
+      ORDER BY gw_id COLLATE "C" LIMIT ${RULE_PAGE}`.execute(trx)
+    for (const row of rows) out.push(row)
+    if (rows.length < RULE_PAGE) return out
+    after = (rows[rows.length - 1] as Selectable<GatewayTable>).gw_id
+  }
+}
+
+/** Row id → name, of the partition's gateways and carriers. */
+export interface TargetNames {
+  readonly gateways: ReadonlyMap<string, string>
+  readonly carriers: ReadonlyMap<string, string>
+}
+
+/**
+ * The targets of one rule, as the former per-target join gave them: a gateway by its name, else
+ * the carrier's name ('' when it has none: the foreign keys make that impossible).
+ */
+export function targetsFromText (text: string | null, names: TargetNames): RuleTargetData[] {
+  if (text === null || text === '') return []
+  const out: RuleTargetData[] = []
+  for (const item of text.split(',')) {
+    const colon = item.indexOf(':')
+    const id = item.slice(1, colon)
+    const weight = Number(item.slice(colon + 1))
+    const gateway = item.charCodeAt(0) === 103 /* g */ ? names.gateways.get(id) : undefined
+    out.push(gateway !== undefined ? { gateway, weight } : { carrier: item.charCodeAt(0) === 99 /* c */ ? names.carriers.get(id) ?? '' : '', weight })
+  }
+  return out
+}
