@@ -3,10 +3,10 @@
  * Classified by the partition's codes, counted once per (call, gateway), applied to memory at once
  * and queued for the database: the answer (202) never waits for PostgreSQL.
  */
+import type { CompiledPartition } from '../routing/snapshot/compiled.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AppError, ErrorSchema } from '../errors.js'
-import type { CompiledPartition } from '../routing/snapshot/route-table.js'
 import { requireTable, type RouteTables } from '../routing/snapshot/route-tables.js'
 import { EntityIdSchema, PartitionNameSchema } from '../routing/routing-data.schema.js'
 import { parseGatewayAddress } from '../routing/validate-data.js'

@@ -1,6 +1,7 @@
 /** Small routing-data builders for the pure routing tests: every field defaulted, override what matters. */
+import type { CompiledPartition } from '../../src/routing/snapshot/compiled.js'
 import type { GatewayHealthView, GatewayState, RouteQuery } from '../../src/routing/decide/decide-routes.js'
-import { compileRouteTable, type CompiledPartition } from '../../src/routing/snapshot/route-table.js'
+import { compileRouteTable } from './compile.js'
 import type {
   CallerGroupData, CarrierData, GatewayData, PartitionData, RuleData, RuleTargetData
 } from '../../src/routing/routing-data.schema.js'

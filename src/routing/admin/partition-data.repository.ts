@@ -2,6 +2,7 @@
  * A whole partition in and out of PostgreSQL: one consistent read (REPEATABLE READ, read only)
  * for exports and routing snapshots, and an all-or-nothing replacement for imports.
  */
+import type { PartitionHead, RulePage } from '../snapshot/compiled.js'
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Database } from '../../db.js'
 import { inTransaction } from '../../db-errors.js'
@@ -10,7 +11,6 @@ import type { PartitionData } from '../routing-data.schema.js'
 import {
   callerGroupFromRow, callerGroupToRow, carrierFromRow, carrierToRow, gatewayFromRow, gatewayToRow, ruleFromRow, ruleToRow
 } from '../rows.js'
-import type { PartitionHead, RulePage } from '../snapshot/route-table.js'
 import { ruleDataPages, selectGateways, selectRuleData, type TargetNames } from '../snapshot/rule-pages.js'
 
 export interface LoadedPartition {

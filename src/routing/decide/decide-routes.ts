@@ -1,11 +1,9 @@
 /** The pure per-call decision: caller group, longest prefix, priority and time window, target expansion, health. */
+import { ruleAt, ruleCount, type CarrierMember, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule, type CompiledTarget, type GroupIndex, type PrefixRules } from '../snapshot/compiled.js'
+import { mixSeed } from '../snapshot/hash.js'
 import { dialledNumber, type NumberField } from './dialled-number.js'
 import { parseIpv4, parseIpv6, type CallerIndex, type CidrLevel } from '../snapshot/caller-index.js'
-import {
-  ruleAt, ruleCount, type CarrierMember, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule, type CompiledTarget,
-  type GroupIndex, type PrefixRules
-} from '../snapshot/route-table.js'
-import { callSeed, mixSeed, orderTargets } from './select.js'
+import { callSeed, orderTargets } from './select.js'
 import { scanSipUri, type SipSpans } from './sip-uri.js'
 import { isWindowOpen } from '../snapshot/time-window.js'
 

@@ -2,8 +2,8 @@
  * Deterministic target ordering seeded by the Call-ID: ordered, weighted (drouting `W`), hash
  * (rendezvous) and least_loaded (relative free capacity).
  */
-
-export type SortMode = 'ordered' | 'weighted' | 'hash' | 'least_loaded'
+import type { SortMode } from '../snapshot/compiled.js'
+import { hashString, mixSeed } from '../snapshot/hash.js'
 
 /** What the orderings need of an item: its weight and a precomputed 32-bit hash of its id. */
 export interface Sortable {
@@ -11,84 +11,34 @@ export interface Sortable {
   readonly hashKey: number
 }
 
-/** murmur3's finaliser: spreads every input bit over the whole word. */
-export function fmix32 (value: number): number {
-  let h = value
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
-
-/**
- * FNV-1a over UTF-16 code units, finished with fmix32: FNV alone leaves Call-IDs that differ in
- * their last character close together in the low bits, which would correlate the first draws.
- */
-export function hashString (text: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  return fmix32(h)
-}
-
-/** Combines a seed with a key (one murmur3 block and the finaliser), e.g. the call's seed with a carrier's id hash. */
-export function mixSeed (seed: number, key: number): number {
-  let k = Math.imul(key, 0xcc9e2d51)
-  k = (k << 15) | (k >>> 17)
-  k = Math.imul(k, 0x1b873593)
-  let h = seed ^ k
-  h = (h << 13) | (h >>> 19)
-  h = (Math.imul(h, 5) + 0xe6546b64) | 0
-  return fmix32(h)
-}
-
 /** The seed of a call: same Call-ID, same seed, on every instance and after every restart. */
 export const callSeed = (callId: string): number => hashString(callId)
 
-/** mulberry32: tiny, fast, passes the usual statistical suites for this use; yields uint32. */
-export function createRandom (seed: number): () => number {
-  let state = seed | 0
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return (t ^ (t >>> 14)) >>> 0
-  }
+/** The state of one mulberry32 sequence (tiny, fast, passes the usual statistical suites for this use). */
+export interface Prng { state: number }
+
+/** The next uint32 of the sequence. */
+export function nextUint32 (prng: Prng): number {
+  prng.state = (prng.state + 0x6d2b79f5) | 0
+  let t = Math.imul(prng.state ^ (prng.state >>> 15), 1 | prng.state)
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+  return (t ^ (t >>> 14)) >>> 0
 }
 
 const TWO_32 = 0x1_0000_0000
 
 /** An exactly uniform integer in [0, n): rejection removes the modulo bias (drouting issue #108 was a bias). */
-export function below (next: () => number, n: number): number {
+export function drawBelow (prng: Prng, n: number): number {
   const limit = TWO_32 - (TWO_32 % n)
-  let draw = next()
-  while (draw >= limit) draw = next()
-  return draw % n
-}
-
-// createRandom's generator with its state in the module: weightedOrder runs on every call with a
-// weighted list, and a closure per call was a measurable share of the decision. The order is the
-// same as with createRandom(seed); nothing in between can re-enter.
-let drawState = 0
-
-function draw (): number {
-  drawState = (drawState + 0x6d2b79f5) | 0
-  let t = Math.imul(drawState ^ (drawState >>> 15), 1 | drawState)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return (t ^ (t >>> 14)) >>> 0
-}
-
-/** below(createRandom(seed), n) on the module's generator. */
-function drawBelow (n: number): number {
-  const limit = TWO_32 - (TWO_32 % n)
-  let value = draw()
-  while (value >= limit) value = draw()
+  let value = nextUint32(prng)
+  while (value >= limit) value = nextUint32(prng)
   return value % n
 }
+
+// Scratch: the sequence of the order being drawn, reseeded by each weighted order. One object for
+// the module instead of one per call (a closure per call was a measurable share of the decision);
+// nothing in between can re-enter.
+const draws: Prng = { state: 0 }
 
 /**
  * drouting weight_based_sort: draw r in [0, remaining weight), take the first item whose running
@@ -96,7 +46,7 @@ function drawBelow (n: number): number {
  * uniform random order (Fisher–Yates); all zero is therefore a uniform shuffle. Writes into `list`.
  */
 function weightedOrder<T extends Sortable> (items: readonly T[], seed: number, list: T[]): T[] {
-  drawState = seed | 0
+  draws.state = seed | 0
   list.length = items.length
   let total = 0
   for (let i = 0; i < items.length; i++) {
@@ -106,7 +56,7 @@ function weightedOrder<T extends Sortable> (items: readonly T[], seed: number, l
   }
   let p = 0
   for (; total > 0; p++) {
-    const r = drawBelow(total)
+    const r = drawBelow(draws, total)
     let acc = 0
     let j = p
     for (; j < list.length; j++) {
@@ -119,7 +69,7 @@ function weightedOrder<T extends Sortable> (items: readonly T[], seed: number, l
     total -= picked.weight
   }
   for (let i = list.length - 1; i > p; i--) {
-    const j = p + drawBelow(i - p + 1)
+    const j = p + drawBelow(draws, i - p + 1)
     const swap = list[i] as T
     list[i] = list[j] as T
     list[j] = swap

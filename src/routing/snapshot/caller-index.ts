@@ -1,7 +1,7 @@
 /** Caller-group lookup structures: From user@domain, From domain, and CIDR networks by prefix length (longest first). */
 import net from 'node:net'
 import type { CallerGroupData } from '../routing-data.schema.js'
-import { ROWS_PER_STEP, runAtOnce, type Steps } from './slices.js'
+import { ROWS_PER_STEP, type Steps } from './slices.js'
 import { normaliseCallerGroup, parseCidr } from '../validate-data.js'
 
 /** Networks of one prefix length, keyed by the masked address; lists run longest length first. */
@@ -110,9 +110,4 @@ export function * compileCallerIndexSteps (rows: readonly CallerGroupData[], acc
     if (i % ROWS_PER_STEP === 0) yield
   }
   return Object.freeze({ fromUri: maps.fromUri, fromDomain: maps.fromDomain, v4: toLevels(maps.v4, maskV4), v6: toLevels(maps.v6, maskV6) })
-}
-
-/** `account` hears of every row: with a reason when the row is discarded. */
-export function compileCallerIndex (rows: readonly CallerGroupData[], account: (id: string, discarded?: string) => void): CallerIndex {
-  return runAtOnce(compileCallerIndexSteps(rows, account))
 }

@@ -3,11 +3,9 @@
  * keeps a million rules small and quick to build (targets, target lists, windows and groups are
  * shared between rules; lookups go by object identity, not by keys built per rule).
  */
-import type {
-  CarrierMember, CompiledCarrier, CompiledGateway, CompiledRule, CompiledTarget, CompileEntity, CompileProblem, LoadCounts
-} from './route-table.js'
+import type { CarrierMember, CompiledCarrier, CompiledGateway, CompiledRule, CompiledTarget, CompileEntity, CompileProblem, LoadCounts } from './compiled.js'
+import { fmix32, hashString } from './hash.js'
 import type { CarrierData, GatewayData, RuleData } from '../routing-data.schema.js'
-import { fmix32, hashString } from '../decide/select.js'
 import { ROWS_PER_STEP, type Steps } from './slices.js'
 import { compileTimeWindow, type CompiledWindow } from './time-window.js'
 import { parseGatewayAddress } from '../validate-data.js'

@@ -5,6 +5,7 @@
  * status identifier in group `routing` (-2 no data, -1 loading, 1 ready, 2 reloading), reporting
  * as drouting does; the routing endpoint and /readyz read the same identifier.
  */
+import { type CompiledPartition, type LoadCounts, type PartitionHead } from './compiled.js'
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
 import { backoffDelay } from '../../db-monitor.js'
@@ -14,7 +15,7 @@ import type { Group, Identifier } from '../../status/status-registry.js'
 import { RING_SIZES } from '../../status/status-registry.js'
 import type { PartitionDataRepository } from '../admin/partition-data.repository.js'
 import type { PartitionData } from '../routing-data.schema.js'
-import { compileRouteTableFromPages, formatLoadCounts, type CompiledPartition, type LoadCounts, type PartitionHead } from './route-table.js'
+import { compileRouteTableFromPages, formatLoadCounts } from './route-table.js'
 
 /** Status values of a partition's identifier, as drouting uses them. */
 export const PARTITION_STATUS = Object.freeze({ noData: -2, loading: -1, ready: 1, reloading: 2 })

@@ -11,9 +11,9 @@
  * A routing snapshot compiles each page as it arrives (route-table.ts compileRouteTableFromPages),
  * so a page's RuleData die young.
  */
+import type { RulePage } from './compiled.js'
 import { sql, type Selectable, type Transaction } from 'kysely'
 import type { Database, GatewayTable } from '../../db.js'
-import type { RulePage } from './route-table.js'
 import type { RuleData, RuleTargetData, TimeWindowData } from '../routing-data.schema.js'
 
 /**

@@ -3,7 +3,7 @@ import sip from 'sip'
 import { describe, expect, it } from 'vitest'
 import { parseIpv4 } from '../../../src/routing/snapshot/caller-index.js'
 import { findCallerGroup } from '../../../src/routing/decide/decide-routes.js'
-import { compileCallerIndex } from '../../../src/routing/snapshot/caller-index.js'
+import { compileCallerIndex } from '../compile.js'
 import { scanSipUri, SIP_URI, type SipSpans } from '../../../src/routing/decide/sip-uri.js'
 import { callerGroup } from '../fixtures.js'
 

@@ -1,5 +1,19 @@
+import { hashString, mixSeed } from '../../../src/routing/snapshot/hash.js'
+import { type SortMode } from '../../../src/routing/snapshot/compiled.js'
 import { describe, expect, it } from 'vitest'
-import { below, callSeed, createRandom, hashString, mixSeed, orderTargets, type Sortable, type SortMode } from '../../../src/routing/decide/select.js'
+import { callSeed, drawBelow, nextUint32, orderTargets, type Sortable } from '../../../src/routing/decide/select.js'
+
+/** A sequence as a function, and an exact draw below n from it (the reference algorithms below use these). */
+function createRandom (seed: number): () => number {
+  const prng = { state: seed | 0 }
+  return () => nextUint32(prng)
+}
+function below (next: () => number, n: number): number {
+  const limit = 0x1_0000_0000 - (0x1_0000_0000 % n)
+  let draw = next()
+  while (draw >= limit) draw = next()
+  return draw % n
+}
 
 interface Item extends Sortable { readonly id: string }
 const items = (weights: number[]): Item[] => weights.map((weight, i) => ({ id: `gw${i + 1}`, weight, hashKey: hashString(`gw${i + 1}`) }))
@@ -37,9 +51,9 @@ describe('seeding', () => {
   })
 
   it('draws below(n) uniformly in [0, n)', () => {
-    const next = createRandom(7)
+    const prng = { state: 7 }
     const counts = [0, 0, 0]
-    for (let i = 0; i < 30_000; i++) counts[below(next, 3)]! += 1
+    for (let i = 0; i < 30_000; i++) counts[drawBelow(prng, 3)]! += 1
     for (const n of counts) expect(Math.abs(n / 30_000 - 1 / 3)).toBeLessThan(0.02)
   })
 })

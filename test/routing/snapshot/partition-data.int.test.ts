@@ -196,7 +196,8 @@ describe('the snapshot read', () => {
 
   it('compiled page by page gives the table, counts and problems of the whole data compiled at once', async () => {
     const { createPartitionDataRepository } = await import('../../../src/routing/admin/partition-data.repository.js')
-    const { compileRouteTable, compileRouteTableFromPages } = await import('../../../src/routing/snapshot/route-table.js')
+    const { compileRouteTableFromPages } = await import('../../../src/routing/snapshot/route-table.js')
+    const { compileRouteTable } = await import('../compile.js')
     const repository = createPartitionDataRepository(t.db.kysely)
     const pagedOf = async (name: string) => await repository.snapshot(name, async ({ head, version }, pages) => await compileRouteTableFromPages(head, pages, { partition: name, version }))
     const loaded = await repository.load('paged')
@@ -221,7 +222,8 @@ describe('the snapshot read', () => {
 
   it('gives an empty partition and a partition with problems the same table as the whole data', async () => {
     const { createPartitionDataRepository } = await import('../../../src/routing/admin/partition-data.repository.js')
-    const { compileRouteTable, compileRouteTableFromPages } = await import('../../../src/routing/snapshot/route-table.js')
+    const { compileRouteTableFromPages } = await import('../../../src/routing/snapshot/route-table.js')
+    const { compileRouteTable } = await import('../compile.js')
     const repository = createPartitionDataRepository(t.db.kysely)
     await put('empty', { gateways: [], carriers: [], rules: [] })
     // A gateway whose address does not parse (written past the API) is discarded with its rules' targets.

@@ -1,6 +1,8 @@
+import { MAX_LISTED_PROBLEMS } from '../../../src/routing/snapshot/compile-rows.js'
 import { describe, expect, it } from 'vitest'
 import { dataChecksum } from '../../../src/routing/snapshot/data-checksum.js'
-import { compileRouteTable, formatLoadCounts, MAX_LISTED_PROBLEMS, rulesAt } from '../../../src/routing/snapshot/route-table.js'
+import { formatLoadCounts } from '../../../src/routing/snapshot/route-table.js'
+import { compileRouteTable, rulesAt } from '../compile.js'
 import { callerGroup, carrier, gateway, gateways, partitionData, rule, type DataParts } from '../fixtures.js'
 
 const compile = (parts: DataParts) => compileRouteTable(partitionData(parts), { partition: 'p1', version: 7 })
