@@ -1,4 +1,5 @@
 /** Builds the HTTP app from ready dependencies. Never listens, never reads process.env. */
+import type { GatewayHealthView, Route } from './routing/decide/decision.js'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { adminAuth } from './admin-auth.js'
@@ -14,7 +15,6 @@ import type { Kysely } from 'kysely'
 import type { Database } from './db.js'
 import { routingAdminRoutes } from './routing/admin/admin.routes.js'
 import { dataRoutes } from './routing/admin/data.routes.js'
-import type { GatewayHealthView, Route } from './routing/decide/decide-routes.js'
 import { explainRoutes } from './routing/decide/explain.routes.js'
 import type { RouteTables } from './routing/snapshot/route-tables.js'
 import { routingRoutes } from './routing/decide/routing.routes.js'

@@ -1,3 +1,4 @@
+import type { Usage } from '../routing/decide/decision.js'
 /**
  * Call accounting for capacity limits, as one instance sees it (no I/O: the capacity store moves
  * batches to PostgreSQL and brings the cluster's counts back).
@@ -15,7 +16,6 @@
  * New calls per second are counted from this instance's own offers (exact, a 1 s sliding window)
  * plus the other instances' offers of the last second as of the last sync.
  */
-import type { Usage } from '../routing/decide/decide-routes.js'
 
 /** One route of an answer, for moving the lease when the proxy fails over to the next. */
 export interface LeaseRoute {

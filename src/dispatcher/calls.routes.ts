@@ -4,10 +4,10 @@
  * CANCEL, final failure) frees it. Counted in memory at once, written to the database by the next
  * sync: the answer (202) never waits for PostgreSQL.
  */
+import { limited } from '../routing/decide/decision.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ErrorSchema } from '../errors.js'
-import { limited } from '../routing/decide/decide-routes.js'
 import { requireTable, type RouteTables } from '../routing/snapshot/route-tables.js'
 import { EntityIdSchema, PartitionNameSchema } from '../routing/routing-data.schema.js'
 import type { CapacityStore } from './capacity-store.js'

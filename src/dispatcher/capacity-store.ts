@@ -10,10 +10,10 @@
  * is at most max_cps × (N − 1) × window. While the database is away, the other instances' counts
  * stay as last read and this instance's own calls are counted exactly (ends included).
  */
+import { freeCapacity, limited, type GatewayHealthView, type Route } from '../routing/decide/decision.js'
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { backoffDelay } from '../db-monitor.js'
-import { freeCapacity, limited, type GatewayHealthView, type Route } from '../routing/decide/decide-routes.js'
 import type { PartitionSettings } from '../routing/routing-data.schema.js'
 import { createCallLedger, type LeaseRoute, type LedgerTimes, type LedgerUsage } from './call-ledger.js'
 import type { CapacityRepository } from './capacity.repository.js'

@@ -2,13 +2,13 @@
  * Gateway health assembled: the shared store, its notifications, the prober lock and the probe
  * scheduler. The SIP stack exists only on the instance that holds the lock.
  */
+import type { GatewayHealthView } from '../routing/decide/decision.js'
 import type { CompiledPartition, PartitionHead } from '../routing/snapshot/compiled.js'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import type { Database } from '../db.js'
 import type { EventBus } from '../events.js'
-import type { GatewayHealthView } from '../routing/decide/decide-routes.js'
 import type { PartitionData } from '../routing/routing-data.schema.js'
 import type { Identifier } from '../status/status-registry.js'
 import {

@@ -7,10 +7,10 @@
  * for an earlier event never rolls it back. While the database is away the queue keeps the
  * events, each with the time it was received.
  */
+import type { GatewayHealthView } from '../routing/decide/decision.js'
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { EventBus, GatewayStatusEvent } from '../events.js'
-import type { GatewayHealthView } from '../routing/decide/decide-routes.js'
 import type { Identifier } from '../status/status-registry.js'
 import { backoffDelay } from '../db-monitor.js'
 import { applyHealthEvent, initialHealth, type GatewayHealth, type HealthEvent, type HealthState } from './gateway-state.js'

@@ -4,8 +4,8 @@
  * elsewhere (gateway health, partition readiness) is read at scrape time, so it is there from the
  * first load, before any change.
  */
+import type { GatewayState } from '../routing/decide/decision.js'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import type { GatewayState } from '../routing/decide/decide-routes.js'
 import { TallyCounter, TallyHistogram } from './tally.js'
 
 /** What the scrape-time gauges read; absent parts export nothing. */

@@ -1,7 +1,7 @@
 /** Read-only views of what is loaded and how healthy it is, shared by the scrape-time gauges, the overview and alert summaries. */
+import type { GatewayState } from '../routing/decide/decision.js'
 import { describeCapacity, type CapacityDescription, type CapacityStore } from '../dispatcher/capacity-store.js'
 import type { HealthStore } from '../dispatcher/health-store.js'
-import type { GatewayState } from '../routing/decide/decide-routes.js'
 import type { RouteTables } from '../routing/snapshot/route-tables.js'
 import type { StatusRegistry } from '../status/status-registry.js'
 import type { AlertProblems } from './alerts.js'

@@ -3,9 +3,10 @@
  * the sync arithmetic (shared + inflight + pending), and the decision reading it — limits hold
  * under a burst of offers, full targets are skipped, least_loaded orders by free capacity.
  */
+import { type GatewayHealthView } from '../../src/routing/decide/decision.js'
 import { describe, expect, it } from 'vitest'
 import { createCallLedger, sharedKey, type LeaseRoute, type SharedCount } from '../../src/dispatcher/call-ledger.js'
-import { decideRoutes, type GatewayHealthView } from '../../src/routing/decide/decide-routes.js'
+import { decideRoutes } from '../../src/routing/decide/decide-routes.js'
 import { carrier, gateway, gateways, NOON_WEDNESDAY, query, rule, table } from '../routing/fixtures.js'
 
 const TIMES = { leaseTtlMs: 1000, maxCallMs: 10_000 }

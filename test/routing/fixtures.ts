@@ -1,6 +1,6 @@
 /** Small routing-data builders for the pure routing tests: every field defaulted, override what matters. */
+import type { GatewayHealthView, GatewayState, RouteQuery } from '../../src/routing/decide/decision.js'
 import type { CompiledPartition } from '../../src/routing/snapshot/compiled.js'
-import type { GatewayHealthView, GatewayState, RouteQuery } from '../../src/routing/decide/decide-routes.js'
 import { compileRouteTable } from './compile.js'
 import type {
   CallerGroupData, CarrierData, GatewayData, PartitionData, RuleData, RuleTargetData

@@ -1,105 +1,17 @@
-/** The pure per-call decision: caller group, longest prefix, priority and time window, target expansion, health. */
-import { ruleAt, ruleCount, type CarrierMember, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule, type CompiledTarget, type GroupIndex, type PrefixRules } from '../snapshot/compiled.js'
+/** Scratch: the decision being made (ctx) and its route and order lists. The pure per-call decision: caller group, prefix, priority, window, targets, health. */
+import {
+  ruleAt, ruleCount, type CarrierMember, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule,
+  type CompiledTarget, type GroupIndex, type PrefixRules
+} from '../snapshot/compiled.js'
 import { mixSeed } from '../snapshot/hash.js'
-import { dialledNumber, type NumberField } from './dialled-number.js'
-import { parseIpv4, parseIpv6, type CallerIndex, type CidrLevel } from '../snapshot/caller-index.js'
-import { callSeed, orderTargets } from './select.js'
-import { scanSipUri, type SipSpans } from './sip-uri.js'
 import { isWindowOpen } from '../snapshot/time-window.js'
-
-export type GatewayState = 'active' | 'suspect' | 'down' | 'disabled'
-
-/** Calls counted against a gateway or carrier now: offered or started and not ended, and new ones in the last second. */
-export interface Usage {
-  readonly calls: number
-  readonly cps: number
-}
-
-/** Runtime gateway health; `undefined` (never reported) counts as active. */
-export interface GatewayHealthView {
-  stateOf: (gatewayId: string) => GatewayState | undefined
-  /** Carriers switched off at run time (drouting:carrier_status), besides the data's own flag. */
-  carrierDisabled?: (carrierId: string) => boolean
-  /** Call accounting of limited gateways and carriers; absent, nothing counts as loaded. */
-  gatewayUsage?: (gatewayId: string) => Usage | undefined
-  carrierUsage?: (carrierId: string) => Usage | undefined
-}
-
-interface Limits { readonly maxCalls: number, readonly maxCps: number }
-
-/** Relative free capacity in [0, 1]: the tighter of the two limits; 1 without limits. Full is 0. */
-export function freeCapacity (limits: Limits, usage: Usage | undefined): number {
-  if (usage === undefined) return 1
-  const calls = limits.maxCalls === Infinity ? 1 : (limits.maxCalls - usage.calls) / limits.maxCalls
-  const cps = limits.maxCps === Infinity ? 1 : (limits.maxCps - usage.cps) / limits.maxCps
-  return Math.max(0, Math.min(calls, cps))
-}
-
-/** Whether one more call would exceed a limit. */
-export function atCapacity (limits: Limits, usage: Usage | undefined): boolean {
-  return usage !== undefined && (usage.calls >= limits.maxCalls || usage.cps >= limits.maxCps)
-}
-
-export const limited = (limits: Limits): boolean => limits.maxCalls !== Infinity || limits.maxCps !== Infinity
-
-/** The proxy's query, camelCase (the HTTP layer maps the snake_case body). */
-export interface RouteQuery {
-  callId: string
-  requestUri?: string
-  toUri?: string
-  fromUri?: string
-  fromName?: string
-  fromTag?: string
-  toName?: string
-  toTag?: string
-  sourceIp?: string
-  sourcePort?: number
-  group?: string
-}
-
-export type GroupSource = 'query' | 'from_uri' | 'from_domain' | 'source_ip' | 'default'
-
-export interface Route {
-  readonly gatewayId: string
-  /** The R-URI: the number after the gateway's strip and prefix, at the gateway's host:port. */
-  readonly uri: string
-  /** The weight the gateway was listed with: the rule target's, or the carrier member's. */
-  readonly weight: number
-  /** Everything else of the route (dst_uri, socket, timers, attrs) is the gateway's own: not copied per call. */
-  readonly gateway: CompiledGateway
-  /** The carrier it was listed through, if any (its calls count against the carrier's limits too). */
-  readonly carrier: CompiledCarrier | undefined
-}
-
-export type RuleVerdict = 'taken' | 'lower_priority' | 'window_closed' | 'disabled' | 'exhausted' | 'exhausted_fallback'
-export type TargetVerdict = 'kept' | 'down' | 'disabled' | 'duplicate' | 'at_capacity' | 'cut_max_targets' | 'carrier_first_only' | 'carrier_disabled' | 'unknown'
-
-export interface DecisionTrace {
-  readonly seed: number
-  number?: string
-  group?: string
-  groupSource?: GroupSource
-  /** Every prefix probed, longest first, with how many rules the group has there. */
-  readonly prefixes: Array<{ prefix: string, rules: number }>
-  readonly rules: Array<{ ruleId: number, prefix: string, priority: number, verdict: RuleVerdict }>
-  /** `gateway` and/or `carrier`: a carrier's own verdict has no gateway; `state` is the health seen. */
-  readonly targets: Array<{ ruleId: number, gateway?: string, carrier?: string, state?: GatewayState, verdict: TargetVerdict }>
-}
-
-interface Matched {
-  readonly number: string
-  readonly group: string
-  readonly groupSource: GroupSource
-  readonly trace?: DecisionTrace | undefined
-}
-
-export type Decision =
-  | Matched & { readonly outcome: 'routed', readonly rule: CompiledRule, readonly ruleId: number, readonly prefix: string, readonly routes: readonly Route[] }
-  | Matched & { readonly outcome: 'no_destination', readonly rule: CompiledRule, readonly ruleId: number, readonly prefix: string }
-  /** Like no_destination, but some target was left out only because it was full: worth a retry soon. */
-  | Matched & { readonly outcome: 'no_capacity', readonly rule: CompiledRule, readonly ruleId: number, readonly prefix: string }
-  | Matched & { readonly outcome: 'no_route' }
-  | { readonly outcome: 'bad_request', readonly field: NumberField, readonly message: string, readonly trace?: DecisionTrace | undefined }
+import {
+  atCapacity, freeCapacity, limited, type Decision, type DecisionTrace, type GatewayHealthView, type GatewayState, type GroupSource,
+  type Route, type RouteQuery, type RuleVerdict, type TargetVerdict
+} from './decision.js'
+import { dialledNumber } from './dialled-number.js'
+import { matchCaller } from './match-caller.js'
+import { callSeed, orderTargets } from './select.js'
 
 /**
  * The decision being made. One, reused: a decision runs start to end synchronously and nothing
@@ -154,91 +66,6 @@ const ctx: Context = {
 const offered: Route[] = []
 const targetOrder: CompiledTarget[] = []
 const memberOrder: CarrierMember[] = []
-const from: SipSpans = { userStart: -1, userEnd: -1, hostStart: 0, hostEnd: 0 }
-
-/** What a caller lookup found. */
-interface CallerFound { group: string, groupSource: GroupSource }
-
-/** Whether [start, end) of `text` has an ASCII capital: a host (`[\w.-]`) without one is its own lower case. */
-function hasCapital (text: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i)
-    if (c >= 65 && c <= 90) return true
-  }
-  return false
-}
-
-/** The From URI's exact user@domain, then its domain (lower-cased); false when neither is listed or it does not parse. */
-function matchFrom (callers: CallerIndex, fromUri: string, into: CallerFound): boolean {
-  const trimmed = fromUri.trim()
-  // A name-addr (`<sip:…>`) is accepted as well as a bare URI.
-  const uri = trimmed.charCodeAt(0) === 60 ? trimmed.replace(/^<([^>]*)>.*$/, '$1') : trimmed
-  if (!scanSipUri(uri, from)) return false
-  const lower = !hasCapital(uri, from.hostStart, from.hostEnd)
-  if (from.userStart >= 0 && callers.fromUri.size > 0) {
-    // With a lower-case host and no password, user@domain is a slice of the URI.
-    const key = lower && from.userEnd + 1 === from.hostStart
-      ? uri.slice(from.userStart, from.hostEnd)
-      : `${uri.slice(from.userStart, from.userEnd)}@${uri.slice(from.hostStart, from.hostEnd).toLowerCase()}`
-    const group = callers.fromUri.get(key)
-    if (group !== undefined) {
-      into.group = group
-      into.groupSource = 'from_uri'
-      return true
-    }
-  }
-  if (callers.fromDomain.size === 0) return false
-  const host = uri.slice(from.hostStart, from.hostEnd)
-  const group = callers.fromDomain.get(lower ? host : host.toLowerCase())
-  if (group === undefined) return false
-  into.group = group
-  into.groupSource = 'from_domain'
-  return true
-}
-
-function matchV4 (callers: CallerIndex, ip: number): string | undefined {
-  for (let i = 0; i < callers.v4.length; i++) {
-    const level = callers.v4[i] as CidrLevel<number>
-    const group = level.networks.get((ip & level.mask) >>> 0)
-    if (group !== undefined) return group
-  }
-  return undefined
-}
-
-/** Longest matching network; an IPv4-mapped IPv6 source also matches IPv4 networks. */
-function matchIp (callers: CallerIndex, sourceIp: string): string | undefined {
-  const v4 = parseIpv4(sourceIp)
-  if (v4 !== undefined) return matchV4(callers, v4)
-  const v6 = parseIpv6(sourceIp)
-  if (v6 === undefined) return undefined
-  const mapped = (v6 >> 32n) === 0xffffn ? matchV4(callers, Number(v6 & 0xffffffffn)) : undefined
-  if (mapped !== undefined) return mapped
-  for (const level of callers.v6) {
-    const group = level.networks.get(v6 & level.mask)
-    if (group !== undefined) return group
-  }
-  return undefined
-}
-
-/** Caller lookup into `into`: exact From user@domain, then From domain, then the longest CIDR holding the source. */
-function matchCaller (callers: CallerIndex, fromUri: string | undefined, sourceIp: string | undefined, into: CallerFound): boolean {
-  if (fromUri !== undefined && fromUri !== '' && (callers.fromUri.size > 0 || callers.fromDomain.size > 0) && matchFrom(callers, fromUri, into)) return true
-  if (sourceIp !== undefined && sourceIp !== '' && (callers.v4.length > 0 || callers.v6.length > 0)) {
-    const group = matchIp(callers, sourceIp)
-    if (group !== undefined) {
-      into.group = group
-      into.groupSource = 'source_ip'
-      return true
-    }
-  }
-  return false
-}
-
-/** Caller lookup: exact From user@domain, then From domain, then the longest CIDR holding the source. */
-export function findCallerGroup (callers: CallerIndex, fromUri: string | undefined, sourceIp: string | undefined): { group: string, source: GroupSource } | undefined {
-  const found: CallerFound = { group: '', groupSource: 'default' }
-  return matchCaller(callers, fromUri, sourceIp, found) ? { group: found.group, source: found.groupSource } : undefined
-}
 
 function resolveGroup (table: CompiledPartition, query: RouteQuery): void {
   if (query.group !== undefined && query.group !== '') {

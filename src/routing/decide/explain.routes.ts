@@ -1,8 +1,9 @@
 /** Admin views of the routing engine: explain a decision with its trace, and reload a partition by hand. */
+import { type DecisionTrace, type GatewayHealthView } from './decision.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AppError, ErrorSchema } from '../../errors.js'
-import { decideRoutes, type DecisionTrace, type GatewayHealthView } from './decide-routes.js'
+import { decideRoutes } from './decide-routes.js'
 import { requireTable, type RouteTables } from '../snapshot/route-tables.js'
 import { ExplainQuerySchema, ExplainSchema, PartitionParamsSchema, ReloadSchema } from './routing.schema.js'
 import { toRtjson } from './rtjson.js'

@@ -3,10 +3,10 @@
  * Memory only: a Map lookup, the pure decision, a schema-compiled serialiser. No database, no log
  * line per call.
  */
+import type { GatewayHealthView, Route, RouteQuery } from './decision.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyBaseLogger, FastifyError, FastifyReply } from 'fastify'
 import { parseUtf8Json } from '../../json-body.js'
-import type { GatewayHealthView, Route, RouteQuery } from './decide-routes.js'
 import { decideRoutes } from './decide-routes.js'
 import type { RouteTables } from '../snapshot/route-tables.js'
 import { RouteQuerySchema, WazoAnswerSchema, type RouteQueryBody } from './routing.schema.js'

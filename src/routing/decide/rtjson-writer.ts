@@ -6,8 +6,8 @@
  * snapshot; per call only the R-URI and the From/To headers are. test/routing/rtjson-writer.test.ts
  * holds it to the serialiser's output.
  */
+import type { Decision, Route, RouteQuery } from './decision.js'
 import type { CompiledGateway } from '../snapshot/compiled.js'
-import type { Decision, Route, RouteQuery } from './decide-routes.js'
 
 const q = JSON.stringify
 

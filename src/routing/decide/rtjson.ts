@@ -1,6 +1,6 @@
 /** The answers Kamailio's rtjson module reads (routed, and every negative case), with their TypeBox schema. */
+import type { Decision, Route, RouteQuery } from './decision.js'
 import { Type, type Static } from 'typebox'
-import type { Decision, Route, RouteQuery } from './decide-routes.js'
 import { routedJson } from './rtjson-writer.js'
 
 const NameAddrSchema = Type.Object({ display: Type.String(), uri: Type.String() })

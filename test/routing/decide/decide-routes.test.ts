@@ -1,5 +1,6 @@
+import { type Decision, type GatewayState, type RouteQuery } from '../../../src/routing/decide/decision.js'
 import { describe, expect, it } from 'vitest'
-import { decideRoutes, type Decision, type GatewayState, type RouteQuery } from '../../../src/routing/decide/decide-routes.js'
+import { decideRoutes } from '../../../src/routing/decide/decide-routes.js'
 import type { RuleData, TimeWindowData } from '../../../src/routing/routing-data.schema.js'
 import { callSeed } from '../../../src/routing/decide/select.js'
 import {

@@ -1,9 +1,10 @@
 /** The routed answer written straight to JSON must be the bytes the response schema's serialiser writes for the object answer. */
+import { type RouteQuery } from '../../../src/routing/decide/decision.js'
 import fc from 'fast-check'
 import fastJson from 'fast-json-stringify'
 import Fastify from 'fastify'
 import { describe, expect, it } from 'vitest'
-import { decideRoutes, type RouteQuery } from '../../../src/routing/decide/decide-routes.js'
+import { decideRoutes } from '../../../src/routing/decide/decide-routes.js'
 import type { GatewayData } from '../../../src/routing/routing-data.schema.js'
 import { RtjsonAnswerSchema, toRtjson } from '../../../src/routing/decide/rtjson.js'
 import { routedJson } from '../../../src/routing/decide/rtjson-writer.js'

@@ -1,6 +1,7 @@
+import { type Decision, type RouteQuery } from '../../../src/routing/decide/decision.js'
 import Fastify from 'fastify'
 import { describe, expect, it } from 'vitest'
-import { decideRoutes, type Decision, type RouteQuery } from '../../../src/routing/decide/decide-routes.js'
+import { decideRoutes } from '../../../src/routing/decide/decide-routes.js'
 import {
   badRequestAnswer, noDestinationAnswer, noRouteAnswer, notReadyAnswer, RtjsonAnswerSchema, toRtjson, unknownPartitionAnswer, type RtjsonReply
 } from '../../../src/routing/decide/rtjson.js'
