@@ -10,7 +10,7 @@ import fastJson from 'fast-json-stringify'
 import sjson from 'secure-json-parse'
 import { createDb } from '../dist/db.js'
 import { decideRoutes } from '../dist/routing/decide/decide-routes.js'
-import { createPartitionDataRepository } from '../dist/routing/admin/partition-data.repository.js'
+import { createSnapshotRepository } from '../dist/routing/snapshot/snapshot.repository.js'
 import { compileRouteTableFromPages } from '../dist/routing/snapshot/route-table.js'
 import { toRouteQuery } from '../dist/routing/decide/routing.routes.js'
 import { RouteQuerySchema } from '../dist/routing/decide/routing.schema.js'
@@ -43,7 +43,7 @@ function watchLoop () {
 }
 
 const db = createDb({ url, poolMax: 2, onPoolError: () => {} })
-const repository = createPartitionDataRepository(db.kysely)
+const repository = createSnapshotRepository(db.kysely)
 const stopWatch = watchLoop()
 // The production load: one consistent read whose rule pages are compiled as they arrive
 // (route-tables.ts). *read* is the time spent waiting for a page, *compile* the rest.

@@ -16,6 +16,7 @@ import type { Database } from './db.js'
 import { routingAdminRoutes } from './routing/admin/admin.routes.js'
 import { dataRoutes } from './routing/admin/data.routes.js'
 import { explainRoutes } from './routing/decide/explain.routes.js'
+import { reloadRoutes } from './routing/admin/reload.routes.js'
 import type { RouteTables } from './routing/snapshot/route-tables.js'
 import { routingRoutes } from './routing/decide/routing.routes.js'
 import { observabilityAdminRoutes, observabilityPublicRoutes, type ObservabilityAppDeps } from './observability/observability.routes.js'
@@ -126,7 +127,10 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
       await admin.register(dataRoutes, { repository: createPartitionDataRepository(deps.db) })
       await admin.register(routingAdminRoutes, { db: deps.db })
     }
-    if (routing !== undefined) await admin.register(explainRoutes, routing)
+    if (routing !== undefined) {
+      await admin.register(explainRoutes, routing)
+      await admin.register(reloadRoutes, { tables: routing.tables })
+    }
     if (routing !== undefined && deps.dispatcher !== undefined) {
       await admin.register(stateRoutes, { tables: routing.tables, ...deps.dispatcher })
     }

@@ -9,7 +9,7 @@ import { createDb } from './db.js'
 import { createLogger } from './logger.js'
 import { migrateToLatest } from './migrate.js'
 import { PACKAGE_VERSION } from './paths.js'
-import { diffPartitionData, summariseDiff, validatePartitionData } from './routing/admin/partition-data.js'
+import { importPartition } from './routing/admin/import-partition.js'
 import { createPartitionDataRepository, type PartitionDataRepository } from './routing/admin/partition-data.repository.js'
 import { resolveDatabase, serve } from './server.js'
 
@@ -117,22 +117,19 @@ async function importFile (config: Config, file: string, partition: string, dryR
     process.stderr.write(`rtroute: ${file} is not JSON: ${(err as Error).message}\n`)
     return 1
   }
-  const { data, problems } = validatePartitionData(document)
-  if (problems.length > 0 && !dryRun) {
-    for (const p of problems) process.stderr.write(`${p.path}: ${p.message}\n`)
-    process.stderr.write(`rtroute: ${problems.length} problem(s) in ${file}; nothing was written\n`)
+  const outcome = await importPartition(async (fn) => await withDatabase(config, fn), partition, document, dryRun)
+  if (outcome.kind === 'invalid') {
+    for (const p of outcome.problems) process.stderr.write(`${p.path}: ${p.message}\n`)
+    process.stderr.write(`rtroute: ${outcome.problems.length} problem(s) in ${file}; nothing was written\n`)
     return 1
   }
-  return await withDatabase(config, async (repository) => {
-    const diff = diffPartitionData((await repository.load(partition))?.data, data)
-    if (dryRun) {
-      process.stdout.write(`${JSON.stringify({ partition, valid: problems.length === 0, problems, summary: summariseDiff(diff), diff }, null, 2)}\n`)
-      return problems.length === 0 ? 0 : 1
-    }
-    const { created, version } = await repository.replace(partition, data)
-    process.stdout.write(`${created ? 'created' : 'replaced'} partition "${partition}" (data version ${version}): ${summariseDiff(diff)}\n`)
-    return 0
-  })
+  const { valid, problems, summary, diff } = outcome.report
+  if (outcome.kind === 'checked') {
+    process.stdout.write(`${JSON.stringify({ partition, valid, problems, summary, diff }, null, 2)}\n`)
+    return valid ? 0 : 1
+  }
+  process.stdout.write(`${outcome.created ? 'created' : 'replaced'} partition "${partition}" (data version ${outcome.version}): ${summary}\n`)
+  return 0
 }
 
 async function exportPartition (config: Config, partition: string, output: string | undefined): Promise<number> {

@@ -14,6 +14,7 @@ import { migrateToLatest } from './migrate.js'
 import { PACKAGE_VERSION } from './paths.js'
 import { seedDemo } from './routing/admin/demo.js'
 import { createPartitionDataRepository } from './routing/admin/partition-data.repository.js'
+import { createSnapshotRepository } from './routing/snapshot/snapshot.repository.js'
 import { createRouteTables } from './routing/snapshot/route-tables.js'
 import { createPgListener } from './pg-listener.js'
 import { createDispatcher } from './dispatcher/dispatcher.js'
@@ -101,7 +102,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     onProbeResults: observability.onProbeResults
   })
   const tables = createRouteTables({
-    repository: partitionData,
+    repository: createSnapshotRepository(db.kysely),
     group: routingGroup,
     log,
     debounceMs: config.reloadDebounceMs,

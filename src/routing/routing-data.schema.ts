@@ -6,6 +6,7 @@
 import { Type, type Static } from 'typebox'
 
 export const PartitionNameSchema = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'partition name' })
+export const PartitionParamsSchema = Type.Object({ partition: PartitionNameSchema })
 export const EntityIdSchema = Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'gateway or carrier id, unique in its partition' })
 export const GroupNameSchema = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'caller group name' })
 export const SortSchema = Type.Union([Type.Literal('ordered'), Type.Literal('weighted'), Type.Literal('hash'), Type.Literal('least_loaded')], {

@@ -1,10 +1,10 @@
 /** A route-tables repository over data held in memory: the whole partition as one rule page. */
-import type { PartitionDataRepository } from '../../src/routing/admin/partition-data.repository.js'
+import type { SnapshotRepository } from '../../src/routing/snapshot/snapshot.repository.js'
 import type { PartitionData } from '../../src/routing/routing-data.schema.js'
 
 type Loaded = { data: PartitionData, version: number } | undefined
 
-export function memorySnapshot (load: (name: string) => Promise<Loaded>): Pick<PartitionDataRepository, 'snapshot'> {
+export function memorySnapshot (load: (name: string) => Promise<Loaded>): Pick<SnapshotRepository, 'snapshot'> {
   return {
     async snapshot (name, build) {
       const loaded = await load(name)

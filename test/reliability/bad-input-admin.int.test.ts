@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { createGatewayStateRepository } from '../../src/dispatcher/gateway-state.repository.js'
 import { createHealthStore } from '../../src/dispatcher/health-store.js'
-import { createPartitionDataRepository } from '../../src/routing/admin/partition-data.repository.js'
+import { createSnapshotRepository } from '../../src/routing/snapshot/snapshot.repository.js'
 import { createRouteTables } from '../../src/routing/snapshot/route-tables.js'
 import { createExternalGroups } from '../../src/status/external-groups.js'
 import { createStatusGroupRepository } from '../../src/status/status-group.repository.js'
@@ -79,7 +79,7 @@ beforeAll(async () => {
   const deps = fakeDeps()
   const db = t.db.kysely
   const group = deps.registry.createGroup('routing', { required: true, ringSize: RING_SIZES.partition })
-  const tables = createRouteTables({ repository: createPartitionDataRepository(db), group, log: quiet, debounceMs: 10 })
+  const tables = createRouteTables({ repository: createSnapshotRepository(db), group, log: quiet, debounceMs: 10 })
   const repository = createGatewayStateRepository(db)
   const store = createHealthStore({ repository, bus: deps.bus, log: quiet, now: Date.now, eventsOf: () => undefined, queueMax: 1000, retryMinMs: 10, retryMaxMs: 100 })
   const externalGroups = createExternalGroups(deps.registry, createStatusGroupRepository(db))

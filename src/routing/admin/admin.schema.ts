@@ -13,7 +13,6 @@ import {
 
 export { ErrorSchema }
 
-export const PartitionParamsSchema = Type.Object({ partition: PartitionNameSchema })
 export const EntityParamsSchema = Type.Object({ partition: PartitionNameSchema, id: EntityIdSchema })
 export const NumericIdParamsSchema = Type.Object({
   partition: PartitionNameSchema,

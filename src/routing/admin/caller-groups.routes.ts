@@ -1,9 +1,8 @@
 /** /v1/partitions/:partition/caller-groups: CRUD of the caller → group entries of a partition, by numeric id. */
+import { PartitionParamsSchema } from '../routing-data.schema.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import {
-  CallerGroupPatchSchema, CallerGroupQuerySchema, ListSchema, NumericIdParamsSchema, PartitionParamsSchema, parsePage, readErrors, writeErrors
-} from './admin.schema.js'
+import { CallerGroupPatchSchema, CallerGroupQuerySchema, ListSchema, NumericIdParamsSchema, parsePage, readErrors, writeErrors } from './admin.schema.js'
 import type { CallerGroupRepository } from './caller-group.repository.js'
 import { CallerGroupInputSchema, CallerGroupWithIdSchema } from '../routing-data.schema.js'
 

@@ -1,9 +1,8 @@
 /** /v1/partitions/:partition/carriers: CRUD of a partition's carriers with their ordered gateway lists. */
+import { PartitionParamsSchema } from '../routing-data.schema.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import {
-  CarrierPatchSchema, EntityParamsSchema, IdPrefixQuerySchema, ListSchema, PartitionParamsSchema, parsePage, readErrors, writeErrors
-} from './admin.schema.js'
+import { CarrierPatchSchema, EntityParamsSchema, IdPrefixQuerySchema, ListSchema, parsePage, readErrors, writeErrors } from './admin.schema.js'
 import type { CarrierRepository } from './carrier.repository.js'
 import { CarrierInputSchema, CarrierSchema } from '../routing-data.schema.js'
 

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AppError, ErrorSchema } from '../../errors.js'
-import { diffPartitionData, summariseDiff, validatePartitionData } from './partition-data.js'
+import { importPartition } from './import-partition.js'
 import type { PartitionDataRepository } from './partition-data.repository.js'
 import { PartitionDataInputSchema, PartitionDataSchema, PartitionNameSchema } from '../routing-data.schema.js'
 
@@ -61,13 +61,9 @@ export const dataRoutes: FastifyPluginAsyncTypebox<DataRoutesOptions> = async (a
     // Only the body is re-validated below; a bad ?dry_run must never be taken for "write".
     if (invalid !== undefined && invalid.validationContext !== 'body') throw new AppError(400, 'validation_error', invalid.message)
     const { partition } = request.params
-    const dryRun = request.query.dry_run === true
-    const { data, problems } = validatePartitionData(request.body)
-    const before = problems.length === 0 || dryRun ? (await repository.load(partition))?.data : undefined
-    const diff = diffPartitionData(before, data)
-    const result = { dry_run: dryRun, valid: problems.length === 0, problems, diff, summary: summariseDiff(diff) }
-    if (dryRun) return result
-    if (problems.length > 0) {
+    const outcome = await importPartition(async (fn) => await fn(repository), partition, request.body, request.query.dry_run === true)
+    if (outcome.kind === 'invalid') {
+      const { problems } = outcome
       const shown = problems.slice(0, 5).map((p) => `${p.path}: ${p.message}`).join('; ')
       return await reply.code(400).send({
         error: 'invalid_data',
@@ -75,8 +71,10 @@ export const dataRoutes: FastifyPluginAsyncTypebox<DataRoutesOptions> = async (a
         problems
       })
     }
-    const { created, version } = await repository.replace(partition, data)
-    request.log.info({ partition, version, summary: result.summary }, 'partition data replaced')
-    return await reply.code(created ? 201 : 200).send({ ...result, created, data_version: version })
+    const { dryRun, valid, problems, diff, summary } = outcome.report
+    const result = { dry_run: dryRun, valid, problems, diff, summary }
+    if (outcome.kind === 'checked') return result
+    request.log.info({ partition, version: outcome.version, summary }, 'partition data replaced')
+    return await reply.code(outcome.created ? 201 : 200).send({ ...result, created: outcome.created, data_version: outcome.version })
   })
 }

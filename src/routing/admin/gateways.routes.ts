@@ -1,9 +1,8 @@
 /** /v1/partitions/:partition/gateways: CRUD of a partition's gateways, by gateway id. */
+import { PartitionParamsSchema } from '../routing-data.schema.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import {
-  EntityParamsSchema, GatewayPatchSchema, IdPrefixQuerySchema, ListSchema, PartitionParamsSchema, parsePage, readErrors, writeErrors
-} from './admin.schema.js'
+import { EntityParamsSchema, GatewayPatchSchema, IdPrefixQuerySchema, ListSchema, parsePage, readErrors, writeErrors } from './admin.schema.js'
 import type { GatewayRepository } from './gateway.repository.js'
 import { GatewayInputSchema, GatewaySchema } from '../routing-data.schema.js'
 

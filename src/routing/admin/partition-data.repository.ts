@@ -1,17 +1,16 @@
 /**
  * A whole partition in and out of PostgreSQL: one consistent read (REPEATABLE READ, read only)
- * for exports and routing snapshots, and an all-or-nothing replacement for imports.
+ * for exports, an all-or-nothing replacement for imports, and the list of names. The routing
+ * snapshot reads the same head through snapshot/snapshot.repository.ts.
  */
-import type { PartitionHead, RulePage } from '../snapshot/compiled.js'
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Database } from '../../db.js'
 import { inTransaction } from '../../db-errors.js'
-import type { ImportData } from './partition-data.js'
 import type { PartitionData } from '../routing-data.schema.js'
-import {
-  callerGroupFromRow, callerGroupToRow, carrierFromRow, carrierToRow, gatewayFromRow, gatewayToRow, ruleFromRow, ruleToRow
-} from '../rows.js'
-import { ruleDataPages, selectGateways, selectRuleData, type TargetNames } from '../snapshot/rule-pages.js'
+import { callerGroupToRow, carrierToRow, gatewayToRow, ruleToRow } from '../rows.js'
+import { selectRuleData } from '../snapshot/rule-pages.js'
+import { readHead } from '../snapshot/snapshot.repository.js'
+import type { ImportData } from './partition-data.js'
 
 export interface LoadedPartition {
   readonly data: PartitionData
@@ -23,52 +22,6 @@ const BATCH = 2000
 
 async function inBatches<T> (items: readonly T[], fn: (batch: T[]) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += BATCH) await fn(items.slice(i, i + BATCH))
-}
-
-function groupBy<T> (rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>()
-  for (const row of rows) {
-    const k = key(row)
-    const list = out.get(k)
-    if (list === undefined) out.set(k, [row])
-    else list.push(row)
-  }
-  return out
-}
-
-/** A partition's data without its rules, and what names the rules' targets. */
-interface Head {
-  readonly id: string
-  readonly version: number
-  readonly head: PartitionHead
-  readonly names: TargetNames
-}
-
-async function readHead (trx: Transaction<Database>, name: string): Promise<Head | undefined> {
-  const partition = await trx.selectFrom('partition').selectAll().where('name', '=', name).executeTakeFirst()
-  if (partition === undefined) return undefined
-  const pid = partition.id
-  // COLLATE "C": byte order, so an export is the same whatever the server's locale.
-  const [gateways, carriers, members, callerGroups] = await Promise.all([
-    selectGateways(trx, pid),
-    trx.selectFrom('carrier').selectAll().where('partition_id', '=', pid).orderBy(sql`carrier_id COLLATE "C"`).execute(),
-    trx.selectFrom('carrier_gateway as m').innerJoin('gateway as g', 'g.id', 'm.gateway_id')
-      .select(['m.carrier_id', 'g.gw_id', 'm.weight']).where('m.partition_id', '=', pid).orderBy('m.carrier_id').orderBy('m.position').execute(),
-    trx.selectFrom('caller_group').selectAll().where('partition_id', '=', pid).orderBy('kind').orderBy(sql`value COLLATE "C"`).execute()
-  ])
-  const membersOf = groupBy(members, (m) => m.carrier_id)
-  return {
-    id: pid,
-    version: Number(partition.data_version),
-    // The rules' targets are named from these rows as each page arrives.
-    names: { gateways: new Map(gateways.map((g) => [g.id, g.gw_id])), carriers: new Map(carriers.map((c) => [c.id, c.carrier_id])) },
-    head: {
-      partition: { default_group: partition.default_group, description: partition.description, settings: (partition.settings ?? {}) as Record<string, unknown> },
-      gateways: gateways.map(gatewayFromRow),
-      carriers: carriers.map((c) => carrierFromRow(c, (membersOf.get(c.id) ?? []).map((m) => ({ gateway: m.gw_id, weight: m.weight })))),
-      caller_groups: callerGroups.map(callerGroupFromRow)
-    }
-  }
 }
 
 async function read (trx: Transaction<Database>, name: string): Promise<LoadedPartition | undefined> {
@@ -146,18 +99,6 @@ export function createPartitionDataRepository (db: Kysely<Database>) {
       return await inTransaction(db, 'read', async (trx) => await read(trx, name))
     },
 
-    /**
-     * The partition as one consistent snapshot read page by page: `build` gets the data without
-     * its rules and then the rule pages, inside the read transaction (it ends when `build` does).
-     * Undefined when the partition does not exist.
-     */
-    async snapshot<T> (name: string, build: (loaded: { head: PartitionHead, version: number }, pages: AsyncIterable<RulePage>) => Promise<T>): Promise<T | undefined> {
-      return await inTransaction(db, 'read', async (trx) => {
-        const found = await readHead(trx, name)
-        return found === undefined ? undefined : await build(found, ruleDataPages(trx, found.id, found.names))
-      })
-    },
-
     /** Replaces the partition's data in one transaction (created when missing); all or nothing. */
     async replace (name: string, data: ImportData): Promise<{ created: boolean, version: number }> {
       return await inTransaction(db, 'write', async (trx) => {
@@ -165,12 +106,6 @@ export function createPartitionDataRepository (db: Kysely<Database>) {
         const row = await trx.selectFrom('partition').select('data_version').where('name', '=', name).executeTakeFirstOrThrow()
         return { created, version: Number(row.data_version) }
       })
-    },
-
-    /** Every partition with its data version: what a safety sweep compares against what is loaded. */
-    async versions (): Promise<Array<{ name: string, version: number }>> {
-      const rows = await db.selectFrom('partition').select(['name', 'data_version']).execute()
-      return rows.map((r) => ({ name: r.name, version: Number(r.data_version) }))
     },
 
     async names (): Promise<string[]> {

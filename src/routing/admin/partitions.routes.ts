@@ -1,9 +1,8 @@
 /** /v1/partitions: create, list, read, replace, patch and delete routing partitions. */
+import { PartitionParamsSchema } from '../routing-data.schema.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import {
-  ForceQuerySchema, ListSchema, PageQuerySchema, PartitionParamsSchema, PartitionPatchSchema, parsePage, readErrors, writeErrors
-} from './admin.schema.js'
+import { ForceQuerySchema, ListSchema, PageQuerySchema, PartitionPatchSchema, parsePage, readErrors, writeErrors } from './admin.schema.js'
 import type { PartitionRepository } from './partition.repository.js'
 import { PartitionInputSchema, PartitionSchema } from '../routing-data.schema.js'
 

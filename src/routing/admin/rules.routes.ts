@@ -1,9 +1,8 @@
 /** /v1/partitions/:partition/rules: CRUD of a partition's prefix rules with their ordered targets, by numeric id. */
+import { PartitionParamsSchema } from '../routing-data.schema.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import {
-  ListSchema, NumericIdParamsSchema, PartitionParamsSchema, RulePatchSchema, RuleQuerySchema, parsePage, readErrors, writeErrors
-} from './admin.schema.js'
+import { ListSchema, NumericIdParamsSchema, RulePatchSchema, RuleQuerySchema, parsePage, readErrors, writeErrors } from './admin.schema.js'
 import type { RuleRepository } from './rule.repository.js'
 import { RuleInputSchema, RuleSchema } from '../routing-data.schema.js'
 

@@ -1,11 +1,11 @@
-/** Admin views of the routing engine: explain a decision with its trace, and reload a partition by hand. */
+/** Explain a decision: where a number would go and why, with the trace and the rtjson answer (an admin view). */
 import { type DecisionTrace, type GatewayHealthView } from './decision.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
-import { AppError, ErrorSchema } from '../../errors.js'
+import { ErrorSchema } from '../../errors.js'
 import { decideRoutes } from './decide-routes.js'
 import { requireTable, type RouteTables } from '../snapshot/route-tables.js'
-import { ExplainQuerySchema, ExplainSchema, PartitionParamsSchema, ReloadSchema } from './routing.schema.js'
+import { ExplainQuerySchema, ExplainSchema } from './routing.schema.js'
+import { PartitionParamsSchema } from '../routing-data.schema.js'
 import { toRtjson } from './rtjson.js'
 
 export interface ExplainRoutesOptions {
@@ -63,27 +63,5 @@ export const explainRoutes: FastifyPluginAsyncTypebox<ExplainRoutesOptions> = as
       trace: traceOut(decision.trace ?? { seed: 0, prefixes: [], rules: [], targets: [] }),
       rtjson
     }
-  })
-
-  app.post('/v1/partitions/:partition/reload', {
-    schema: {
-      tags: ['routing'],
-      summary: 'Reload a partition now (drouting:reload); a failed reload keeps serving the previous snapshot',
-      params: PartitionParamsSchema,
-      response: { 200: ReloadSchema, 404: ErrorSchema, 503: ReloadSchema }
-    }
-  }, async (request, reply) => {
-    const outcome = await tables.reload(request.params.partition)
-    if (outcome.removed === true) throw new AppError(404, 'not_found', `partition "${request.params.partition}" not found`)
-    const body = {
-      partition: outcome.partition,
-      ok: outcome.ok,
-      data_version: outcome.version,
-      checksum: outcome.checksum,
-      duration_ms: outcome.durationMs,
-      counts: outcome.counts,
-      error: outcome.error
-    }
-    return await reply.code(outcome.ok ? 200 : 503).send(body)
   })
 }

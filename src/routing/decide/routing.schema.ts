@@ -70,15 +70,3 @@ export const ExplainSchema = Type.Object({
   trace: TraceSchema,
   rtjson: RtjsonAnswerSchema.properties.rtjson
 })
-
-export const ReloadSchema = Type.Object({
-  partition: Type.String(),
-  ok: Type.Boolean(),
-  data_version: Type.Optional(Type.Integer()),
-  checksum: Type.Optional(Type.String()),
-  duration_ms: Type.Number(),
-  counts: Type.Optional(Type.Record(Type.String(), Type.Object({ loaded: Type.Integer(), discarded: Type.Integer() }))),
-  error: Type.Optional(Type.String())
-})
-
-export const PartitionParamsSchema = Type.Object({ partition: PartitionNameSchema })

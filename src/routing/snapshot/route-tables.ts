@@ -13,7 +13,7 @@ import { isConnectionError } from '../../db-errors.js'
 import { AppError } from '../../errors.js'
 import type { Group, Identifier } from '../../status/status-registry.js'
 import { RING_SIZES } from '../../status/status-registry.js'
-import type { PartitionDataRepository } from '../admin/partition-data.repository.js'
+import type { SnapshotRepository } from './snapshot.repository.js'
 import type { PartitionData } from '../routing-data.schema.js'
 import { compileRouteTableFromPages, formatLoadCounts } from './route-table.js'
 
@@ -54,7 +54,7 @@ export interface RouteTables {
 }
 
 export interface RouteTablesOptions {
-  readonly repository: Pick<PartitionDataRepository, 'snapshot' | 'versions'>
+  readonly repository: SnapshotRepository
   /** The `routing` status group (required for readiness). */
   readonly group: Group
   readonly log: Logger

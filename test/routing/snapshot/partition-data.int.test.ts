@@ -162,6 +162,7 @@ describe('change notification', () => {
 describe('the snapshot read', () => {
   it('gives for every rule what the row mapping gives, across pages, shared values and odd text', async () => {
     const { createPartitionDataRepository } = await import('../../../src/routing/admin/partition-data.repository.js')
+    const { createSnapshotRepository } = await import('../../../src/routing/snapshot/snapshot.repository.js')
     const { ruleFromRow } = await import('../../../src/routing/rows.js')
     const { targetsFromText, RULE_PAGE } = await import('../../../src/routing/snapshot/rule-pages.js')
     const db = t.db.kysely
@@ -196,10 +197,11 @@ describe('the snapshot read', () => {
 
   it('compiled page by page gives the table, counts and problems of the whole data compiled at once', async () => {
     const { createPartitionDataRepository } = await import('../../../src/routing/admin/partition-data.repository.js')
+    const { createSnapshotRepository } = await import('../../../src/routing/snapshot/snapshot.repository.js')
     const { compileRouteTableFromPages } = await import('../../../src/routing/snapshot/route-table.js')
     const { compileRouteTable } = await import('../compile.js')
     const repository = createPartitionDataRepository(t.db.kysely)
-    const pagedOf = async (name: string) => await repository.snapshot(name, async ({ head, version }, pages) => await compileRouteTableFromPages(head, pages, { partition: name, version }))
+    const pagedOf = async (name: string) => await createSnapshotRepository(t.db.kysely).snapshot(name, async ({ head, version }, pages) => await compileRouteTableFromPages(head, pages, { partition: name, version }))
     const loaded = await repository.load('paged')
     const paged = await pagedOf('paged')
     if (loaded === undefined || paged === undefined) throw new Error('partition "paged" is missing')
@@ -222,6 +224,7 @@ describe('the snapshot read', () => {
 
   it('gives an empty partition and a partition with problems the same table as the whole data', async () => {
     const { createPartitionDataRepository } = await import('../../../src/routing/admin/partition-data.repository.js')
+    const { createSnapshotRepository } = await import('../../../src/routing/snapshot/snapshot.repository.js')
     const { compileRouteTableFromPages } = await import('../../../src/routing/snapshot/route-table.js')
     const { compileRouteTable } = await import('../compile.js')
     const repository = createPartitionDataRepository(t.db.kysely)
@@ -231,7 +234,7 @@ describe('the snapshot read', () => {
     await sql`UPDATE gateway SET address = 'sip:[::1' WHERE gw_id = 'g2'`.execute(t.db.kysely)
     for (const name of ['empty', 'odd']) {
       const loaded = await repository.load(name)
-      const paged = await repository.snapshot(name, async ({ head, version }, pages) => await compileRouteTableFromPages(head, pages, { partition: name, version }))
+      const paged = await createSnapshotRepository(t.db.kysely).snapshot(name, async ({ head, version }, pages) => await compileRouteTableFromPages(head, pages, { partition: name, version }))
       if (loaded === undefined || paged === undefined) throw new Error(`partition "${name}" is missing`)
       const whole = compileRouteTable(loaded.data, { partition: name, version: loaded.version })
       expect({ ...paged.table, checksum: '' }).toEqual({ ...whole.table, checksum: '' })

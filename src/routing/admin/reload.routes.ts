@@ -1,0 +1,40 @@
+/** POST /v1/partitions/:partition/reload: reload a partition now, by hand (drouting:reload). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { AppError, ErrorSchema } from '../../errors.js'
+import { PartitionParamsSchema } from '../routing-data.schema.js'
+import type { RouteTables } from '../snapshot/route-tables.js'
+
+export const ReloadSchema = Type.Object({
+  partition: Type.String(),
+  ok: Type.Boolean(),
+  data_version: Type.Optional(Type.Integer()),
+  checksum: Type.Optional(Type.String()),
+  duration_ms: Type.Number(),
+  counts: Type.Optional(Type.Record(Type.String(), Type.Object({ loaded: Type.Integer(), discarded: Type.Integer() }))),
+  error: Type.Optional(Type.String())
+})
+
+export const reloadRoutes: FastifyPluginAsyncTypebox<{ readonly tables: RouteTables }> = async (app, { tables }) => {
+  app.post('/v1/partitions/:partition/reload', {
+    schema: {
+      tags: ['routing'],
+      summary: 'Reload a partition now (drouting:reload); a failed reload keeps serving the previous snapshot',
+      params: PartitionParamsSchema,
+      response: { 200: ReloadSchema, 404: ErrorSchema, 503: ReloadSchema }
+    }
+  }, async (request, reply) => {
+    const outcome = await tables.reload(request.params.partition)
+    if (outcome.removed === true) throw new AppError(404, 'not_found', `partition "${request.params.partition}" not found`)
+    const body = {
+      partition: outcome.partition,
+      ok: outcome.ok,
+      data_version: outcome.version,
+      checksum: outcome.checksum,
+      duration_ms: outcome.durationMs,
+      counts: outcome.counts,
+      error: outcome.error
+    }
+    return await reply.code(outcome.ok ? 200 : 503).send(body)
+  })
+}
