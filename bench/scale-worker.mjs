@@ -14,7 +14,8 @@ import { createSnapshotRepository } from '../dist/routing/snapshot/snapshot.repo
 import { compileRouteTableFromPages } from '../dist/routing/snapshot/route-table.js'
 import { toRouteQuery } from '../dist/routing/decide/routing.routes.js'
 import { RouteQuerySchema } from '../dist/routing/decide/routing.schema.js'
-import { RtjsonAnswerSchema, toRtjson } from '../dist/routing/decide/rtjson.js'
+import { negativeAnswer, rtjsonOf, RtjsonAnswerSchema } from '../dist/routing/decide/rtjson.js'
+import { writeRoutedRtjson } from '../dist/routing/decide/rtjson-writer.js'
 import { createValidatorCompiler } from '../dist/validation.js'
 
 const [url, queriesFile, ...flags] = process.argv.slice(2)
@@ -112,12 +113,12 @@ if (flags.includes('--cost')) {
   const parsed = bodies.map((_, i) => parse(i))
   const decide = (i) => { const body = parsed[i % parsed.length]; const query = toRouteQuery(body); return { query, decision: decideRoutes(tables.get(body.partition), health, query, now) } }
   const decided = parsed.map((_, i) => decide(i))
-  // As the server answers: a routed answer comes written (reply.json), the others go through the schema's serialiser.
-  const toText = (i) => { const { query, decision } = decided[i % decided.length]; const reply = toRtjson(decision, query, 'bench'); return reply.json ?? serialise(reply.body) }
+  // As the server answers: a routed answer comes written (rtjson-writer), the others go through the schema's serialiser.
+  const toText = (i) => { const { query, decision } = decided[i % decided.length]; return decision.outcome === 'routed' ? writeRoutedRtjson(decision, query, 'bench') : serialise(negativeAnswer(decision).body) }
   // Buffer.byteLength: the UTF-8 encoding the socket write does, which also flattens a concatenated string.
   result.cost = { parseUs: perCall(parse), decideUs: perCall((i) => { sink += decide(i).decision.outcome.length }), serialiseUs: perCall((i) => { sink += Buffer.byteLength(toText(i)) }) }
   // For comparison: the schema's serialiser over the object answer, as every answer was written before rtjson-writer.ts.
-  const viaSchema = (i) => { const { query, decision } = decided[i % decided.length]; return serialise(toRtjson(decision, query, 'bench').body) }
+  const viaSchema = (i) => { const { query, decision } = decided[i % decided.length]; return serialise(rtjsonOf(decision, query, 'bench')) }
   result.cost.schemaSerialiseUs = perCall((i) => { sink += Buffer.byteLength(viaSchema(i)) })
 }
 result.sink = sink > 0

@@ -14,7 +14,7 @@ import type { HealthStore } from '../dispatcher/health-store.js'
 import type { ProbeResult } from '../dispatcher/options-prober.js'
 import type { EventBus } from '../events.js'
 import type { ReloadOutcome, RouteTables } from '../routing/snapshot/route-tables.js'
-import type { RoutingObserver } from '../routing/decide/routing.routes.js'
+import type { RoutingObserver } from '../routing/decide/decision.js'
 import type { StatusRegistry } from '../status/status-registry.js'
 import { createAlerts, type Alerts } from './alerts.js'
 import { createEventStream, EVENT_NAMES } from './event-stream.js'
@@ -155,7 +155,6 @@ export function createObservability (o: ObservabilityOptions) {
       routingObserver = createRoutingObserver({
         metrics,
         known: (partition) => a.tables.identifier(partition) !== undefined,
-        defaultPartition: o.defaultPartition,
         thresholdUs: config.routingThresholdUs,
         onSlow: (us, extra) => { thresholds.check('routing_decision', us, extra) }
       })

@@ -5,9 +5,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
-import type { RoutingObserver } from '../routing/decide/routing.routes.js'
-import type { RouteQueryBody } from '../routing/decide/routing.schema.js'
-import type { RtjsonReply } from '../routing/decide/rtjson.js'
+import type { Answer, Route, RoutingObserver } from '../routing/decide/decision.js'
 import { DECISION_BUCKETS, type Metrics } from './metrics.js'
 import { observe, type CounterCell, type HistogramCell } from './tally.js'
 
@@ -15,6 +13,7 @@ import { observe, type CounterCell, type HistogramCell } from './tally.js'
 export const UNKNOWN_PARTITION = '(unknown)'
 const RESULTS = ['routed', 'no_route', 'no_destination', 'no_capacity', 'not_ready', 'unknown_partition', 'bad_request'] as const
 type Result = typeof RESULTS[number]
+const NO_ROUTES: readonly Route[] = Object.freeze([])
 
 interface GatewayCells { readonly offered: CounterCell, readonly first: CounterCell }
 interface PartitionCells {
@@ -27,7 +26,6 @@ export interface RoutingObserverOptions {
   readonly metrics: Pick<Metrics, 'answers' | 'decisionSeconds' | 'offered' | 'offeredFirst'>
   /** Whether a partition exists (loaded or loading): only those get their own series. */
   readonly known: (partition: string) => boolean
-  readonly defaultPartition: string
   /** E_CORE_THRESHOLD for a decision slower than this (µs); 0 off. */
   readonly thresholdUs: number
   readonly onSlow: (timeUs: number, extra: Record<string, unknown>) => void
@@ -37,7 +35,7 @@ type LevelAware = FastifyBaseLogger & { isLevelEnabled?: (level: string) => bool
 
 /** `prime` makes a loaded partition's series exist at 0 before its first call, so rate() works from the start. */
 export function createRoutingObserver (options: RoutingObserverOptions): RoutingObserver & { prime: (partition: string) => void } {
-  const { metrics, known, defaultPartition, thresholdUs, onSlow } = options
+  const { metrics, known, thresholdUs, onSlow } = options
   const partitions = new Map<string, PartitionCells>()
 
   const cellsOf = (name: string): PartitionCells => {
@@ -61,13 +59,10 @@ export function createRoutingObserver (options: RoutingObserverOptions): Routing
 
   return {
     prime (partition: string): void { cellsOf(partition) },
-    answered (body: RouteQueryBody | undefined, result: RtjsonReply, started: number, log: FastifyBaseLogger): void {
+    answered (asked: string, callId: string | undefined, answer: Answer, started: number, log: FastifyBaseLogger): void {
       const elapsedMs = performance.now() - started
-      // A routed reply's routes are read from the decision: its body is built only when asked for.
-      const routed = result.routes
-      const rtjson = routed === undefined ? result.body.rtjson : undefined
-      const outcome: Result = rtjson === undefined || rtjson.success ? 'routed' : rtjson.reason ?? 'bad_request'
-      let partition = body?.partition ?? defaultPartition
+      const outcome: Result = answer.outcome
+      let partition = asked
       let cells = partitions.get(partition)
       if (cells === undefined) {
         if (!known(partition)) partition = UNKNOWN_PARTITION
@@ -75,18 +70,17 @@ export function createRoutingObserver (options: RoutingObserverOptions): Routing
       }
       cells.answers[outcome].value++
       observe(cells.latency, DECISION_BUCKETS, elapsedMs / 1000)
-      const count = routed?.length ?? rtjson?.routes.length ?? 0
-      for (let i = 0; i < count; i++) {
-        const id = routed === undefined ? (rtjson?.routes[i] as { gateway: string }).gateway : (routed[i] as { gatewayId: string }).gatewayId
-        const gateway = gatewayOf(cells, partition, id)
+      const routes = answer.outcome === 'routed' ? answer.routes : NO_ROUTES
+      for (let i = 0; i < routes.length; i++) {
+        const gateway = gatewayOf(cells, partition, (routes[i] as Route).gatewayId)
         gateway.offered.value++
         if (i === 0) gateway.first.value++
       }
       const us = Math.round(elapsedMs * 1000)
-      if (thresholdUs > 0 && us > thresholdUs) onSlow(us, { partition, call_id: body?.call_id, result: outcome })
+      if (thresholdUs > 0 && us > thresholdUs) onSlow(us, { partition, call_id: callId, result: outcome })
       if ((log as LevelAware).isLevelEnabled?.('debug') === true) {
-        const answer = result.body.rtjson
-        log.debug({ callId: body?.call_id, partition, result: outcome, gateways: answer.routes.map((r) => r.gateway), rule_id: answer.rule_id, us }, 'routing answer')
+        const ruleId = answer.outcome === 'routed' ? answer.ruleId : undefined
+        log.debug({ callId, partition, result: outcome, gateways: routes.map((r) => r.gatewayId), rule_id: ruleId, us }, 'routing answer')
       }
     }
   }

@@ -6,13 +6,16 @@ import { describe, expect, it } from 'vitest'
 import { createMetrics, type MetricSources } from '../../src/observability/metrics.js'
 import { createRoutingObserver, UNKNOWN_PARTITION } from '../../src/observability/routing-observer.js'
 import { observe, TallyCounter, TallyHistogram } from '../../src/observability/tally.js'
-import { noRouteAnswer, notReadyAnswer, type RtjsonReply } from '../../src/routing/decide/rtjson.js'
+import type { Answer, Route } from '../../src/routing/decide/decision.js'
 import { samples } from './scrape.js'
 
-const routed = (...gateways: string[]): RtjsonReply => ({
-  statusCode: 200,
-  body: { rtjson: { success: true, version: '1.0', routing: 'serial', routes: gateways.map((gateway) => ({ uri: `sip:1@${gateway}`, dst_uri: `sip:${gateway}`, path: '', socket: '', headers: { extra: '' }, gateway })), partition: 'p', rule_id: 1, prefix: '44' } }
-})
+// The observer reads an answer's outcome, and a routed one's rule and gateway ids.
+const routed = (...gateways: string[]): Answer => ({
+  outcome: 'routed', number: '44', group: 'default', groupSource: 'default', prefix: '44', ruleId: 1,
+  routes: gateways.map((gatewayId) => ({ gatewayId }) as Route)
+}) as unknown as Answer
+const noRoute = { outcome: 'no_route' } as Answer
+const notReady: Answer = { outcome: 'not_ready' }
 
 const quiet = pino({ level: 'silent' })
 
@@ -69,18 +72,18 @@ describe('routing observer', () => {
     const registry = new Registry()
     const metrics = createMetrics(registry)
     const slow: Array<{ us: number, extra: Record<string, unknown> }> = []
-    const observer = createRoutingObserver({ metrics, known: (p) => known.includes(p), defaultPartition: 'p', thresholdUs, onSlow: (us, extra) => { slow.push({ us, extra }) } })
+    const observer = createRoutingObserver({ metrics, known: (p) => known.includes(p), thresholdUs, onSlow: (us, extra) => { slow.push({ us, extra }) } })
     return { registry, observer, slow }
   }
 
   it('counts answers by partition and result, offers per gateway, and latency; unknown partitions share one label', async () => {
     const { registry, observer } = setup()
     const t = performance.now()
-    observer.answered({ call_id: 'c1' } as never, routed('a', 'b'), t, quiet)
-    observer.answered({ call_id: 'c2', partition: 'p' } as never, routed('b'), t, quiet)
-    observer.answered({ call_id: 'c3' } as never, noRouteAnswer(), t, quiet)
-    observer.answered({ call_id: 'c4', partition: 'nope-1' } as never, notReadyAnswer(), t, quiet)
-    observer.answered({ call_id: 'c5', partition: 'nope-2' } as never, notReadyAnswer(), t, quiet)
+    observer.answered('p', 'c1', routed('a', 'b'), t, quiet)
+    observer.answered('p', 'c2', routed('b'), t, quiet)
+    observer.answered('p', 'c3', noRoute, t, quiet)
+    observer.answered('nope-1', 'c4', notReady, t, quiet)
+    observer.answered('nope-2', 'c5', notReady, t, quiet)
     const s = samples(await registry.metrics())
     expect(s.get('rtroute_routing_answers_total{partition="p",result="routed"}')).toBe(2)
     expect(s.get('rtroute_routing_answers_total{partition="p",result="no_route"}')).toBe(1)
@@ -95,7 +98,7 @@ describe('routing observer', () => {
 
   it('reports a decision slower than the threshold, with the call and result', () => {
     const { observer, slow } = setup(1)
-    observer.answered({ call_id: 'slow-call' } as never, noRouteAnswer(), performance.now() - 5, quiet)
+    observer.answered('p', 'slow-call', noRoute, performance.now() - 5, quiet)
     expect(slow).toHaveLength(1)
     expect(slow[0]?.us).toBeGreaterThanOrEqual(5000)
     expect(slow[0]?.extra).toEqual({ partition: 'p', call_id: 'slow-call', result: 'no_route' })
@@ -105,9 +108,9 @@ describe('routing observer', () => {
     const lines: string[] = []
     const sink = new Writable({ write (chunk, _enc, done) { lines.push(String(chunk)); done() } })
     const { observer } = setup()
-    observer.answered({ call_id: 'x1' } as never, routed('a'), performance.now(), pino({ level: 'info' }, sink))
+    observer.answered('p', 'x1', routed('a'), performance.now(), pino({ level: 'info' }, sink))
     expect(lines).toHaveLength(0)
-    observer.answered({ call_id: 'x2' } as never, routed('a', 'b'), performance.now(), pino({ level: 'debug' }, sink))
+    observer.answered('p', 'x2', routed('a', 'b'), performance.now(), pino({ level: 'debug' }, sink))
     expect(lines).toHaveLength(1)
     expect(JSON.parse(lines[0] as string)).toMatchObject({ level: 20, callId: 'x2', partition: 'p', result: 'routed', gateways: ['a', 'b'], msg: 'routing answer' })
   })

@@ -1,4 +1,5 @@
-/** Scratch: the decision being made (ctx) and its route and order lists. The pure per-call decision: caller group, prefix, priority, window, targets, health. */
+// Scratch: the decision being made (ctx) and its route and order lists, reused by every decision.
+/** The pure per-call decision: caller group, longest prefix, priority and time window, target expansion, health. */
 import {
   ruleAt, ruleCount, type CarrierMember, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule,
   type CompiledTarget, type GroupIndex, type PrefixRules

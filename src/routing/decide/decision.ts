@@ -1,6 +1,6 @@
-/** The domain types of one routing decision (query, routes, outcome, trace) and the capacity arithmetic it shares with dispatcher/. */
+/** The domain types of one routing decision (query, routes, outcome, trace, the answer and its observer) and the capacity arithmetic dispatcher/ shares. */
+import type { FastifyBaseLogger } from 'fastify'
 import type { CompiledCarrier, CompiledGateway, CompiledRule } from '../snapshot/compiled.js'
-import type { NumberField } from './dialled-number.js'
 
 export type GatewayState = 'active' | 'suspect' | 'down' | 'disabled'
 
@@ -98,4 +98,15 @@ export type Decision =
   /** Like no_destination, but some target was left out only because it was full: worth a retry soon. */
   | Matched & { readonly outcome: 'no_capacity', readonly rule: CompiledRule, readonly ruleId: number, readonly prefix: string }
   | Matched & { readonly outcome: 'no_route' }
-  | { readonly outcome: 'bad_request', readonly field: NumberField, readonly message: string, readonly trace?: DecisionTrace | undefined }
+  | { readonly outcome: 'bad_request', readonly field: string, readonly message: string, readonly trace?: DecisionTrace | undefined }
+
+/** What one routing query came to: the decision, or why none was made (found before deciding). */
+export type Answer =
+  | Decision
+  | { readonly outcome: 'not_ready' }
+  | { readonly outcome: 'unknown_partition', readonly partition: string }
+
+/** Told of every answer of the proxy path; `started` is performance.now() before the partition lookup. */
+export interface RoutingObserver {
+  answered: (partition: string, callId: string | undefined, answer: Answer, started: number, log: FastifyBaseLogger) => void
+}

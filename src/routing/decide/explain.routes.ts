@@ -6,7 +6,7 @@ import { decideRoutes } from './decide-routes.js'
 import { requireTable, type RouteTables } from '../snapshot/route-tables.js'
 import { ExplainQuerySchema, ExplainSchema } from './routing.schema.js'
 import { PartitionParamsSchema } from '../routing-data.schema.js'
-import { toRtjson } from './rtjson.js'
+import { rtjsonOf } from './rtjson.js'
 
 export interface ExplainRoutesOptions {
   readonly tables: RouteTables
@@ -51,7 +51,7 @@ export const explainRoutes: FastifyPluginAsyncTypebox<ExplainRoutesOptions> = as
       group: q.group
     }
     const decision = decideRoutes(table, health(partition), query, at, { trace: true })
-    const rtjson = toRtjson(decision, query, partition).body.rtjson
+    const { rtjson } = rtjsonOf(decision, query, partition)
     const ruled = decision.outcome === 'routed' || decision.outcome === 'no_destination' || decision.outcome === 'no_capacity'
     return {
       partition,

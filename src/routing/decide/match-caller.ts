@@ -1,7 +1,5 @@
-/**
- * Scratch: the From URI's spans, overwritten by each lookup. Caller-group matching: exact From
- * user@domain, then From domain, then the longest CIDR holding the source.
- */
+// Scratch: the From URI's spans, overwritten by each lookup.
+/** Caller-group matching: exact From user@domain, then From domain, then the longest CIDR holding the source. */
 import { parseIpv4, parseIpv6, type CidrLevel } from '../snapshot/caller-index.js'
 import type { CallerIndex } from '../snapshot/compiled.js'
 import type { GroupSource } from './decision.js'

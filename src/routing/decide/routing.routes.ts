@@ -1,16 +1,19 @@
 /**
  * The proxy-facing hot path: POST /kamailio/rtjson (and the Wazo C4 router's /1.0/kamailio/routing).
- * Memory only: a Map lookup, the pure decision, a schema-compiled serialiser. No database, no log
- * line per call.
+ * Memory only: a Map lookup, the pure decision, the answer written once. No database, no log line
+ * per call. One pipe for both envelopes: the handler holds the Answer, tells the observer, and asks
+ * the envelope for the bytes.
  */
-import type { GatewayHealthView, Route, RouteQuery } from './decision.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyBaseLogger, FastifyError, FastifyReply } from 'fastify'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { performance } from 'node:perf_hooks'
 import { parseUtf8Json } from '../../json-body.js'
-import { decideRoutes } from './decide-routes.js'
 import type { RouteTables } from '../snapshot/route-tables.js'
+import { decideRoutes } from './decide-routes.js'
+import type { Answer, GatewayHealthView, Route, RouteQuery, RoutingObserver } from './decision.js'
 import { RouteQuerySchema, WazoAnswerSchema, type RouteQueryBody } from './routing.schema.js'
-import { badRequestAnswer, notReadyAnswer, RtjsonAnswerSchema, toRtjson, unknownPartitionAnswer, type RtjsonReply } from './rtjson.js'
+import { negativeAnswer, RtjsonAnswerSchema, wazoNegative, type NegativeAnswer, type Routed } from './rtjson.js'
+import { writeRoutedRtjson, writeRoutedWazo } from './rtjson-writer.js'
 
 export interface RoutingRoutesOptions {
   readonly tables: RouteTables
@@ -25,11 +28,6 @@ export interface RoutingRoutesOptions {
   readonly observer?: RoutingObserver
   /** Told of every routed answer before it is sent (capacity accounting takes its lease here). */
   readonly onRouted?: (partition: string, callId: string, routes: readonly Route[]) => void
-}
-
-/** Told of every answer; `started` is performance.now() taken before the partition lookup. */
-export interface RoutingObserver {
-  answered: (body: RouteQueryBody | undefined, result: RtjsonReply, started: number, log: FastifyBaseLogger) => void
 }
 
 /** What Fastify sets for a serialised object; a string sent with it skips the serialiser. */
@@ -63,8 +61,17 @@ function invalidField (error: ValidationError): string {
   return missing ?? first?.instancePath.replace(/^\//, '').replaceAll('/', '.') ?? 'body'
 }
 
+/** How one proxy path writes its answers: the routed bytes, and the body of a negative answer. */
+interface Envelope {
+  readonly routed: (decision: Routed, query: RouteQuery, partition: string) => string
+  readonly negative: (answer: NegativeAnswer) => unknown
+}
+
+const RTJSON: Envelope = { routed: writeRoutedRtjson, negative: (answer) => answer.body }
+const WAZO: Envelope = { routed: writeRoutedWazo, negative: wazoNegative }
+
 export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = async (app, options) => {
-  const { tables, health, defaultPartition, retryAfterS } = options
+  const { tables, health, defaultPartition, retryAfterS, observer, onRouted } = options
   const now = options.now ?? Date.now
 
   // Not every proxy script sets Content-Type: a JSON body is accepted whatever it says it is.
@@ -77,81 +84,65 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
     }
   })
 
-  const observer = options.observer
-  const onRouted = options.onRouted
-  function answer (body: RouteQueryBody | undefined, error: ValidationError | undefined, log: FastifyBaseLogger): RtjsonReply {
-    if (observer === undefined) return decide(body, error)
-    const started = performance.now()
-    const result = decide(body, error)
-    observer.answered(body, result, started, log)
-    return result
-  }
-
-  function decide (body: RouteQueryBody | undefined, error: ValidationError | undefined): RtjsonReply {
-    if (error !== undefined || body === undefined) {
-      return badRequestAnswer(error === undefined ? 'body' : invalidField(error), error?.message ?? 'no query')
-    }
-    const partition = body.partition ?? defaultPartition
+  function decide (partition: string, query: RouteQuery): Answer {
     const found = tables.lookup(partition)
-    if (found.state === 'not_ready') return notReadyAnswer()
-    if (found.state === 'unknown') return unknownPartitionAnswer(partition)
-    const query = toRouteQuery(body)
-    const decision = decideRoutes(found.table, health(partition), query, now())
-    if (onRouted !== undefined && decision.outcome === 'routed') onRouted(partition, query.callId, decision.routes)
-    return toRtjson(decision, query, partition)
+    if (found.state === 'not_ready') return { outcome: 'not_ready' }
+    if (found.state === 'unknown') return { outcome: 'unknown_partition', partition }
+    return decideRoutes(found.table, health(partition), query, now())
   }
 
-  const send = async (reply: FastifyReply, result: RtjsonReply, payload: unknown): Promise<FastifyReply> => {
-    if (result.statusCode === 503) void reply.header('retry-after', String(retryAfterS))
-    return await reply.code(result.statusCode).send(payload)
+  const sendNegative = async (reply: FastifyReply, answer: NegativeAnswer, envelope: Envelope): Promise<FastifyReply> => {
+    if (answer.statusCode === 503) void reply.header('retry-after', String(retryAfterS))
+    return await reply.code(answer.statusCode).send(envelope.negative(answer))
   }
 
-  const sendJson = async (reply: FastifyReply, json: string): Promise<FastifyReply> => await reply.code(200).header('content-type', JSON_TYPE).send(json)
+  async function handle (request: FastifyRequest, reply: FastifyReply, envelope: Envelope): Promise<FastifyReply> {
+    const started = observer === undefined ? 0 : performance.now()
+    const body = request.body as RouteQueryBody | undefined
+    const error = request.validationError
+    const partition = body?.partition ?? defaultPartition
+    const query = error === undefined && body !== undefined ? toRouteQuery(body) : undefined
+    const answer: Answer = query === undefined
+      ? { outcome: 'bad_request', field: error === undefined ? 'body' : invalidField(error), message: error?.message ?? 'no query' }
+      : decide(partition, query)
+    if (answer.outcome === 'routed' && query !== undefined) {
+      onRouted?.(partition, query.callId, answer.routes)
+      observer?.answered(partition, query.callId, answer, started, request.log)
+      // A routed answer comes already written (rtjson-writer.ts): a JSON string is sent as it is.
+      return await reply.code(200).header('content-type', JSON_TYPE).send(envelope.routed(answer, query, partition))
+    }
+    observer?.answered(partition, body?.call_id, answer, started, request.log)
+    return await sendNegative(reply, negativeAnswer(answer as Exclude<Answer, { outcome: 'routed' }>), envelope)
+  }
 
-  // Broken JSON or an oversized body still gets an answer the proxy script can parse.
-  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+  /** Broken JSON or an oversized body still gets an answer the proxy script can parse, in the path's envelope. */
+  const errorHandlerOf = (envelope: Envelope) => async (error: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     if (error.statusCode === undefined || error.statusCode >= 500) {
       request.log.error({ err: error, callId: (request.body as { call_id?: unknown } | undefined)?.call_id }, 'routing query failed')
       return await reply.code(500).send({ error: 'internal_error', message: 'internal error' })
     }
-    const { body } = badRequestAnswer('body', error.message)
-    const payload = request.url.startsWith('/1.0/')
-      ? { success: false, rtjson: null, reason: body.rtjson.reason, sip_code: body.rtjson.sip_code, sip_reason: body.rtjson.sip_reason }
-      : body
-    return await reply.code(400).send(payload)
-  })
-
-  const rtjsonResponse = { 200: RtjsonAnswerSchema, 400: RtjsonAnswerSchema, 404: RtjsonAnswerSchema, 503: RtjsonAnswerSchema }
+    return await sendNegative(reply, negativeAnswer({ outcome: 'bad_request', field: 'body', message: error.message }), envelope)
+  }
 
   app.post('/kamailio/rtjson', {
     attachValidation: true,
+    errorHandler: errorHandlerOf(RTJSON),
     schema: {
       tags: ['proxy'],
       summary: 'Where to send a new call: an rtjson serial route list, or a negative answer with a suggested SIP code',
       body: RouteQuerySchema,
-      response: rtjsonResponse
+      response: { 200: RtjsonAnswerSchema, 400: RtjsonAnswerSchema, 404: RtjsonAnswerSchema, 503: RtjsonAnswerSchema }
     }
-  }, async (request, reply) => {
-    const result = answer(request.body, request.validationError, request.log)
-    // A routed answer comes already written (rtjson-writer.ts): a JSON string is sent as it is.
-    if (result.json !== undefined) return await sendJson(reply, result.json)
-    return await send(reply, result, result.body)
-  })
+  }, async (request, reply) => await handle(request, reply, RTJSON))
 
   app.post('/1.0/kamailio/routing', {
     attachValidation: true,
+    errorHandler: errorHandlerOf(WAZO),
     schema: {
       tags: ['proxy'],
       summary: 'The same decision in the Wazo C4 router\'s envelope ({success, rtjson}), so its Kamailio config works unchanged',
       body: RouteQuerySchema,
       response: { 200: WazoAnswerSchema, 400: WazoAnswerSchema, 404: WazoAnswerSchema, 503: WazoAnswerSchema }
     }
-  }, async (request, reply) => {
-    const result = answer(request.body, request.validationError, request.log)
-    const { rtjson } = result.body
-    const payload = rtjson.success
-      ? { success: true, rtjson }
-      : { success: false, rtjson: null, reason: rtjson.reason, sip_code: rtjson.sip_code, sip_reason: rtjson.sip_reason }
-    return await send(reply, result, payload)
-  })
+  }, async (request, reply) => await handle(request, reply, WAZO))
 }

@@ -1,13 +1,15 @@
+// Scratch: a WeakMap of each snapshot gateway's serialised parts, filled on first use.
 /**
  * The routed rtjson answer written straight to JSON: the same bytes as fast-json-stringify with
  * RtjsonAnswerSchema, without an object per route. Its rules, kept here: required keys first, then
  * the optional ones present, each group in schema order; JSON.stringify's string escaping. A
  * gateway's constant parts (dst_uri, socket, headers.extra, id, timers) are serialised once per
- * snapshot; per call only the R-URI and the From/To headers are. test/routing/rtjson-writer.test.ts
- * holds it to the serialiser's output.
+ * snapshot; per call only the R-URI and the From/To headers are. test/routing/decide/rtjson-writer.test.ts
+ * holds both envelopes to the serialiser's output of rtjson.ts's object form.
  */
-import type { Decision, Route, RouteQuery } from './decision.js'
 import type { CompiledGateway } from '../snapshot/compiled.js'
+import type { Route, RouteQuery } from './decision.js'
+import type { Routed } from './rtjson.js'
 
 const q = JSON.stringify
 
@@ -61,8 +63,8 @@ function nameAddr (key: string, display: string | undefined, uri: string | undef
   return uri === undefined || uri === '' ? '' : `,"${key}":{"display":${quote(display ?? '')},"uri":${quote(uri)}}`
 }
 
-/** `toRtjson(decision, query, partition).body` as JSON (see the file header). */
-export function routedJson (decision: Extract<Decision, { outcome: 'routed' }>, query: RouteQuery, partition: string): string {
+/** `routedAnswer(decision, query, partition)` as JSON (see the file header). */
+export function writeRoutedRtjson (decision: Routed, query: RouteQuery, partition: string): string {
   const fromTo = nameAddr('from', query.fromName, query.fromUri) + nameAddr('to', query.toName, query.toUri)
   const routes = decision.routes
   let out = '{"rtjson":{"success":true,"routing":"serial","routes":['
@@ -72,4 +74,9 @@ export function routedJson (decision: Extract<Decision, { outcome: 'routed' }>, 
     out += `${i === 0 ? '' : ','}{"uri":${quote(route.uri)}${parts.head}${fromTo}${i === 0 ? parts.firstTail : parts.tail}`
   }
   return `${out}],"version":"1.0","partition":${quote(partition)},"rule_id":${int(decision.ruleId)},"prefix":${quote(decision.prefix)}}}`
+}
+
+/** The Wazo envelope of the same answer: `{"success":true,"rtjson":{…}}`, the rtjson object as writeRoutedRtjson writes it. */
+export function writeRoutedWazo (decision: Routed, query: RouteQuery, partition: string): string {
+  return `{"success":true,${writeRoutedRtjson(decision, query, partition).slice(1)}`
 }

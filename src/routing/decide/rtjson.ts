@@ -1,7 +1,10 @@
-/** The answers Kamailio's rtjson module reads (routed, and every negative case), with their TypeBox schema. */
-import type { Decision, Route, RouteQuery } from './decision.js'
+/**
+ * The answers Kamailio's rtjson module reads, as objects: the negative ones (frozen constants where
+ * they can be), the routed one for explain and as the writer's test oracle, and the Wazo envelope.
+ * The proxy path writes a routed answer with rtjson-writer.ts instead.
+ */
 import { Type, type Static } from 'typebox'
-import { routedJson } from './rtjson-writer.js'
+import type { Answer, Decision, Route, RouteQuery } from './decision.js'
 
 const NameAddrSchema = Type.Object({ display: Type.String(), uri: Type.String() })
 
@@ -49,18 +52,13 @@ export const RtjsonAnswerSchema = Type.Object({
 }, { description: 'Kamailio rtjson document; success false carries reason and a suggested SIP reply' })
 export type RtjsonAnswer = Static<typeof RtjsonAnswerSchema>
 
-export interface RtjsonReply {
+/** A negative answer: the HTTP status and the rtjson document (success false, reason, suggested SIP reply). */
+export interface NegativeAnswer {
   readonly statusCode: 200 | 400 | 404 | 503
   readonly body: RtjsonAnswer
-  /**
-   * Routed answers only: `body` as JSON, byte for byte what the schema's serialiser writes, and
-   * the decision's routes (what the metrics read). `body` itself is then built only when read.
-   */
-  readonly json?: string
-  readonly routes?: readonly Route[]
 }
 
-function negative (statusCode: RtjsonReply['statusCode'], reason: RtjsonReason, sipCode: number, sipReason: string, more: { field?: string, message?: string } = {}): RtjsonReply {
+function negative (statusCode: NegativeAnswer['statusCode'], reason: RtjsonReason, sipCode: number, sipReason: string, more: { field?: string, message?: string } = {}): NegativeAnswer {
   // Frozen all the way down: the constant answers are shared by every request.
   const routes = Object.freeze([]) as unknown as RtjsonRoute[]
   const rtjson = { success: false, reason, sip_code: sipCode, sip_reason: sipReason, routing: 'serial' as const, routes, ...more }
@@ -68,28 +66,35 @@ function negative (statusCode: RtjsonReply['statusCode'], reason: RtjsonReason, 
 }
 
 // Constant answers are built once: the hot path hands out the same frozen object.
+/** 503: the partition has no data yet (the HTTP layer adds Retry-After). */
 const NOT_READY = negative(503, 'not_ready', 503, 'Service Unavailable')
+/** 200 + SIP 404: no rule matches the number. */
 const NO_ROUTE = negative(200, 'no_route', 404, 'Not Found')
+/** 200 + SIP 503: a rule matched but every destination is down or disabled. */
 const NO_DESTINATION = negative(200, 'no_destination', 503, 'Service Unavailable')
+/** 200 + SIP 503: a rule matched and some destination is usable but at its call or CPS limit. */
 const NO_CAPACITY = negative(200, 'no_capacity', 503, 'Service Unavailable')
 
-/** 503: the partition has no data yet (the HTTP layer adds Retry-After). */
-export const notReadyAnswer = (): RtjsonReply => NOT_READY
-/** 200 + SIP 404: no rule matches the number. */
-export const noRouteAnswer = (): RtjsonReply => NO_ROUTE
-/** 200 + SIP 503: a rule matched but every destination is down or disabled. */
-export const noDestinationAnswer = (): RtjsonReply => NO_DESTINATION
-/** 200 + SIP 503: a rule matched and some destination is usable but at its call or CPS limit. */
-export const noCapacityAnswer = (): RtjsonReply => NO_CAPACITY
-
 /** 404 + SIP 500: the query named a partition that does not exist. */
-export function unknownPartitionAnswer (partition: string): RtjsonReply {
+function unknownPartition (partition: string): NegativeAnswer {
   return negative(404, 'unknown_partition', 500, 'Server Internal Error', { message: `unknown partition "${partition}"` })
 }
 
 /** 400 + SIP 500: the query cannot be routed as sent; `field` names the culprit. */
-export function badRequestAnswer (field: string, message: string): RtjsonReply {
+function badRequest (field: string, message: string): NegativeAnswer {
   return negative(400, 'bad_request', 500, 'Server Internal Error', { field, message })
+}
+
+/** The document and HTTP status of every answer but a routed one. */
+export function negativeAnswer (answer: Exclude<Answer, { outcome: 'routed' }>): NegativeAnswer {
+  switch (answer.outcome) {
+    case 'not_ready': return NOT_READY
+    case 'unknown_partition': return unknownPartition(answer.partition)
+    case 'no_route': return NO_ROUTE
+    case 'no_destination': return NO_DESTINATION
+    case 'no_capacity': return NO_CAPACITY
+    case 'bad_request': return badRequest(answer.field, answer.message)
+  }
 }
 
 type NameAddr = Static<typeof NameAddrSchema>
@@ -109,60 +114,23 @@ function rtjsonRoute (route: Route, first: boolean, from: NameAddr | undefined, 
   return out
 }
 
-type Routed = Extract<Decision, { outcome: 'routed' }>
+export type Routed = Extract<Decision, { outcome: 'routed' }>
 
-function routedBody (decision: Routed, query: RouteQuery, partition: string): RtjsonAnswer {
+/** 200: the serial route list as an object; From/To headers only when the query carried those URIs. */
+export function routedAnswer (decision: Routed, query: RouteQuery, partition: string): RtjsonAnswer {
   const from = query.fromUri === undefined || query.fromUri === '' ? undefined : { display: query.fromName ?? '', uri: query.fromUri }
   const to = query.toUri === undefined || query.toUri === '' ? undefined : { display: query.toName ?? '', uri: query.toUri }
   const routes = decision.routes.map((route, i) => rtjsonRoute(route, i === 0, from, to))
   return { rtjson: { success: true, version: '1.0', routing: 'serial', routes, partition, rule_id: decision.ruleId, prefix: decision.prefix } }
 }
 
-/**
- * A routed answer written straight to JSON (rtjson-writer.ts): the proxy path sends `json`, and
- * the object form is built only for callers that read `body` (the Wazo envelope, explain, tests).
- * Each is built on first read, so an answer builds only the form that is sent.
- */
-class RoutedReply implements RtjsonReply {
-  readonly statusCode = 200
-  readonly routes: readonly Route[]
-  #json: string | undefined
-  #body: RtjsonAnswer | undefined
-  readonly #decision: Routed
-  readonly #query: RouteQuery
-  readonly #partition: string
-
-  constructor (decision: Routed, query: RouteQuery, partition: string) {
-    this.#decision = decision
-    this.#query = query
-    this.#partition = partition
-    this.routes = decision.routes
-  }
-
-  get json (): string {
-    this.#json ??= routedJson(this.#decision, this.#query, this.#partition)
-    return this.#json
-  }
-
-  get body (): RtjsonAnswer {
-    this.#body ??= routedBody(this.#decision, this.#query, this.#partition)
-    return this.#body
-  }
+/** A decision's answer as an object (explain shows it). */
+export function rtjsonOf (decision: Decision, query: RouteQuery, partition: string): RtjsonAnswer {
+  return decision.outcome === 'routed' ? routedAnswer(decision, query, partition) : negativeAnswer(decision).body
 }
 
-/** 200: the serial route list; From/To headers only when the query carried those URIs. */
-export function routedAnswer (decision: Routed, query: RouteQuery, partition: string): RtjsonReply {
-  return new RoutedReply(decision, query, partition)
-}
-
-
-/** The answer and HTTP status for a decision (not_ready and unknown_partition come from the caller, before deciding). */
-export function toRtjson (decision: Decision, query: RouteQuery, partition: string): RtjsonReply {
-  switch (decision.outcome) {
-    case 'routed': return routedAnswer(decision, query, partition)
-    case 'no_route': return NO_ROUTE
-    case 'no_destination': return NO_DESTINATION
-    case 'no_capacity': return NO_CAPACITY
-    case 'bad_request': return badRequestAnswer(decision.field, decision.message)
-  }
+/** The Wazo C4 router's envelope of a negative answer (its routed one is written by rtjson-writer.ts). */
+export function wazoNegative (answer: NegativeAnswer): { success: false, rtjson: null, reason?: string, sip_code?: number, sip_reason?: string } {
+  const { rtjson } = answer.body
+  return { success: false, rtjson: null, reason: rtjson.reason, sip_code: rtjson.sip_code, sip_reason: rtjson.sip_reason }
 }

@@ -1,3 +1,4 @@
+// Scratch: the draw sequence and the sort-key arrays of the order being built.
 /**
  * Deterministic target ordering seeded by the Call-ID: ordered, weighted (drouting `W`), hash
  * (rendezvous) and least_loaded (relative free capacity).

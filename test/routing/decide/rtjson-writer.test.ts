@@ -1,4 +1,4 @@
-/** The routed answer written straight to JSON must be the bytes the response schema's serialiser writes for the object answer. */
+/** The routed answer written straight to JSON must be the bytes the response schema's serialiser writes for the object answer, in both envelopes. */
 import { type RouteQuery } from '../../../src/routing/decide/decision.js'
 import fc from 'fast-check'
 import fastJson from 'fast-json-stringify'
@@ -6,11 +6,13 @@ import Fastify from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { decideRoutes } from '../../../src/routing/decide/decide-routes.js'
 import type { GatewayData } from '../../../src/routing/routing-data.schema.js'
-import { RtjsonAnswerSchema, toRtjson } from '../../../src/routing/decide/rtjson.js'
-import { routedJson } from '../../../src/routing/decide/rtjson-writer.js'
+import { WazoAnswerSchema } from '../../../src/routing/decide/routing.schema.js'
+import { routedAnswer, RtjsonAnswerSchema } from '../../../src/routing/decide/rtjson.js'
+import { writeRoutedRtjson, writeRoutedWazo } from '../../../src/routing/decide/rtjson-writer.js'
 import { ALL_ACTIVE, carrier, gateway, health, NOON_WEDNESDAY, query, rule, table } from '../fixtures.js'
 
 const serialise = fastJson(RtjsonAnswerSchema)
+const serialiseWazo = fastJson(WazoAnswerSchema)
 
 // Text that JSON must escape, or that a naive writer would get wrong.
 const awkward = fc.constantFrom('', 'Alice', 'Zoë "Z" \\ Ünïcødé', 'tab\there', 'ctl\u0001\u001f', 'lone \ud800 surrogate', 'pair 😀', 'line\r\nbreak', '</script>', 'sep \u2028 \u2029 del \u007f')
@@ -42,7 +44,7 @@ function build (gws: Array<{ strip: number, prefix: string, socket: string, fr_t
   })
 }
 
-describe('routedJson', () => {
+describe('writeRoutedRtjson and writeRoutedWazo', () => {
   it('writes the same bytes as fast-json-stringify over the object answer, for many decisions', () => {
     let routed = 0
     fc.assert(fc.property(
@@ -59,9 +61,9 @@ describe('routedJson', () => {
         const decision = decideRoutes(t, states, q, NOON_WEDNESDAY)
         if (decision.outcome !== 'routed') return
         routed++
-        const reply = toRtjson(decision, q, partition)
-        expect(reply.json).toBe(serialise(reply.body))
-        expect(routedJson(decision, q, partition)).toBe(reply.json)
+        const body = routedAnswer(decision, q, partition)
+        expect(writeRoutedRtjson(decision, q, partition)).toBe(serialise(body))
+        expect(writeRoutedWazo(decision, q, partition)).toBe(serialiseWazo({ success: true, rtjson: body.rtjson }))
       }
     ), { numRuns: 2000 })
     expect(routed).toBeGreaterThan(1000)
@@ -72,10 +74,10 @@ describe('routedJson', () => {
     const q = query({ requestUri: 'sip:4412345@sbc' })
     const decision = decideRoutes(t, ALL_ACTIVE, q, NOON_WEDNESDAY)
     if (decision.outcome !== 'routed') throw new Error('expected a route')
-    expect(routedJson(decision, q, 'default')).toBe(serialise(toRtjson(decision, q, 'default').body))
+    expect(writeRoutedRtjson(decision, q, 'default')).toBe(serialise(routedAnswer(decision, q, 'default')))
     const changed = { ...decision, routes: decision.routes.map((r) => ({ ...r, socket: 'udp:changed:5060', frTimer: 1234 })) }
-    expect(routedJson(changed, q, 'default')).toBe(serialise(toRtjson(changed, q, 'default').body))
-    expect(routedJson(decision, q, 'default')).toBe(serialise(toRtjson(decision, q, 'default').body))
+    expect(writeRoutedRtjson(changed, q, 'default')).toBe(serialise(routedAnswer(changed, q, 'default')))
+    expect(writeRoutedRtjson(decision, q, 'default')).toBe(serialise(routedAnswer(decision, q, 'default')))
   })
 
   it('is what POST /kamailio/rtjson sends, with the content type of a serialised object', async () => {
@@ -83,10 +85,11 @@ describe('routedJson', () => {
     const q = query({ requestUri: 'sip:4412345@sbc', fromUri: 'sip:a@b', fromName: 'A "b"' })
     const decision = decideRoutes(t, ALL_ACTIVE, q, NOON_WEDNESDAY)
     if (decision.outcome !== 'routed') throw new Error('expected a route')
-    const reply = toRtjson(decision, q, 'default')
+    const body = routedAnswer(decision, q, 'default')
+    const written = writeRoutedRtjson(decision, q, 'default')
     const app = Fastify()
-    app.get('/object', { schema: { response: { 200: RtjsonAnswerSchema } } }, async () => reply.body)
-    app.get('/json', { schema: { response: { 200: RtjsonAnswerSchema } } }, async (_request, res) => await res.header('content-type', 'application/json; charset=utf-8').send(reply.json))
+    app.get('/object', { schema: { response: { 200: RtjsonAnswerSchema } } }, async () => body)
+    app.get('/json', { schema: { response: { 200: RtjsonAnswerSchema } } }, async (_request, res) => await res.header('content-type', 'application/json; charset=utf-8').send(written))
     try {
       const [object, json] = [await app.inject({ url: '/object' }), await app.inject({ url: '/json' })]
       expect(json.body).toBe(object.body)

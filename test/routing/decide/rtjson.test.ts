@@ -1,10 +1,8 @@
-import { type Decision, type RouteQuery } from '../../../src/routing/decide/decision.js'
 import Fastify from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { decideRoutes } from '../../../src/routing/decide/decide-routes.js'
-import {
-  badRequestAnswer, noDestinationAnswer, noRouteAnswer, notReadyAnswer, RtjsonAnswerSchema, toRtjson, unknownPartitionAnswer, type RtjsonReply
-} from '../../../src/routing/decide/rtjson.js'
+import type { Answer, Decision, RouteQuery } from '../../../src/routing/decide/decision.js'
+import { negativeAnswer, routedAnswer, RtjsonAnswerSchema, type RtjsonAnswer } from '../../../src/routing/decide/rtjson.js'
 import { ALL_ACTIVE, gateway, health, NOON_WEDNESDAY, query, rule, table } from '../fixtures.js'
 
 const t = table({
@@ -20,12 +18,26 @@ const decideFor = (q: Partial<RouteQuery>, states = ALL_ACTIVE): { decision: Dec
   return { decision: decideRoutes(t, states, full, NOON_WEDNESDAY), q: full }
 }
 
+interface RtjsonReply { readonly statusCode: 200 | 400 | 404 | 503, readonly body: RtjsonAnswer }
+
+/** A decision's status and document, as the proxy path sends them. */
+function toRtjson (decision: Decision, q: RouteQuery, partition: string): RtjsonReply {
+  return decision.outcome === 'routed' ? { statusCode: 200, body: routedAnswer(decision, q, partition) } : negativeAnswer(decision)
+}
+// Only the outcome and its own fields matter to negativeAnswer.
+const negativeOf = (answer: Partial<Answer>): RtjsonReply => negativeAnswer(answer as Exclude<Answer, { outcome: 'routed' }>)
+const notReadyAnswer = (): RtjsonReply => negativeOf({ outcome: 'not_ready' })
+const unknownPartitionAnswer = (partition: string): RtjsonReply => negativeOf({ outcome: 'unknown_partition', partition })
+const noRouteAnswer = (): RtjsonReply => negativeOf({ outcome: 'no_route' })
+const noDestinationAnswer = (): RtjsonReply => negativeOf({ outcome: 'no_destination' })
+const badRequestAnswer = (field: string, message: string): RtjsonReply => negativeOf({ outcome: 'bad_request', field, message })
+
 function answer (q: Partial<RouteQuery>, states = ALL_ACTIVE): RtjsonReply {
   const { decision, q: full } = decideFor(q, states)
   return toRtjson(decision, full, 'default')
 }
 
-describe('toRtjson: routed', () => {
+describe('routedAnswer', () => {
   it('builds the DESIGN.md document, with From/To headers when the query had those URIs', () => {
     const reply = answer({ requestUri: 'sip:44201234@sbc', fromUri: 'sip:alice@example.com', fromName: 'Alice', toUri: 'sip:44201234@example.com' })
     expect(reply.statusCode).toBe(200)
