@@ -6,11 +6,11 @@ import type { FastifySchemaCompiler } from 'fastify'
 // ajv-formats is CommonJS with a default export that TypeScript sees one level down.
 const addFormats = addFormatsPlugin as unknown as (ajv: Ajv) => Ajv
 
-const common: Options = { useDefaults: true, removeAdditional: false, allErrors: false, strict: false }
+const COMMON: Options = { useDefaults: true, removeAdditional: false, allErrors: false, strict: false }
 
 /** One compiler per HTTP part: `?dry_run=true` must become `true`, but `"5"` in a body must not become 5. */
 export function createValidatorCompiler (): FastifySchemaCompiler<unknown> {
-  const body = addFormats(new Ajv({ ...common, coerceTypes: false }))
-  const url = addFormats(new Ajv({ ...common, coerceTypes: 'array' }))
+  const body = addFormats(new Ajv({ ...COMMON, coerceTypes: false }))
+  const url = addFormats(new Ajv({ ...COMMON, coerceTypes: 'array' }))
   return ({ schema, httpPart }) => (httpPart === 'body' ? body : url).compile(schema as object)
 }

@@ -27,7 +27,7 @@ const groupReports = (group: Group) => ({
   identifiers: group.identifiers().map((id) => ({ name: id.name, reports: id.reports() }))
 })
 
-const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema }
+const ERRORS = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema }
 
 export const statusRoutes: FastifyPluginAsyncTypebox<StatusRoutesOptions> = async (app, { registry, externalGroups }) => {
   app.get('/v1/status', {
@@ -35,7 +35,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRoutesOptions> = asyn
   }, async () => registry.groups().map(groupStatus))
 
   app.get('/v1/status/:group', {
-    schema: { tags: ['status'], summary: 'One group (status_report:status group)', params: GroupParamsSchema, response: { 200: GroupStatusSchema, ...errors } }
+    schema: { tags: ['status'], summary: 'One group (status_report:status group)', params: GroupParamsSchema, response: { 200: GroupStatusSchema, ...ERRORS } }
   }, async (request) => groupStatus(registry.requireGroup(request.params.group)))
 
   app.get('/v1/status/:group/:identifier', {
@@ -43,7 +43,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRoutesOptions> = asyn
       tags: ['status'],
       summary: 'One identifier, or `all` for the aggregate (status_report:get group identifier)',
       params: IdentifierParamsSchema,
-      response: { 200: StatusSchema, ...errors }
+      response: { 200: StatusSchema, ...ERRORS }
     }
   }, async (request) => {
     const { group, identifier } = request.params
@@ -56,11 +56,11 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRoutesOptions> = asyn
   }, async () => registry.groups().map(groupReports))
 
   app.get('/v1/reports/:group', {
-    schema: { tags: ['status'], summary: 'Reports of one group', params: GroupParamsSchema, response: { 200: GroupReportsSchema, ...errors } }
+    schema: { tags: ['status'], summary: 'Reports of one group', params: GroupParamsSchema, response: { 200: GroupReportsSchema, ...ERRORS } }
   }, async (request) => groupReports(registry.requireGroup(request.params.group)))
 
   app.get('/v1/reports/:group/:identifier', {
-    schema: { tags: ['status'], summary: 'Reports of one identifier, oldest first', params: IdentifierParamsSchema, response: { 200: IdentifierReportsSchema, ...errors } }
+    schema: { tags: ['status'], summary: 'Reports of one identifier, oldest first', params: IdentifierParamsSchema, response: { 200: IdentifierReportsSchema, ...ERRORS } }
   }, async (request) => {
     const identifier = registry.requireIdentifier(request.params.group, request.params.identifier)
     return { name: identifier.name, reports: identifier.reports() }
@@ -71,7 +71,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRoutesOptions> = asyn
   }, async () => registry.groups().map((group) => ({ group: group.name, identifiers: group.identifiers().map((id) => id.name) })))
 
   app.get('/v1/identifiers/:group', {
-    schema: { tags: ['status'], summary: 'Identifier names of one group', params: GroupParamsSchema, response: { 200: GroupIdentifiersSchema, ...errors } }
+    schema: { tags: ['status'], summary: 'Identifier names of one group', params: GroupParamsSchema, response: { 200: GroupIdentifiersSchema, ...ERRORS } }
   }, async (request) => {
     const group = registry.requireGroup(request.params.group)
     return { group: group.name, identifiers: group.identifiers().map((id) => id.name) }
@@ -83,7 +83,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRoutesOptions> = asyn
       summary: 'Create or update an external group; it starts with identifier `main` not ready',
       params: GroupParamsSchema,
       body: CreateGroupSchema,
-      response: { 200: GroupStatusSchema, 201: GroupStatusSchema, ...errors }
+      response: { 200: GroupStatusSchema, 201: GroupStatusSchema, ...ERRORS }
     }
   }, async (request, reply) => {
     const { group } = request.params
@@ -92,7 +92,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRoutesOptions> = asyn
   })
 
   app.delete('/v1/status/:group', {
-    schema: { tags: ['status'], summary: 'Remove an external group', params: GroupParamsSchema, response: { 204: Type.Null(), ...errors } }
+    schema: { tags: ['status'], summary: 'Remove an external group', params: GroupParamsSchema, response: { 204: Type.Null(), ...ERRORS } }
   }, async (request, reply) => {
     await externalGroups.remove(request.params.group)
     return await reply.code(204).send(null)
@@ -104,7 +104,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRoutesOptions> = asyn
       summary: 'Set the status of an identifier of an external group (created when missing)',
       params: IdentifierParamsSchema,
       body: SetStatusSchema,
-      response: { 200: StatusSchema, ...errors }
+      response: { 200: StatusSchema, ...ERRORS }
     }
   }, async (request) => {
     const group = externalGroups.writable(request.params.group)
@@ -120,7 +120,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRoutesOptions> = asyn
       summary: 'Add a report to an identifier of an external group (sr_add_report)',
       params: IdentifierParamsSchema,
       body: AddReportSchema,
-      response: { 201: IdentifierReportsSchema, ...errors }
+      response: { 201: IdentifierReportsSchema, ...ERRORS }
     }
   }, async (request, reply) => {
     externalGroups.writable(request.params.group)

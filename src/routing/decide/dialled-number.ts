@@ -1,3 +1,4 @@
+// Scratch: the dialled URI's spans, overwritten by each decision.
 /** Extracts the number to route from the query's request_uri (else to_uri): digits with an optional leading +. */
 import { scanSipUri, type SipSpans } from './sip-uri.js'
 

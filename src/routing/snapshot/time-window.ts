@@ -1,3 +1,4 @@
+// Scratch: each zone's clock (the UTC offset of the last minute asked about), shared by its compiled windows.
 /** Rule time windows (IANA timezone, weekly hours, date range) compiled once, checked per call without Intl. */
 import type { TimeWindowData } from '../routing-data.schema.js'
 import { checkTimeWindow } from '../validate-data.js'
