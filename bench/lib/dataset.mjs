@@ -193,4 +193,3 @@ export async function writeDataset (url, { partition, rules: size, settings = {}
     await client.end()
   }
 }
-

@@ -15,7 +15,6 @@ export interface ExplainRoutesOptions {
   readonly now?: () => number
 }
 
-
 /** The trace in wire form (snake_case keys). */
 function traceOut (trace: DecisionTrace) {
   return {

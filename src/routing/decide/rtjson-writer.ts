@@ -16,6 +16,7 @@ const q = JSON.stringify
 // What JSON.stringify escapes in a string (quote, backslash, controls, lone surrogates; paired
 // ones are let through to it as well). Most per-call strings hold none of these, and quoting them
 // directly is cheaper than JSON.stringify's general entry.
+// eslint-disable-next-line no-control-regex -- the control characters are what JSON escapes
 const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/
 
 /** JSON.stringify(text) for a string. */

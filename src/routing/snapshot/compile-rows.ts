@@ -109,7 +109,13 @@ export function compileCarrier (row: CarrierData, gateways: ReadonlyMap<string, 
   }
   if (row.gateways.length > 0 && members.length === 0) return 'none of its gateways is usable'
   return Object.freeze({
-    id: row.id, hashKey: hashString(`#${row.id}`), sort: row.sort, firstOnly: row.first_only, enabled: row.enabled, attrs: row.attrs, members: Object.freeze(members),
+    id: row.id,
+    hashKey: hashString(`#${row.id}`),
+    sort: row.sort,
+    firstOnly: row.first_only,
+    enabled: row.enabled,
+    attrs: row.attrs,
+    members: Object.freeze(members),
     maxCalls: row.max_calls ?? Infinity,
     maxCps: row.max_cps ?? Infinity
   })

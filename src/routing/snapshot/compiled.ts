@@ -132,4 +132,3 @@ export interface RulePage {
   readonly rules: readonly RuleData[]
   readonly text: string
 }
-

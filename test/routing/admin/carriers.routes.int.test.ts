@@ -25,7 +25,14 @@ describe('carriers CRUD', () => {
     const created = await a.call('POST', base, { id: 'cr1', sort: 'weighted', gateways: [{ gateway: 'gw2', weight: 70 }, { gateway: 'gw1' }] })
     expect(created.statusCode).toBe(201)
     expect(created.json()).toEqual({
-      id: 'cr1', sort: 'weighted', first_only: false, max_calls: null, max_cps: null, enabled: true, attrs: {}, description: '',
+      id: 'cr1',
+      sort: 'weighted',
+      first_only: false,
+      max_calls: null,
+      max_cps: null,
+      enabled: true,
+      attrs: {},
+      description: '',
       gateways: [{ gateway: 'gw2', weight: 70 }, { gateway: 'gw1', weight: 1 }]
     })
     expect(await members('cr1')).toEqual([{ gw_id: 'gw2', position: 0, weight: 70 }, { gw_id: 'gw1', position: 1, weight: 1 }])

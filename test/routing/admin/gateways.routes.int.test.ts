@@ -16,8 +16,20 @@ describe('gateways CRUD', () => {
     expect(created.statusCode).toBe(201)
     expect(created.headers.location).toBe(`${base}/gw1`)
     expect(created.json()).toEqual({
-      id: 'gw1', address: 'sip:10.0.0.1:5060', strip: 2, prefix: '00', socket: '', attrs: {}, probe_mode: 'never',
-      weight: 10, fr_timer: null, fr_inv_timer: null, max_calls: null, max_cps: null, enabled: true, description: ''
+      id: 'gw1',
+      address: 'sip:10.0.0.1:5060',
+      strip: 2,
+      prefix: '00',
+      socket: '',
+      attrs: {},
+      probe_mode: 'never',
+      weight: 10,
+      fr_timer: null,
+      fr_inv_timer: null,
+      max_calls: null,
+      max_cps: null,
+      enabled: true,
+      description: ''
     })
     expect((await a.call('GET', `${base}/gw1`)).json()).toEqual(created.json())
 

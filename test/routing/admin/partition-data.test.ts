@@ -17,8 +17,20 @@ describe('validatePartitionData', () => {
     const { data, problems } = validatePartitionData(doc())
     expect(problems).toEqual([])
     expect(data.gateways[0]).toEqual({
-      id: 'gw1', address: '10.0.0.1:5060', strip: 0, prefix: '', socket: '', attrs: {}, probe_mode: 'never', weight: 1,
-      fr_timer: null, fr_inv_timer: null, max_calls: null, max_cps: null, enabled: true, description: ''
+      id: 'gw1',
+      address: '10.0.0.1:5060',
+      strip: 0,
+      prefix: '',
+      socket: '',
+      attrs: {},
+      probe_mode: 'never',
+      weight: 1,
+      fr_timer: null,
+      fr_inv_timer: null,
+      max_calls: null,
+      max_cps: null,
+      enabled: true,
+      description: ''
     })
     expect(data.carriers[0]?.gateways).toEqual([{ gateway: 'gw1', weight: 1 }, { gateway: 'gw2', weight: 3 }])
     expect(data.rules[0]).toMatchObject({ id: 7, groups: ['default'], priority: 0, time_window: null, sort: 'ordered', max_targets: null, fallback: false })

@@ -26,9 +26,18 @@ describe('rules CRUD', () => {
     const rule = created.json()
     expect(created.headers.location).toBe(`${base}/${rule.id}`)
     expect(rule).toEqual({
-      id: expect.any(Number), groups: ['retail'], prefix: '+44', priority: 5, time_window: window,
+      id: expect.any(Number),
+      groups: ['retail'],
+      prefix: '+44',
+      priority: 5,
+      time_window: window,
       targets: [{ gateway: 'gw2', weight: 1 }, { carrier: 'cr1', weight: 3 }],
-      sort: 'ordered', max_targets: null, fallback: false, attrs: {}, enabled: true, description: ''
+      sort: 'ordered',
+      max_targets: null,
+      fallback: false,
+      attrs: {},
+      enabled: true,
+      description: ''
     })
     expect((await targetRows(rule.id)).map((t) => [t.position, t.gateway_id !== null, t.carrier_id !== null, t.weight]))
       .toEqual([[0, true, false, 1], [1, false, true, 3]])

@@ -162,7 +162,6 @@ describe('change notification', () => {
 describe('the snapshot read', () => {
   it('gives for every rule what the row mapping gives, across pages, shared values and odd text', async () => {
     const { createPartitionDataRepository } = await import('../../../src/routing/admin/partition-data.repository.js')
-    const { createSnapshotRepository } = await import('../../../src/routing/snapshot/snapshot.repository.js')
     const { ruleFromRow } = await import('../../../src/routing/rows.js')
     const { targetsFromText, RULE_PAGE } = await import('../../../src/routing/snapshot/rule-pages.js')
     const db = t.db.kysely

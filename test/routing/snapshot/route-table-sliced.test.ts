@@ -97,7 +97,6 @@ describe('slices', () => {
     expect(runAtOnce(counting(5))).toBe(5)
     expect(await runInSlices(counting(5), 0)).toBe(5)
   })
-
 })
 
 /** The checksum line of a rule before it was built by hand: JSON.stringify of a field object. */
