@@ -1,39 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../src/config.js'
-import { createLogger } from '../src/logger.js'
-import { startServer, type Server } from '../src/server.js'
-import { createTestDatabase, type TestDatabase } from './helpers/pg.js'
-import { createTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js'
+import type { Server } from '../src/server.js'
+import type { TcpProxy } from './helpers/tcp-proxy.js'
+import { startTestServer } from './helpers/test-server.js'
 import { until as waitUntil } from './helpers/until.js'
 
-let t: TestDatabase
 let proxy: TcpProxy
 let server: Server
+let close: () => Promise<void>
 
 const until = async <T>(fn: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> => await waitUntil(fn, ok, timeoutMs, 50)
 
 beforeAll(async () => {
-  t = await createTestDatabase({ migrate: false })
-  const target = new URL(t.url)
-  proxy = await createTcpProxy(target.hostname, Number(target.port))
-  const url = new URL(t.url)
-  url.host = `127.0.0.1:${proxy.port}`
-  const config = loadConfig({
-    DATABASE_URL: url.toString(),
-    PORT: '0',
-    HOST: '127.0.0.1',
+  ({ server, proxy, close } = await startTestServer({
     RTROUTE_DB_RETRY_MIN_MS: '50',
     RTROUTE_DB_RETRY_MAX_MS: '200',
     RTROUTE_DB_HEALTH_INTERVAL_MS: '100',
     RTROUTE_SHUTDOWN_DRAIN_MS: '400'
-  })
-  server = await startServer(config, createLogger('silent', false))
+  }, { proxy: 'closed' }))
 })
-afterAll(async () => {
-  await server.close('test over')
-  await proxy.close()
-  await t.drop()
-})
+afterAll(async () => { await close() })
 
 const readyz = async () => {
   const res = await fetch(`${server.url}/readyz`)

@@ -4,27 +4,24 @@
  * failover feedback, expiry of leases nobody reports, no_capacity answers, least_loaded order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config.js'
-import { createLogger } from '../../src/logger.js'
-import { startServer, type Server } from '../../src/server.js'
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
+import type { Server } from '../../src/server.js'
+import type { TestDatabase } from '../helpers/pg.js'
+import { startTestServer } from '../helpers/test-server.js'
 import { until as waitUntil } from '../helpers/until.js'
 
 let t: TestDatabase
 let a: Server
 let b: Server
+let closeA: () => Promise<void>
+let closeB: () => Promise<void>
 
 const SYNC_MS = 100
-const config = (url: string) => loadConfig({
-  DATABASE_URL: url,
-  PORT: '0',
-  HOST: '127.0.0.1',
+const ENV = {
   RTROUTE_RELOAD_DEBOUNCE_MS: '10',
   RTROUTE_PROBING: 'false',
   RTROUTE_LEADER_HEARTBEAT_MS: '200',
   RTROUTE_CAPACITY_SYNC_MS: String(SYNC_MS)
-})
-const quiet = createLogger('silent', false)
+}
 const until = async <T>(fn: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> => await waitUntil(fn, ok, timeoutMs, 5)
 
 interface Answer { status: number, reason?: string, sipCode?: number, gateways: string[] }
@@ -63,15 +60,14 @@ async function load (partition: string, doc: Record<string, unknown>): Promise<v
 }
 
 beforeAll(async () => {
-  t = await createTestDatabase({ migrate: false })
-  a = await startServer(config(t.url), quiet)
-  b = await startServer(config(t.url), quiet)
+  ({ server: a, database: t, close: closeA } = await startTestServer(ENV))
+  ;({ server: b, close: closeB } = await startTestServer(ENV, { database: t }))
   await until(async () => a.registry.readiness().ready && b.registry.readiness().ready, (ok) => ok)
 }, 60_000)
 afterAll(async () => {
-  await a?.close('test over')
-  await b?.close('test over')
-  await t?.drop()
+  // b first: closing a drops the database.
+  await closeB?.()
+  await closeA?.()
 })
 
 describe('max_calls', () => {

@@ -5,32 +5,26 @@
  * freezes state and says so, instead of taking the partition down.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config.js'
 import type { ProberBlindEvent } from '../../src/events.js'
-import { createLogger } from '../../src/logger.js'
-import { startServer, type Server } from '../../src/server.js'
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
+import type { Server } from '../../src/server.js'
 import { startGateway, type FakeGateway } from '../helpers/sip-gateway.js'
+import { startTestServer } from '../helpers/test-server.js'
 import { until as waitUntil } from '../helpers/until.js'
 
-let t: TestDatabase
 let server: Server
+let close: () => Promise<void>
 const gateways: FakeGateway[] = []
 
 const until = async <T>(fn: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> => await waitUntil(fn, ok, timeoutMs, 50)
 const state = async (gateway: string): Promise<Record<string, any>> => await (await fetch(`${server.url}/v1/partitions/probe/gateways/${gateway}/state`)).json() as Record<string, any>
 
 beforeAll(async () => {
-  t = await createTestDatabase()
   for (const mode of ['busy', 'ok', 'ok'] as const) gateways.push(await startGateway(mode))
-  server = await startServer(loadConfig({
-    DATABASE_URL: t.url,
-    PORT: '0',
-    HOST: '127.0.0.1',
+  ;({ server, close } = await startTestServer({
     RTROUTE_PROBE_ADDRESS: '127.0.0.1',
     RTROUTE_LEADER_HEARTBEAT_MS: '200',
     RTROUTE_RELOAD_DEBOUNCE_MS: '10'
-  }), createLogger('silent', false))
+  }, { migrate: true }))
   const res = await fetch(`${server.url}/v1/partitions/probe/data`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
@@ -43,9 +37,8 @@ beforeAll(async () => {
   expect(res.status).toBe(201)
 })
 afterAll(async () => {
-  await server.close('test over')
+  await close()
   for (const g of gateways) g.close()
-  await t.drop()
 })
 
 describe('SIP OPTIONS probing', () => {

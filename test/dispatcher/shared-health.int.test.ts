@@ -5,22 +5,20 @@
  * feedback received while the database is away is written once it is back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config.js'
-import { createLogger } from '../../src/logger.js'
-import { startServer, type Server } from '../../src/server.js'
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
-import { createTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
+import type { Server } from '../../src/server.js'
+import type { TestDatabase } from '../helpers/pg.js'
+import type { TcpProxy } from '../helpers/tcp-proxy.js'
+import { startTestServer } from '../helpers/test-server.js'
 import { until as waitUntil } from '../helpers/until.js'
 
 let t: TestDatabase
 let proxy: TcpProxy
 let a: Server
 let b: Server
+let closeA: () => Promise<void>
+let closeB: () => Promise<void>
 
-const config = (url: string) => loadConfig({
-  DATABASE_URL: url,
-  PORT: '0',
-  HOST: '127.0.0.1',
+const ENV = {
   RTROUTE_DB_RETRY_MIN_MS: '50',
   RTROUTE_DB_RETRY_MAX_MS: '200',
   RTROUTE_DB_HEALTH_INTERVAL_MS: '200',
@@ -28,8 +26,7 @@ const config = (url: string) => loadConfig({
   RTROUTE_PROBING: 'false',
   RTROUTE_LEADER_HEARTBEAT_MS: '200',
   RTROUTE_DB_QUERY_TIMEOUT_MS: '3000'
-})
-const quiet = createLogger('silent', false)
+}
 
 const until = async <T>(fn: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> => await waitUntil(fn, ok, timeoutMs, 2)
 
@@ -50,14 +47,9 @@ const feedback = async (server: Server, body: Record<string, unknown>) => await 
 const stateOn = async (server: Server, gateway: string) => (await (await fetch(`${server.url}/v1/partitions/p/gateways/${gateway}/state`)).json()) as Record<string, any>
 
 beforeAll(async () => {
-  t = await createTestDatabase({ migrate: false })
-  const target = new URL(t.url)
-  proxy = await createTcpProxy(target.hostname, Number(target.port))
-  await proxy.open()
-  const viaProxy = new URL(t.url)
-  viaProxy.host = `127.0.0.1:${proxy.port}`
-  a = await startServer(config(viaProxy.toString()), quiet)
-  b = await startServer(config(t.url), quiet)
+  // A reaches the database through the proxy (the outage test cuts it off), B directly.
+  ({ server: a, database: t, proxy, close: closeA } = await startTestServer(ENV, { proxy: 'open' }))
+  ;({ server: b, close: closeB } = await startTestServer(ENV, { database: t }))
   await until(async () => a.registry.readiness().ready && b.registry.readiness().ready, (ok) => ok)
   const put = await post(a, '/v1/partitions/p/data', {
     partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
@@ -68,10 +60,9 @@ beforeAll(async () => {
   await until(async () => [await first(a), await first(b)], (v) => v[0] === 'a1' && v[1] === 'a1')
 })
 afterAll(async () => {
-  await a.close('test over')
-  await b.close('test over')
-  await proxy.close()
-  await t.drop()
+  // b first: closing a drops the database.
+  await closeB()
+  await closeA()
 })
 
 describe('failover feedback', () => {
@@ -117,7 +108,7 @@ describe('admin state', () => {
     expect((await post(b, '/v1/partitions/p/gateways/b1/state', { state: 'disabled', reason: 'maintenance' }, 'PUT')).body).toMatchObject({ state: 'disabled', reason: 'admin: maintenance' })
     expect((await post(a, '/v1/partitions/p/reload', {})).status).toBe(200)
     await until(async () => (await stateOn(a, 'b1')).state, (s) => s === 'disabled')
-    const restarted = await startServer(config(t.url), quiet)
+    const { server: restarted, close } = await startTestServer(ENV, { database: t })
     try {
       await until(async () => restarted.registry.readiness().ready, (ok) => ok)
       expect(await stateOn(restarted, 'b1')).toMatchObject({ state: 'disabled' })
@@ -126,7 +117,7 @@ describe('admin state', () => {
       const reports = restarted.registry.requireIdentifier('routing', 'p;events').reports().map((r) => r.log)
       expect(reports).toEqual(expect.arrayContaining(['GW <a1>/sip:10.0.0.1:5060 initial state [down]', 'GW <b1>/sip:10.0.0.2:5060 initial state [disabled]']))
     } finally {
-      await restarted.close('test over')
+      await close()
     }
     await post(a, '/v1/partitions/p/gateways/b1/state', { state: 'active', reason: 'done' }, 'PUT')
     await post(a, '/v1/partitions/p/gateways/a1/state', { state: 'active', reason: 'done' }, 'PUT')

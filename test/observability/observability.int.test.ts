@@ -7,16 +7,14 @@ import { createHmac } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config.js'
-import { createLogger } from '../../src/logger.js'
-import { startServer, type Server } from '../../src/server.js'
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
+import type { Server } from '../../src/server.js'
+import { startTestServer } from '../helpers/test-server.js'
 import { until } from '../helpers/until.js'
 import { samples } from './scrape.js'
 import { openSse } from './sse-client.js'
 
-let t: TestDatabase
 let server: Server
+let close: () => Promise<void>
 
 const json = async (method: string, path: string, body?: unknown) => {
   const res = await fetch(`${server.url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
@@ -37,11 +35,7 @@ const DATA = {
 }
 
 beforeAll(async () => {
-  t = await createTestDatabase({ migrate: false })
-  server = await startServer(loadConfig({
-    DATABASE_URL: t.url,
-    PORT: '0',
-    HOST: '127.0.0.1',
+  ({ server, close } = await startTestServer({
     RTROUTE_PROBING: 'false',
     RTROUTE_RELOAD_DEBOUNCE_MS: '10',
     RTROUTE_LEADER_HEARTBEAT_MS: '200',
@@ -52,15 +46,12 @@ beforeAll(async () => {
     RTROUTE_SSE_HEARTBEAT_MS: '200',
     // Every query is "slow": shows the database's query times reach E_CORE_THRESHOLD.
     RTROUTE_DB_THRESHOLD_US: '1'
-  }), createLogger('silent', false))
+  }))
   await until(async () => server.registry.readiness().ready, (ok) => ok)
   expect((await json('PUT', '/v1/partitions/p/data', DATA)).status).toBe(201)
   await until(async () => (await route('warm-up')).body.rtjson.success as boolean, (ok) => ok)
 })
-afterAll(async () => {
-  await server.close('test over')
-  await t.drop()
-})
+afterAll(async () => { await close() })
 
 describe('GET /metrics', () => {
   it('after rtjson calls, feedback and a reload: names, labels and values', async () => {

@@ -10,11 +10,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config.js'
-import { createLogger } from '../../src/logger.js'
 import { PACKAGE_ROOT } from '../../src/paths.js'
-import { startServer, type Server } from '../../src/server.js'
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
+import type { Server } from '../../src/server.js'
+import { startTestServer } from '../helpers/test-server.js'
 import { until } from '../helpers/until.js'
 
 const CHROMIUM = process.env.RTROUTE_CHROMIUM ?? '/usr/bin/chromium'
@@ -25,8 +23,8 @@ if (!hasChromium) {
 const SCREENSHOT = path.join(PACKAGE_ROOT, 'test-results', 'status-page.png')
 const TOKEN = 'status-page-token-0123'
 
-let t: TestDatabase
 let server: Server
+let close: () => Promise<void>
 let profile: string
 let context: BrowserContext
 let page: Page
@@ -43,10 +41,7 @@ const gatewayTable = async (): Promise<string[][]> => await page.$$eval('#gatewa
 
 describe.skipIf(!hasChromium)('status page in headless Chromium', () => {
   beforeAll(async () => {
-    t = await createTestDatabase({ migrate: false })
-    server = await startServer(loadConfig({
-      DATABASE_URL: t.url, PORT: '0', HOST: '127.0.0.1', RTROUTE_PROBING: 'false', RTROUTE_RELOAD_DEBOUNCE_MS: '10', RTROUTE_SSE_HEARTBEAT_MS: '1000', RTROUTE_ADMIN_TOKEN: TOKEN
-    }), createLogger('silent', false))
+    ({ server, close } = await startTestServer({ RTROUTE_PROBING: 'false', RTROUTE_RELOAD_DEBOUNCE_MS: '10', RTROUTE_SSE_HEARTBEAT_MS: '1000', RTROUTE_ADMIN_TOKEN: TOKEN }))
     await until(async () => server.registry.readiness().ready, (ok) => ok)
     const put = await post('/v1/partitions/p/data', {
       partition: { settings: { down_after_failures: 2, hold_down_ms: 600_000 } },
@@ -68,8 +63,7 @@ describe.skipIf(!hasChromium)('status page in headless Chromium', () => {
   afterAll(async () => {
     await context?.close()
     if (profile !== undefined) await rm(profile, { recursive: true, force: true })
-    await server?.close('test over')
-    await t?.drop()
+    await close?.()
   })
 
   it('asks for the admin token, then shows partitions and gateways, follows a gateway going down live, explains a number', async () => {

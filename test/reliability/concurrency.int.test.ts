@@ -6,15 +6,13 @@
  * bounded time (no deadlock), and at the end memory must agree with the database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config.js'
-import { createLogger } from '../../src/logger.js'
-import { startServer, type Server } from '../../src/server.js'
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
+import type { Server } from '../../src/server.js'
+import { startTestServer } from '../helpers/test-server.js'
 import { until } from '../helpers/until.js'
 import { count, describeTally, request } from './helpers/load.js'
 
-let t: TestDatabase
 let server: Server
+let close: () => Promise<void>
 
 const IMPORTS = 40
 const RELOADS = 40
@@ -47,24 +45,17 @@ function generationOf (rtjson: { rule_id?: number, routes: Route[] }): number | 
 }
 
 beforeAll(async () => {
-  t = await createTestDatabase({ migrate: false })
-  server = await startServer(loadConfig({
-    DATABASE_URL: t.url,
-    PORT: '0',
-    HOST: '127.0.0.1',
+  ({ server, close } = await startTestServer({
     RTROUTE_RELOAD_DEBOUNCE_MS: '20',
     RTROUTE_PROBING: 'false',
     RTROUTE_DB_POOL_MAX: '10'
-  }), createLogger('silent', false))
+  }))
   await until(async () => server.registry.readiness().ready, (ok) => ok, 30_000)
   expect((await call('PUT', '/v1/partitions/gen/data', generation(1))).status).toBe(201)
   expect((await call('PUT', '/v1/partitions/w/data', { gateways: [{ id: 'shared', address: '10.9.9.9:5060' }] })).status).toBe(201)
   await until(async () => await call('POST', '/kamailio/rtjson', { call_id: 'x', request_uri: 'sip:4420@sbc', partition: 'gen' }), (r) => r.body.rtjson.success === true, 10_000)
 }, 60_000)
-afterAll(async () => {
-  await server?.close('test over')
-  await t?.drop()
-})
+afterAll(async () => { await close?.() })
 
 describe('imports, admin writes and reloads racing routing traffic', () => {
   it('never tears a snapshot, loses no write, deadlocks nothing, and ends where the database is', async () => {

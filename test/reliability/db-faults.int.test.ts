@@ -9,12 +9,12 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config.js'
 import { createDb, type Db } from '../../src/db.js'
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/embedded-postgres.js'
-import { startServer, type Server } from '../../src/server.js'
+import type { Server } from '../../src/server.js'
+import type { TcpProxy } from '../helpers/tcp-proxy.js'
+import { startTestServer } from '../helpers/test-server.js'
 import { until } from '../helpers/until.js'
-import { createTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
 import { describeTally, request, startLoad, total, type HttpAnswer, type Load } from './helpers/load.js'
 import { captureLogs, type CapturedLogs } from './helpers/logs.js'
 
@@ -24,6 +24,7 @@ let pg: EmbeddedPostgres
 let forwarder: TcpProxy
 let direct: Db
 let server: Server
+let close: () => Promise<void>
 let logs: CapturedLogs
 let load: Load
 const routingStatuses: number[] = []
@@ -68,15 +69,8 @@ beforeAll(async () => {
   pgPort = await freePort()
   pg = await startPg()
   direct = createDb({ url: pg.url, poolMax: 2, onPoolError: () => {} })
-  forwarder = await createTcpProxy('127.0.0.1', pgPort)
-  await forwarder.open()
-  const url = new URL(pg.url)
-  url.port = String(forwarder.port)
   logs = captureLogs('info')
-  server = await startServer(loadConfig({
-    DATABASE_URL: url.toString(),
-    PORT: '0',
-    HOST: '127.0.0.1',
+  ;({ server, proxy: forwarder, close } = await startTestServer({
     RTROUTE_DB_RETRY_MIN_MS: '50',
     RTROUTE_DB_RETRY_MAX_MS: '400',
     RTROUTE_DB_HEALTH_INTERVAL_MS: '200',
@@ -86,7 +80,7 @@ beforeAll(async () => {
     RTROUTE_RELOAD_INTERVAL_MS: '3600000',
     RTROUTE_PROBING: 'false',
     RTROUTE_LEADER_HEARTBEAT_MS: '500'
-  }), logs.log)
+  }, { database: pg, proxy: 'open', log: logs.log }))
   await until(async () => server.registry.readiness().ready, (ok) => ok, 30_000)
   expect((await admin('PUT', '/v1/partitions/p/data', DATA)).status).toBe(201)
   expect((await until(async () => await route('4420'), (r) => r.rtjson.success)).rtjson.routes.map((r) => r.gateway)).toEqual(['a', 'b', 'c'])
@@ -104,8 +98,7 @@ afterAll(async () => {
   pollReadyz = false
   await load?.stop()
   await readyzPoller
-  await server?.close('test over')
-  await forwarder?.close()
+  await close?.()
   await direct?.close()
   await pg?.stop()
   if (dir !== undefined) await rm(dir, { recursive: true, force: true })

@@ -6,11 +6,10 @@
  */
 import { existsSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config.js'
 import { freePort } from '../../src/embedded-postgres.js'
-import { startServer } from '../../src/server.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
 import { CLI, runCli } from '../helpers/process.js'
+import { startTestServer } from '../helpers/test-server.js'
 import { until } from '../helpers/until.js'
 import { request } from './helpers/load.js'
 import { captureLogs } from './helpers/logs.js'
@@ -79,7 +78,7 @@ describe('the running process', () => {
 describe('webhook secrets', () => {
   it('go in with a subscription and never come back out of the API or the logs', async () => {
     const logs = captureLogs('trace')
-    const server = await startServer(loadConfig({ DATABASE_URL: t.url, PORT: '0', HOST: '127.0.0.1', RTROUTE_PROBING: 'false' }), logs.log)
+    const { server, close } = await startTestServer({ RTROUTE_PROBING: 'false' }, { database: t, log: logs.log })
     try {
       if (!server.app.hasRoute({ method: 'POST', url: '/v1/subscriptions' })) {
         console.log('[security] webhooks: no POST /v1/subscriptions in this build, nothing to check')
@@ -98,7 +97,7 @@ describe('webhook secrets', () => {
       expect(logs.lines.join('\n')).not.toContain(secret)
       console.log(`[security] webhooks: subscription created and read back 3 times, secret in none of the answers nor in ${logs.lines.length} log lines`)
     } finally {
-      await server.close('test over')
+      await close()
     }
   }, 60_000)
 })
