@@ -6,8 +6,14 @@ describe('loadConfig', () => {
   it('has working defaults', () => {
     const config = loadConfig({}, '/srv')
     expect(config).toMatchObject({
-      port: 8080, host: '0.0.0.0', databaseUrl: undefined, dataDir: '/srv/.rtroute',
-      embeddedPgDir: path.join('/srv/.rtroute', 'pg'), adminTokens: [], logLevel: 'info', demo: true
+      port: 8080,
+      host: '0.0.0.0',
+      databaseUrl: undefined,
+      dataDir: '/srv/.rtroute',
+      embeddedPgDir: path.join('/srv/.rtroute', 'pg'),
+      adminTokens: [],
+      logLevel: 'info',
+      demo: true
     })
     expect(Object.isFrozen(config)).toBe(true)
   })

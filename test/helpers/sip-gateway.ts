@@ -26,4 +26,3 @@ export async function startGateway (mode: Mode, tcp = false): Promise<FakeGatewa
   })
   return Object.assign(gateway, { uri: `sip:127.0.0.1:${port};transport=${tcp ? 'tcp' : 'udp'}`, close: () => { stack.destroy() } })
 }
-

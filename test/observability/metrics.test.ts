@@ -11,7 +11,12 @@ import { samples } from './scrape.js'
 
 // The observer reads an answer's outcome, and a routed one's rule and gateway ids.
 const routed = (...gateways: string[]): Answer => ({
-  outcome: 'routed', number: '44', group: 'default', groupSource: 'default', prefix: '44', ruleId: 1,
+  outcome: 'routed',
+  number: '44',
+  group: 'default',
+  groupSource: 'default',
+  prefix: '44',
+  ruleId: 1,
   routes: gateways.map((gatewayId) => ({ gatewayId }) as Route)
 }) as unknown as Answer
 const noRoute = { outcome: 'no_route' } as Answer

@@ -74,12 +74,6 @@ function slowRequest (port: number, body: string): { finish: () => void, answer:
   return { finish: () => { socket.write(body.slice(half)) }, answer }
 }
 
-const refused = async (port: number): Promise<boolean> => await new Promise((resolve) => {
-  const socket = net.connect(port, '127.0.0.1')
-  socket.on('connect', () => { socket.destroy(); resolve(false) })
-  socket.on('error', (err) => { resolve(errorCode(err) === 'ECONNREFUSED') })
-})
-
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`)
   t = await createTestDatabase()

@@ -22,7 +22,10 @@ describe('GET /v1/status', () => {
     expect(res.json()).toEqual([
       { name: 'core', readiness: true, required: true, external: false, identifiers: [{ name: 'main', readiness: true, status: 1, details: 'running' }] },
       {
-        name: 'routing', readiness: true, required: true, external: false,
+        name: 'routing',
+        readiness: true,
+        required: true,
+        external: false,
         identifiers: [
           { name: 'default', readiness: true, status: 1, details: 'data available' },
           { name: 'default;events', readiness: true, status: 1, details: '' }
