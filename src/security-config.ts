@@ -1,6 +1,6 @@
 /** The proxy-path guard and admin rate-limit settings: parsed from the environment, pure, secrets never echoed. */
 import { intVar, listVar, type Env, type VarSpec } from './env-vars.js'
-import { parseCidr } from './routing/validate-data.js'
+import { parseCidr } from './net.js'
 
 export interface SecurityConfig {
   /** Source networks allowed on the proxy paths (canonical CIDRs); empty: any source. */

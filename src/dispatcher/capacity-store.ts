@@ -13,7 +13,7 @@
 import { freeCapacity, limited, type GatewayHealthView, type Route } from '../routing/decide/decision.js'
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import { backoffDelay } from '../db-monitor.js'
+import { backoffDelay } from '../retry.js'
 import type { PartitionSettings } from '../routing/routing-data.schema.js'
 import { createCallLedger, type LeaseRoute, type LedgerTimes, type LedgerUsage } from './call-ledger.js'
 import type { CapacityRepository } from './capacity.repository.js'
