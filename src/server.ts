@@ -24,7 +24,7 @@ import { createObservability, type Observability } from './observability/observa
 const DATA_CHANNEL = 'rtroute_data'
 import { createExternalGroups } from './status/external-groups.js'
 import { createStatusGroupRepository } from './status/status-group.repository.js'
-import { RING_SIZES, StatusRegistry, type Identifier } from './status/status-registry.js'
+import { RING_SIZES, StatusRegistry } from './status/status-registry.js'
 
 /** Status values of `core`/`main`, as OpenSIPS uses them. */
 export const CORE_STATUS = Object.freeze({ initialising: -1, running: 1, terminating: -2 })

@@ -9,19 +9,18 @@ import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import type { Database } from '../db.js'
 import type { EventBus } from '../events.js'
-import type { PartitionData } from '../routing/routing-data.schema.js'
 import type { Identifier } from '../status/status-registry.js'
 import {
-  CARRIER_CHANNEL, createGatewayStateRepository, GATEWAY_CHANNEL, SETTING_CHANNEL, type StoredCarrierState, type StoredGatewayState
+  CARRIER_CHANNEL, createGatewayStateRepository, GATEWAY_CHANNEL, PROBING_SETTING, SETTING_CHANNEL, type StoredCarrierState, type StoredGatewayState
 } from './gateway-state.repository.js'
 import { partitionHealthConfig } from './health-settings.js'
 import { createCapacityRepository } from './capacity.repository.js'
 import { createCapacityStore } from './capacity-store.js'
 import { createHealthStore, type GatewayInfo } from './health-store.js'
 import { createLeaderElection } from './leader.js'
-import { createSipOptionsSender, type SendOptions } from './options-prober.js'
+import type { SendOptions } from './options-prober.js'
 import { createProbeScheduler, type ProbeSchedulerOptions } from './probe-scheduler.js'
-import { PROBING_SETTING } from './state.routes.js'
+import { createSipOptionsSender, type SipOptionsSender } from './sip-options-sender.js'
 
 export interface DispatcherOptions {
   readonly kysely: Kysely<Database>
@@ -63,7 +62,7 @@ export function createDispatcher (o: DispatcherOptions) {
     if (v === undefined) views.set(partition, v = { ...store.view(partition), ...capacity.view(partition) })
     return v
   }
-  let sender: ReturnType<typeof createSipOptionsSender> | undefined
+  let sender: SipOptionsSender | undefined
   const send: SendOptions = async (target, timeoutMs) => (sender === undefined ? { error: 'this instance does not probe' } : await sender.send(target, timeoutMs))
   const scheduler = createProbeScheduler({ store, repository, send, bus: o.bus, log, now: Date.now, tickMs: 1000, concurrency: config.probeConcurrency, onResults: o.onProbeResults })
   const leader = createLeaderElection({

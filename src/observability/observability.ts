@@ -9,7 +9,8 @@ import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import type { Database } from '../db.js'
 import type { CapacityStore } from '../dispatcher/capacity-store.js'
-import type { FeedbackRoutesOptions } from '../dispatcher/feedback.routes.js'
+import type { CallEvent } from '../dispatcher/call-events.js'
+import type { FeedbackReport } from '../dispatcher/feedback.js'
 import type { HealthStore } from '../dispatcher/health-store.js'
 import type { ProbeResult } from '../dispatcher/options-prober.js'
 import type { EventBus } from '../events.js'
@@ -118,13 +119,13 @@ export function createObservability (o: ObservabilityOptions) {
     }
   }
 
-  const onFeedback: NonNullable<FeedbackRoutesOptions['onReport']> = ({ partition, gateway, code, local, counted }) => {
+  const onFeedback = ({ partition, gateway, code, local, counted }: FeedbackReport): void => {
     metrics.feedback.inc({ partition, counted })
     // Every failed branch reported, counted against the gateway or not; a repeat of the same call is not a new failure.
     if (code >= 300 && counted !== 'duplicate') metrics.failures.inc({ partition, gateway, class: local ? 'local' : `${Math.floor(code / 100)}xx` })
   }
 
-  const onCallEvent = ({ partition, event }: { partition: string, event: 'start' | 'end' }): void => { metrics.callEvents.inc({ partition, event }) }
+  const onCallEvent = ({ partition, event }: CallEvent): void => { metrics.callEvents.inc({ partition, event }) }
 
   return {
     registry,

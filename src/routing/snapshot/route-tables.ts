@@ -14,7 +14,6 @@ import { AppError } from '../../errors.js'
 import type { Group, Identifier } from '../../status/status-registry.js'
 import { RING_SIZES } from '../../status/status-registry.js'
 import type { SnapshotRepository } from './snapshot.repository.js'
-import type { PartitionData } from '../routing-data.schema.js'
 import { compileRouteTableFromPages, formatLoadCounts } from './route-table.js'
 
 /** Status values of a partition's identifier, as drouting uses them. */
