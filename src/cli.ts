@@ -5,6 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { routeCommand } from './cli-route.js'
 import { CONFIG_VARS, ConfigError, loadConfig, redactUrl, type Config } from './config.js'
+import type { VarSpec } from './env-vars.js'
 import { createDb } from './db.js'
 import { createLogger } from './logger.js'
 import { migrateToLatest } from './migrate.js'
@@ -47,8 +48,14 @@ const FLAG_ENV: Record<string, string> = {
   'log-level': 'LOG_LEVEL'
 }
 
+/** One line per variable, from the same settings tables as the parser and the README's table. */
+function describeVar (v: VarSpec): string {
+  const kind = v.bounds === undefined ? v.type : `${v.type} ${v.bounds[0]} to ${v.bounds[1]}`
+  return `  ${v.name.padEnd(30)} ${v.help} (${kind}, ${v.default === '(unset)' ? 'unset by default' : `default ${v.default}`})`
+}
+
 function help (): string {
-  const vars = CONFIG_VARS.map((v) => `  ${v.name.padEnd(30)} ${v.meaning} (default ${v.default})`).join('\n')
+  const vars = CONFIG_VARS.map(describeVar).join('\n')
   return `rtroute: SIP routing API for Kamailio (rtjson) and OpenSIPS
 
 Usage: rtroute <command> [options]

@@ -95,7 +95,9 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
   const dispatcher = createDispatcher({
     kysely: db.kysely,
     url: target.url,
-    config,
+    settings: config.dispatcher,
+    retryMinMs: config.dbRetryMinMs,
+    retryMaxMs: config.dbRetryMaxMs,
     bus,
     log,
     eventsOf: (partition) => routingGroup.get(`${partition};events`),
