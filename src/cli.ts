@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import type { Logger } from 'pino'
 import { routeCommand } from './cli-route.js'
 import { CONFIG_VARS, ConfigError, loadConfig, redactUrl, type Config } from './config.js'
 import type { VarSpec } from './env-vars.js'
@@ -100,7 +101,7 @@ function fail (code: number, message: string): never {
 }
 
 /** Opens the database (given, embedded, or the embedded one a running `serve` holds), migrated. */
-async function withDatabase<T> (config: Config, fn: (repository: PartitionDataRepository, log: ReturnType<typeof createLogger>) => Promise<T>): Promise<T> {
+async function withDatabase<T> (config: Config, fn: (repository: PartitionDataRepository, log: Logger) => Promise<T>): Promise<T> {
   const log = createLogger(config.logLevel, undefined, 2)
   const target = await resolveDatabase(config, log)
   const db = createDb({ url: target.url, poolMax: 2, onPoolError: () => {} })
