@@ -94,13 +94,15 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
   if (opts.proxyGuard !== undefined) registerProxyGuard(app, opts.proxyGuard)
   if (opts.docs !== false) await registerOpenApi(app, opts.version ?? '0.0.0')
 
+  const defaultPartition = opts.defaultPartition ?? 'default'
+  const authenticate = adminAuth(opts.adminTokens ?? [])
   await app.register(healthRoutes, { registry: deps.registry })
-  if (deps.observability !== undefined) await app.register(observabilityPublicRoutes, { ...deps.observability, adminAuth: adminAuth(opts.adminTokens ?? []) })
+  if (deps.observability !== undefined) await app.register(observabilityPublicRoutes, { ...deps.observability, adminAuth: authenticate })
   const { routing } = deps
   if (routing !== undefined) {
     await app.register(routingRoutes, {
       ...routing,
-      defaultPartition: opts.defaultPartition ?? 'default',
+      defaultPartition,
       retryAfterS: opts.retryAfterS ?? 5,
       observer: deps.observability?.routingObserver
     })
@@ -109,19 +111,19 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
       await app.register(feedbackRoutes, {
         tables: routing.tables,
         store: deps.dispatcher.store,
-        defaultPartition: opts.defaultPartition ?? 'default',
+        defaultPartition,
         onReport: deps.observability?.onFeedback,
         onBranchFailed: capacity?.failover
       })
       if (capacity !== undefined) {
-        await app.register(callsRoutes, { tables: routing.tables, capacity, defaultPartition: opts.defaultPartition ?? 'default', onEvent: deps.observability?.onCallEvent })
+        await app.register(callsRoutes, { tables: routing.tables, capacity, defaultPartition, onEvent: deps.observability?.onCallEvent })
       }
     }
   }
   await app.register(async (admin) => {
     // Before authentication: failed token guesses count against the limit too.
     if (opts.adminRateLimit !== undefined) await registerAdminRateLimit(admin, opts.adminRateLimit)
-    admin.addHook('onRequest', adminAuth(opts.adminTokens ?? []))
+    admin.addHook('onRequest', authenticate)
     await admin.register(statusRoutes, { registry: deps.registry, externalGroups: deps.externalGroups })
     if (deps.db !== undefined) {
       await admin.register(dataRoutes, { repository: createPartitionDataRepository(deps.db) })

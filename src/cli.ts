@@ -3,8 +3,10 @@
 import { readFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import type { Logger } from 'pino'
 import { routeCommand } from './cli-route.js'
 import { CONFIG_VARS, ConfigError, loadConfig, redactUrl, type Config } from './config.js'
+import type { VarSpec } from './env-vars.js'
 import { createDb } from './db.js'
 import { createLogger } from './logger.js'
 import { migrateToLatest } from './migrate.js'
@@ -47,8 +49,14 @@ const FLAG_ENV: Record<string, string> = {
   'log-level': 'LOG_LEVEL'
 }
 
+/** One line per variable, from the same settings tables as the parser and the README's table. */
+function describeVar (v: VarSpec): string {
+  const kind = v.bounds === undefined ? v.type : `${v.type} ${v.bounds[0]} to ${v.bounds[1]}`
+  return `  ${v.name.padEnd(30)} ${v.help} (${kind}, ${v.default === '(unset)' ? 'unset by default' : `default ${v.default}`})`
+}
+
 function help (): string {
-  const vars = CONFIG_VARS.map((v) => `  ${v.name.padEnd(30)} ${v.meaning} (default ${v.default})`).join('\n')
+  const vars = CONFIG_VARS.map(describeVar).join('\n')
   return `rtroute: SIP routing API for Kamailio (rtjson) and OpenSIPS
 
 Usage: rtroute <command> [options]
@@ -93,7 +101,7 @@ function fail (code: number, message: string): never {
 }
 
 /** Opens the database (given, embedded, or the embedded one a running `serve` holds), migrated. */
-async function withDatabase<T> (config: Config, fn: (repository: PartitionDataRepository, log: ReturnType<typeof createLogger>) => Promise<T>): Promise<T> {
+async function withDatabase<T> (config: Config, fn: (repository: PartitionDataRepository, log: Logger) => Promise<T>): Promise<T> {
   const log = createLogger(config.logLevel, undefined, 2)
   const target = await resolveDatabase(config, log)
   const db = createDb({ url: target.url, poolMax: 2, onPoolError: () => {} })

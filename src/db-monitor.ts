@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely'
 import type { Logger } from 'pino'
+import { backoffDelay } from './retry.js'
 import type { Identifier } from './status/status-registry.js'
 
 /** Status values of `db`/`main`, documented in the README. */
@@ -46,12 +47,6 @@ const describe = (err: unknown): string => {
     return typeof code === 'string' && !err.message.includes(code) ? `${code}: ${err.message}` : err.message
   }
   return String(err)
-}
-
-/** Full jitter over an exponential ceiling: instances that lost the same database do not retry in step. */
-export function backoffDelay (attempt: number, minMs: number, maxMs: number, random: () => number): number {
-  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30))
-  return Math.round(minMs + (ceiling - minMs) * random())
 }
 
 export function createDbMonitor (options: DbMonitorOptions): DbMonitor {

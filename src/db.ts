@@ -1,5 +1,5 @@
 /** The database: table types (hand-written, one *Table per table) and the kysely instance over a pg pool. */
-import { Kysely, PostgresDialect, type Generated, type Selectable } from 'kysely'
+import { Kysely, PostgresDialect, type Generated } from 'kysely'
 import pg from 'pg'
 
 export interface StatusGroupTable {
@@ -8,7 +8,6 @@ export interface StatusGroupTable {
   ring_size: Generated<number>
   created_at: Generated<Date>
 }
-export type StatusGroupRow = Selectable<StatusGroupTable>
 
 export type Json = unknown
 export type SortAlgorithm = 'ordered' | 'weighted' | 'hash' | 'least_loaded'

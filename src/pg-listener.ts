@@ -4,7 +4,7 @@
  */
 import pg from 'pg'
 import type { Logger } from 'pino'
-import { backoffDelay } from './db-monitor.js'
+import { backoffDelay } from './retry.js'
 
 export interface PgListenerOptions {
   readonly url: string

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { Registry } from 'prom-client'
 import { buildApp } from './app.js'
 import { redactUrl, type Config } from './config.js'
 import { createDb, type Db } from './db.js'
@@ -18,13 +19,15 @@ import { createSnapshotRepository } from './routing/snapshot/snapshot.repository
 import { createRouteTables } from './routing/snapshot/route-tables.js'
 import { createPgListener } from './pg-listener.js'
 import { createDispatcher } from './dispatcher/dispatcher.js'
+import { countProbeResults, createMetrics } from './observability/metrics.js'
 import { createObservability, type Observability } from './observability/observability.js'
+import { createThresholds, queryTimeCheck, thresholdLimits } from './observability/thresholds.js'
+import { createExternalGroups } from './status/external-groups.js'
+import { createStatusGroupRepository } from './status/status-group.repository.js'
+import { RING_SIZES, StatusRegistry } from './status/status-registry.js'
 
 /** NOTIFY channel of data changes (migration 0002's triggers). */
 const DATA_CHANNEL = 'rtroute_data'
-import { createExternalGroups } from './status/external-groups.js'
-import { createStatusGroupRepository } from './status/status-group.repository.js'
-import { RING_SIZES, StatusRegistry, type Identifier } from './status/status-registry.js'
 
 /** Status values of `core`/`main`, as OpenSIPS uses them. */
 export const CORE_STATUS = Object.freeze({ initialising: -1, running: 1, terminating: -2 })
@@ -69,8 +72,9 @@ function displayUrl (config: Config, port: number): string {
 export async function startServer (config: Config, log: Logger): Promise<Server> {
   const bus = createEventBus((err, name) => { log.error({ err, event: name }, 'event listener failed') })
   const registry = new StatusRegistry(bus)
-  // First: the database reports its query times to it, reloads and probes their outcomes.
-  const observability = createObservability({ bus, log, config: config.observability, statusRegistry: registry, defaultPartition: config.defaultPartition, version: PACKAGE_VERSION })
+  // Before the database: it reports every query's time to the thresholds.
+  const metrics = createMetrics(new Registry())
+  const thresholds = createThresholds({ bus, metrics, log, limits: thresholdLimits(config.observability) })
   bus.on('E_CORE_SR_STATUS_CHANGED', (event) => {
     log.info({ event: 'E_CORE_SR_STATUS_CHANGED', ...event },
       `status ${event.group}/${event.identifier}: ${event.old_status} → ${event.status} (${event.details})`)
@@ -86,7 +90,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     url: target.url,
     poolMax: config.dbPoolMax,
     queryTimeoutMs: config.dbQueryTimeoutMs,
-    onQuery: observability.onQuery,
+    onQuery: queryTimeCheck(thresholds),
     onPoolError: (err) => { log.warn({ err: err.message }, 'idle database connection failed') }
   })
   const externalGroups = createExternalGroups(registry, createStatusGroupRepository(db.kysely))
@@ -95,11 +99,13 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
   const dispatcher = createDispatcher({
     kysely: db.kysely,
     url: target.url,
-    config,
+    settings: config.dispatcher,
+    retryMinMs: config.dbRetryMinMs,
+    retryMaxMs: config.dbRetryMaxMs,
     bus,
     log,
     eventsOf: (partition) => routingGroup.get(`${partition};events`),
-    onProbeResults: observability.onProbeResults
+    onProbeResults: (partition, results) => { countProbeResults(metrics, partition, results) }
   })
   const tables = createRouteTables({
     repository: createSnapshotRepository(db.kysely),
@@ -110,9 +116,23 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     retryMaxMs: config.dbRetryMaxMs,
     onLoad: dispatcher.sync,
     onRemove: dispatcher.drop,
-    onReloaded: observability.onReloaded
+    // Reloads begin once the database monitor starts (below), when `observability` exists.
+    onReloaded: (outcome) => { observability.onReloaded(outcome) }
   })
-  observability.attach({ tables, store: dispatcher.store, capacity: dispatcher.capacity, kysely: db.kysely, isLeader: dispatcher.isLeader })
+  const observability = createObservability({
+    bus,
+    log,
+    config: config.observability,
+    metrics,
+    thresholds,
+    statusRegistry: registry,
+    tables,
+    store: dispatcher.store,
+    capacity: dispatcher.capacity,
+    kysely: db.kysely,
+    isLeader: dispatcher.isLeader,
+    version: PACKAGE_VERSION
+  })
   const listener = createPgListener({
     url: target.url,
     channels: [DATA_CHANNEL, ...dispatcher.channels],
@@ -167,7 +187,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
 
   let app: FastifyInstance
   try {
-    app = await buildApp({ registry, externalGroups, db: db.kysely, routing: { tables, health: dispatcher.view, onRouted: dispatcher.capacity.onRouted }, dispatcher, observability: observability.appDeps() }, {
+    app = await buildApp({ registry, externalGroups, db: db.kysely, routing: { tables, health: dispatcher.view, onRouted: dispatcher.capacity.onRouted }, dispatcher, observability }, {
       logger: log,
       bodyLimit: config.bodyLimit,
       adminTokens: config.adminTokens,
@@ -241,6 +261,7 @@ async function closeDatabase (db: Db, monitor: DbMonitor, target: DatabaseTarget
 
 /** Runs the server until SIGINT/SIGTERM; a second signal, or a shutdown past its time limit, exits at once. */
 export async function serve (config: Config, log: Logger): Promise<void> {
+  // eslint-disable-next-line prefer-const -- read by onSignal before start-up assigns it
   let server: Server | undefined
   let signalled: NodeJS.Signals | undefined
   const close = (running: Server, signal: NodeJS.Signals): void => {

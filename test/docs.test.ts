@@ -3,16 +3,32 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CONFIG_VARS } from '../src/config.js'
+import type { VarSpec } from '../src/env-vars.js'
 import { PACKAGE_ROOT } from '../src/paths.js'
 
 const readme = readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8')
 const ci = readFileSync(path.join(PACKAGE_ROOT, '.ci', 'run'), 'utf8')
 
+/** A README row as the settings tables say it: an absent default is written `(unset)`, without backticks. */
+const row = (v: VarSpec): string => `| \`${v.name}\` | ${v.default.startsWith('(') ? v.default : `\`${v.default}\``} | ${v.help} |`
+
+/** The rows of the table under "## Configuration", in order. */
+function readmeRows (): string[] {
+  const lines = readme.split('\n')
+  const header = lines.indexOf('| variable | default | meaning |', lines.indexOf('## Configuration'))
+  const rows: string[] = []
+  for (let i = header + 2; header >= 0 && lines[i]?.startsWith('|') === true; i++) rows.push(lines[i] as string)
+  return rows
+}
+
 describe('README', () => {
-  it.each(CONFIG_VARS.map((v) => [v.name, v.default]))('documents %s with its default', (name, fallback) => {
-    const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` |`))
-    expect(row, `README row for ${name}`).toBeDefined()
-    expect(row).toContain(fallback.startsWith('(') ? fallback : `\`${fallback}\``)
+  it('documents every variable, row for row, as the settings tables declare it', () => {
+    expect(readmeRows()).toEqual(CONFIG_VARS.map(row))
+  })
+
+  it('declares each variable once', () => {
+    const names = CONFIG_VARS.map((v) => v.name)
+    expect(new Set(names).size).toBe(names.length)
   })
 
   it('gives the test command that CI runs', () => {

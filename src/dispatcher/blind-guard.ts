@@ -82,16 +82,3 @@ export function judgeRound (
   const whole = tally([...first.values()].flat())
   return [...first].map(([partition, results]) => judgePartition(partition, results, minGateways, whole))
 }
-
-/** Groups a round's results by their target's partition, in first-seen order, for judgeRound. */
-export function groupByPartition<T extends RoundOutcome & { readonly target: { readonly partition: string } }> (
-  results: readonly T[]
-): Map<string, T[]> {
-  const groups = new Map<string, T[]>()
-  for (const result of results) {
-    const group = groups.get(result.target.partition)
-    if (group === undefined) groups.set(result.target.partition, [result])
-    else group.push(result)
-  }
-  return groups
-}

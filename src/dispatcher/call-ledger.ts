@@ -1,4 +1,3 @@
-import type { Usage } from '../routing/decide/decision.js'
 /**
  * Call accounting for capacity limits, as one instance sees it (no I/O: the capacity store moves
  * batches to PostgreSQL and brings the cluster's counts back).
@@ -16,100 +15,51 @@ import type { Usage } from '../routing/decide/decision.js'
  * New calls per second are counted from this instance's own offers (exact, a 1 s sliding window)
  * plus the other instances' offers of the last second as of the last sync.
  */
-
-/** One route of an answer, for moving the lease when the proxy fails over to the next. */
-export interface LeaseRoute {
-  readonly gateway: string
-  /** The carrier the gateway was listed through; '' for none. */
-  readonly carrier: string
-}
+import type { Usage } from '../routing/decide/decision.js'
+import { CARRIER, countKey, GATEWAY, type LeaseRoute, type LeaseRow, type LedgerBatch, type SharedCount } from './ledger-rows.js'
+import { RateWindow } from './rate-window.js'
 
 export interface LedgerTimes {
   readonly leaseTtlMs: number
   readonly maxCallMs: number
 }
 
-/** A row of the shared table as this instance writes it (the whole row: offers are upserts). */
-export interface LeaseRow {
-  readonly partition: string
-  readonly callId: string
-  readonly gateway: string
-  readonly carrier: string
-  readonly routes: readonly LeaseRoute[]
-  /** Index of `gateway` in `routes`, 0-based. */
-  readonly position: number
-  readonly state: 'lease' | 'call'
-  readonly offeredAt: number
-  readonly startedAt: number | null
-  readonly expiresAt: number
-}
-
-/** Events on calls this instance does not know (offered by another instance, or forgotten). */
-export interface CallEventRow {
-  readonly partition: string
-  readonly callId: string
-  /** start: the answered gateway if the proxy named it; failover: the gateway that failed. */
-  readonly gateway: string | null
-  /** start: insert a call row when there is none (the named gateway is limited). */
-  readonly insert: boolean
-  readonly at: number
-  readonly expiresAt: number
-}
-
-/** What one flush writes, applied in this order: offers, failovers, starts, ends. */
-export interface LedgerBatch {
-  readonly offers: LeaseRow[]
-  readonly failovers: CallEventRow[]
-  readonly starts: CallEventRow[]
-  /** `until`: the end is remembered that long (the partition's lease TTL), so a late offer cannot revive the call. */
-  readonly ends: Array<{ partition: string, callId: string, at: number, until: number }>
-}
-
-/** Counts per gateway or carrier at a sync: all calls (leases included), started ones, others' offers in the last second. */
-export interface SharedCount {
-  readonly calls: number
-  readonly started: number
-  readonly othersCps: number
-}
-
 export interface LedgerUsage extends Usage {
   readonly started: number
 }
 
-interface Delta { calls: number, started: number }
-
-/** 10 buckets of 100 ms: offers in the last second without a timestamp per call. */
-const BUCKETS = 10
-const BUCKET_MS = 100
-class RateWindow {
-  private readonly counts = new Uint32Array(BUCKETS)
-  private readonly epochs = new Float64Array(BUCKETS).fill(-1)
-
-  add (now: number): void {
-    const epoch = Math.floor(now / BUCKET_MS)
-    const i = epoch % BUCKETS
-    if (this.epochs[i] !== epoch) {
-      this.epochs[i] = epoch
-      this.counts[i] = 0
-    }
-    this.counts[i] = (this.counts[i] as number) + 1
-  }
-
-  /** Offers in the buckets of the last second, the current one included. */
-  count (now: number): number {
-    const epoch = Math.floor(now / BUCKET_MS)
-    let sum = 0
-    for (let i = 0; i < BUCKETS; i++) {
-      const e = this.epochs[i] as number
-      if (e > epoch - BUCKETS && e <= epoch) sum += this.counts[i] as number
-    }
-    return sum
-  }
+/** Every method takes the time: the ledger has no clock of its own. */
+export interface CallLedger {
+  /**
+   * The proxy was given `routes` for a new call: the first route's gateway (and carrier) holds a
+   * lease now. The same Call-ID offered again replaces its lease.
+   */
+  offer: (partition: string, callId: string, routes: readonly LeaseRoute[], times: LedgerTimes, now: number) => void
+  /** A branch to `gateway` failed: the lease moves to the next route (the proxy tries it next), or ends after the last. */
+  failover: (partition: string, callId: string, gateway: string, times: LedgerTimes, now: number) => void
+  /**
+   * The call was answered: its lease becomes a call, on `gateway` when the proxy names it.
+   * `insert`: count it even without a lease (the gateway is limited and the lease is gone).
+   */
+  start: (partition: string, callId: string, gateway: string | null, insert: boolean, times: LedgerTimes, now: number) => void
+  /** The call ended (BYE, CANCEL, final failure): it stops counting. Unknown calls are ended in the database. */
+  end: (partition: string, callId: string, times: LedgerTimes, now: number) => void
+  /** Leases and calls past their time stop counting here (the database stops counting them by expires_at); returns how many. */
+  sweep: (now: number) => number
+  gateway: (partition: string, gatewayId: string, now: number) => LedgerUsage | undefined
+  carrier: (partition: string, carrierId: string, now: number) => LedgerUsage | undefined
+  /** Starts a flush: the events so far leave the batch, their counts move to inflight. */
+  takeBatch: () => LedgerBatch | undefined
+  /** The flush failed: its events go back in front of the newer ones, its counts back to pending. */
+  restoreBatch: (taken: LedgerBatch) => void
+  /** The cluster's counts, read after the flush: they include everything inflight. */
+  applyShared: (counts: ReadonlyMap<string, SharedCount>) => void
+  /** Events waiting for the database (a metric). */
+  backlog: () => number
 }
 
-const GATEWAY = 'g'
-const CARRIER = 'c'
-const keyOf = (partition: string, kind: string, id: string): string => `${partition}\u0000${kind}\u0000${id}`
+interface Delta { calls: number, started: number }
+
 const callKeyOf = (partition: string, callId: string): string => `${partition}\u0000${callId}`
 
 export interface LedgerOptions {
@@ -117,7 +67,7 @@ export interface LedgerOptions {
   readonly maxKnownCalls?: number
 }
 
-export function createCallLedger (options: LedgerOptions = {}) {
+export function createCallLedger (options: LedgerOptions = {}): CallLedger {
   const maxKnown = options.maxKnownCalls ?? 200_000
   let shared: ReadonlyMap<string, SharedCount> = new Map()
   let inflight = new Map<string, Delta>()
@@ -139,8 +89,8 @@ export function createCallLedger (options: LedgerOptions = {}) {
   }
   const count = (row: LeaseRow, sign: 1 | -1): void => {
     const started = row.state === 'call' ? sign : 0
-    adjust(keyOf(row.partition, GATEWAY, row.gateway), sign, started)
-    if (row.carrier !== '') adjust(keyOf(row.partition, CARRIER, row.carrier), sign, started)
+    adjust(countKey(row.partition, GATEWAY, row.gateway), sign, started)
+    if (row.carrier !== '') adjust(countKey(row.partition, CARRIER, row.carrier), sign, started)
   }
   const rate = (key: string, now: number): void => {
     let window = rates.get(key)
@@ -148,8 +98,8 @@ export function createCallLedger (options: LedgerOptions = {}) {
     window.add(now)
   }
   const offered = (row: LeaseRow, now: number): void => {
-    rate(keyOf(row.partition, GATEWAY, row.gateway), now)
-    if (row.carrier !== '') rate(keyOf(row.partition, CARRIER, row.carrier), now)
+    rate(countKey(row.partition, GATEWAY, row.gateway), now)
+    if (row.carrier !== '') rate(countKey(row.partition, CARRIER, row.carrier), now)
   }
   /** Replaces the call's row: counted here at once, written as a whole by the next flush. */
   const put = (key: string, row: LeaseRow | undefined): void => {
@@ -174,8 +124,8 @@ export function createCallLedger (options: LedgerOptions = {}) {
       known.delete(oldest)
     }
   }
-  const sum = (partition: string, kind: string, id: string, now: number): LedgerUsage | undefined => {
-    const key = keyOf(partition, kind, id)
+  const sum = (partition: string, kind: typeof GATEWAY | typeof CARRIER, id: string, now: number): LedgerUsage | undefined => {
+    const key = countKey(partition, kind, id)
     const s = shared.get(key)
     const i = inflight.get(key)
     const p = pending.get(key)
@@ -187,13 +137,10 @@ export function createCallLedger (options: LedgerOptions = {}) {
       cps: (s?.othersCps ?? 0) + (window?.count(now) ?? 0)
     }
   }
+  const backlog = (): number => batch.offers.length + batch.failovers.length + batch.starts.length + batch.ends.length
 
   return {
-    /**
-     * The proxy was given `routes` for a new call: the first route's gateway (and carrier) holds a
-     * lease now. The same Call-ID offered again replaces its lease.
-     */
-    offer (partition: string, callId: string, routes: readonly LeaseRoute[], times: LedgerTimes, now: number): void {
+    offer (partition, callId, routes, times, now) {
       const first = routes[0]
       if (first === undefined) return
       const row: LeaseRow = {
@@ -203,8 +150,7 @@ export function createCallLedger (options: LedgerOptions = {}) {
       offered(row, now)
     },
 
-    /** A branch to `gateway` failed: the lease moves to the next route (the proxy tries it next), or ends after the last. */
-    failover (partition: string, callId: string, gateway: string, times: LedgerTimes, now: number): void {
+    failover (partition, callId, gateway, times, now) {
       const key = callKeyOf(partition, callId)
       const row = known.get(key)
       if (row === undefined) {
@@ -223,11 +169,7 @@ export function createCallLedger (options: LedgerOptions = {}) {
       offered(moved, now)
     },
 
-    /**
-     * The call was answered: its lease becomes a call, on `gateway` when the proxy names it.
-     * `insert`: count it even without a lease (the gateway is limited and the lease is gone).
-     */
-    start (partition: string, callId: string, gateway: string | null, insert: boolean, times: LedgerTimes, now: number): void {
+    start (partition, callId, gateway, insert, times, now) {
       const key = callKeyOf(partition, callId)
       const row = known.get(key)
       const expiresAt = now + times.maxCallMs
@@ -243,16 +185,14 @@ export function createCallLedger (options: LedgerOptions = {}) {
       put(key, { ...on, state: 'call', startedAt: row.startedAt ?? now, expiresAt })
     },
 
-    /** The call ended (BYE, CANCEL, final failure): it stops counting. Unknown calls are ended in the database. */
-    end (partition: string, callId: string, times: LedgerTimes, now: number): void {
+    end (partition, callId, times, now) {
       const key = callKeyOf(partition, callId)
       // An offer of the same call still in the batch is written, then ended by this end.
       if (known.has(key)) put(key, undefined)
       batch.ends.push({ partition, callId, at: now, until: now + times.leaseTtlMs })
     },
 
-    /** Leases and calls past their time stop counting here (the database stops counting them by expires_at). */
-    sweep (now: number): number {
+    sweep (now) {
       let expired = 0
       for (const [key, row] of known) {
         if (row.expiresAt > now) continue
@@ -264,12 +204,11 @@ export function createCallLedger (options: LedgerOptions = {}) {
       return expired
     },
 
-    gateway: (partition: string, gatewayId: string, now: number): LedgerUsage | undefined => sum(partition, GATEWAY, gatewayId, now),
-    carrier: (partition: string, carrierId: string, now: number): LedgerUsage | undefined => sum(partition, CARRIER, carrierId, now),
+    gateway: (partition, gatewayId, now) => sum(partition, GATEWAY, gatewayId, now),
+    carrier: (partition, carrierId, now) => sum(partition, CARRIER, carrierId, now),
 
-    /** Starts a flush: the events so far leave the batch, their counts move to inflight. */
-    takeBatch (): LedgerBatch | undefined {
-      if (batch.offers.length + batch.failovers.length + batch.starts.length + batch.ends.length === 0) {
+    takeBatch () {
+      if (backlog() === 0) {
         inflight = pending
         pending = new Map()
         return undefined
@@ -282,8 +221,7 @@ export function createCallLedger (options: LedgerOptions = {}) {
       return taken
     },
 
-    /** The flush failed: its events go back in front of the newer ones, its counts back to pending. */
-    restoreBatch (taken: LedgerBatch): void {
+    restoreBatch (taken) {
       for (const [key, d] of inflight) adjust(key, d.calls, d.started)
       inflight = new Map()
       const offers = new Map<string, LeaseRow>()
@@ -298,17 +236,11 @@ export function createCallLedger (options: LedgerOptions = {}) {
       batchOffers = new Map([...offers.keys()].map((key, i) => [key, i]))
     },
 
-    /** The cluster's counts, read after the flush: they include everything inflight. */
-    applyShared (counts: ReadonlyMap<string, SharedCount>): void {
+    applyShared (counts) {
       shared = counts
       inflight = new Map()
     },
 
-    /** Events waiting for the database (a metric). */
-    backlog: (): number => batch.offers.length + batch.failovers.length + batch.starts.length + batch.ends.length
+    backlog
   }
 }
-export type CallLedger = ReturnType<typeof createCallLedger>
-
-/** The key the repository's counts use, shared with the ledger. */
-export const sharedKey = (partition: string, kind: 'gateway' | 'carrier', id: string): string => keyOf(partition, kind === 'gateway' ? GATEWAY : CARRIER, id)

@@ -11,14 +11,15 @@ import { ErrorSchema } from '../errors.js'
 import { requireTable, type RouteTables } from '../routing/snapshot/route-tables.js'
 import { EntityIdSchema, PartitionNameSchema } from '../routing/routing-data.schema.js'
 import type { CapacityStore } from './capacity-store.js'
-import { namedGateway } from './feedback.routes.js'
+import type { CallEvent } from './call-events.js'
+import { namedGateway } from './named-gateway.js'
 
 export interface CallsRoutesOptions {
   readonly tables: RouteTables
   readonly capacity: Pick<CapacityStore, 'started' | 'ended'>
   readonly defaultPartition: string
   /** Told of every accepted event (metrics). */
-  readonly onEvent?: (event: { partition: string, event: 'start' | 'end' }) => void
+  readonly onEvent?: (event: CallEvent) => void
 }
 
 export const CallEventSchema = Type.Object({

@@ -13,9 +13,10 @@
 import { freeCapacity, limited, type GatewayHealthView, type Route } from '../routing/decide/decision.js'
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import { backoffDelay } from '../db-monitor.js'
+import { backoffDelay } from '../retry.js'
 import type { PartitionSettings } from '../routing/routing-data.schema.js'
-import { createCallLedger, type LeaseRoute, type LedgerTimes, type LedgerUsage } from './call-ledger.js'
+import { createCallLedger, type LedgerTimes, type LedgerUsage } from './call-ledger.js'
+import type { LeaseRoute } from './ledger-rows.js'
 import type { CapacityRepository } from './capacity.repository.js'
 
 export const DEFAULT_LEASE_TTL_MS = 120_000
@@ -40,7 +41,38 @@ export interface CapacityStoreOptions {
 
 type UsageView = Required<Pick<GatewayHealthView, 'gatewayUsage' | 'carrierUsage'>>
 
-export function createCapacityStore (options: CapacityStoreOptions) {
+/** Capacity accounting of this instance, synced with the cluster's in the background. */
+export interface CapacityStore {
+  /** This instance's name in the shared call table. */
+  readonly instance: string
+  /** The usage functions the decision reads, one object per partition (no allocation per query). */
+  view: (partition: string) => UsageView
+  gatewayUsage: (partition: string, gatewayId: string) => LedgerUsage | undefined
+  carrierUsage: (partition: string, carrierId: string) => LedgerUsage | undefined
+  /** A partition's lease and call times (its settings), set on every snapshot swap. */
+  configure: (partition: string, settings: PartitionSettings | Record<string, unknown>) => void
+  drop: (partition: string) => void
+  /**
+   * An answer was sent: its first route holds a lease when any route of the answer, or its
+   * carrier, has a limit (the lease follows the proxy down the list on failover feedback).
+   * Answers without a limited route are not accounted: nothing reads their counts.
+   */
+  onRouted: (partition: string, callId: string, routes: readonly Route[]) => void
+  /** A branch to `gateway` failed (feedback): the proxy tries the next route, the lease goes with it. */
+  failover: (partition: string, callId: string, gateway: string) => void
+  /** The call was answered (on `gateway` if the proxy names it; `limitedGateway`: count it even without a lease). */
+  started: (partition: string, callId: string, gateway: string | null, limitedGateway: boolean) => void
+  ended: (partition: string, callId: string) => void
+  /** For the metrics: events waiting for the database, and when the last sync succeeded (ms, 0: never). */
+  stats: () => { backlog: number, lastSyncAt: number }
+  /** Runs one sync now (tests, shutdown). */
+  sync: () => Promise<void>
+  start: () => void
+  /** Stops the loop and writes what is queued, once. */
+  stop: () => Promise<void>
+}
+
+export function createCapacityStore (options: CapacityStoreOptions): CapacityStore {
   const { repository, log, now } = options
   const ledger = createCallLedger()
   const instance = randomUUID()
@@ -86,8 +118,7 @@ export function createCapacityStore (options: CapacityStoreOptions) {
   return {
     instance,
 
-    /** The usage functions the decision reads, one object per partition (no allocation per query). */
-    view (partition: string): UsageView {
+    view (partition) {
       let view = views.get(partition)
       if (view === undefined) {
         view = {
@@ -99,25 +130,19 @@ export function createCapacityStore (options: CapacityStoreOptions) {
       return view
     },
 
-    gatewayUsage: (partition: string, gatewayId: string): LedgerUsage | undefined => ledger.gateway(partition, gatewayId, now()),
-    carrierUsage: (partition: string, carrierId: string): LedgerUsage | undefined => ledger.carrier(partition, carrierId, now()),
+    gatewayUsage: (partition, gatewayId) => ledger.gateway(partition, gatewayId, now()),
+    carrierUsage: (partition, carrierId) => ledger.carrier(partition, carrierId, now()),
 
-    /** A partition's lease and call times (its settings), set on every snapshot swap. */
-    configure (partition: string, settings: PartitionSettings | Record<string, unknown>): void {
+    configure (partition, settings) {
       times.set(partition, ledgerTimes(settings))
     },
 
-    drop (partition: string): void {
+    drop (partition) {
       times.delete(partition)
       views.delete(partition)
     },
 
-    /**
-     * An answer was sent: its first route holds a lease when any route of the answer, or its
-     * carrier, has a limit (the lease follows the proxy down the list on failover feedback).
-     * Answers without a limited route are not accounted: nothing reads their counts.
-     */
-    onRouted (partition: string, callId: string, routes: readonly Route[]): void {
+    onRouted (partition, callId, routes) {
       let any = false
       for (const route of routes) {
         if (limited(route.gateway) || (route.carrier !== undefined && limited(route.carrier))) {
@@ -130,40 +155,33 @@ export function createCapacityStore (options: CapacityStoreOptions) {
       ledger.offer(partition, callId, leaseRoutes, timesOf(partition), now())
     },
 
-    /** A branch to `gateway` failed (feedback): the proxy tries the next route, the lease goes with it. */
-    failover (partition: string, callId: string, gateway: string): void {
+    failover (partition, callId, gateway) {
       ledger.failover(partition, callId, gateway, timesOf(partition), now())
     },
 
-    /** The call was answered (on `gateway` if the proxy names it; `limitedGateway`: count it even without a lease). */
-    started (partition: string, callId: string, gateway: string | null, limitedGateway: boolean): void {
+    started (partition, callId, gateway, limitedGateway) {
       ledger.start(partition, callId, gateway, limitedGateway, timesOf(partition), now())
     },
 
-    ended (partition: string, callId: string): void {
+    ended (partition, callId) {
       ledger.end(partition, callId, timesOf(partition), now())
     },
 
-    /** For the metrics: events waiting for the database, and when the last sync succeeded (ms, 0: never). */
     stats: () => ({ backlog: ledger.backlog(), lastSyncAt }),
-
-    /** Runs one sync now (tests, shutdown). */
     sync: serial,
 
-    start (): void {
+    start () {
       stopped = false
       schedule()
     },
 
-    /** Stops the loop and writes what is queued, once. */
-    async stop (): Promise<void> {
+    async stop () {
       stopped = true
       clearTimeout(timer)
       await serial()
     }
   }
 }
-export type CapacityStore = ReturnType<typeof createCapacityStore>
 
 /** A limited gateway's or carrier's capacity as the state endpoint and the metrics show it. */
 export interface CapacityDescription {

@@ -6,7 +6,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db.js'
 import { inTransaction } from '../db-errors.js'
-import { sharedKey, type CallEventRow, type LedgerBatch, type SharedCount } from './call-ledger.js'
+import { sharedKey, type CallEventRow, type LedgerBatch, type SharedCount } from './ledger-rows.js'
 
 /** Expired rows are deleted this long after they stopped counting. */
 const SWEEP_GRACE_MS = 60_000

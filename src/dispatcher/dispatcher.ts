@@ -6,27 +6,31 @@ import type { GatewayHealthView } from '../routing/decide/decision.js'
 import type { CompiledPartition, PartitionHead } from '../routing/snapshot/compiled.js'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
-import type { Config } from '../config.js'
 import type { Database } from '../db.js'
 import type { EventBus } from '../events.js'
-import type { PartitionData } from '../routing/routing-data.schema.js'
 import type { Identifier } from '../status/status-registry.js'
 import {
-  CARRIER_CHANNEL, createGatewayStateRepository, GATEWAY_CHANNEL, SETTING_CHANNEL, type StoredCarrierState, type StoredGatewayState
+  CARRIER_CHANNEL, createGatewayStateRepository, GATEWAY_CHANNEL, PROBING_SETTING, SETTING_CHANNEL,
+  type GatewayStateRepository, type StoredCarrierState, type StoredGatewayState
 } from './gateway-state.repository.js'
 import { partitionHealthConfig } from './health-settings.js'
 import { createCapacityRepository } from './capacity.repository.js'
-import { createCapacityStore } from './capacity-store.js'
-import { createHealthStore, type GatewayInfo } from './health-store.js'
+import { createCapacityStore, type CapacityStore } from './capacity-store.js'
+import type { DispatcherSettings } from './dispatcher-settings.js'
+import { createHealthStore, type GatewayInfo, type HealthStore } from './health-store.js'
 import { createLeaderElection } from './leader.js'
-import { createSipOptionsSender, type SendOptions } from './options-prober.js'
+import type { SendOptions } from './options-prober.js'
 import { createProbeScheduler, type ProbeSchedulerOptions } from './probe-scheduler.js'
-import { PROBING_SETTING } from './state.routes.js'
+import { createSipOptionsSender, type SipOptionsSender } from './sip-options-sender.js'
 
 export interface DispatcherOptions {
   readonly kysely: Kysely<Database>
+  /** The prober lock holds a connection of its own. */
   readonly url: string
-  readonly config: Config
+  readonly settings: DispatcherSettings
+  /** Backoff of the stores' writes while the database is away (RTROUTE_DB_RETRY_*). */
+  readonly retryMinMs: number
+  readonly retryMaxMs: number
   readonly bus: EventBus
   readonly log: Logger
   readonly eventsOf: (partition: string) => Identifier | undefined
@@ -34,8 +38,30 @@ export interface DispatcherOptions {
   readonly onProbeResults?: ProbeSchedulerOptions['onResults']
 }
 
-export function createDispatcher (o: DispatcherOptions) {
-  const { config, log } = o
+/** Gateway health and capacity of every loaded partition, kept in step with the cluster. */
+export interface Dispatcher {
+  readonly store: HealthStore
+  readonly repository: GatewayStateRepository
+  readonly capacity: CapacityStore
+  /** What the decision reads per partition: health and capacity, one object per partition. */
+  view: (partition: string) => GatewayHealthView
+  /** Whether this instance holds the prober lock. */
+  isLeader: () => boolean
+  /** The NOTIFY channels of gateway state, carrier state and settings. */
+  readonly channels: readonly string[]
+  onNotification: (channel: string, payload: string) => void
+  /** A partition snapshot was swapped in: its gateways (the usable ones) and settings. */
+  sync: (partition: string, table: CompiledPartition, data: PartitionHead) => void
+  drop: (partition: string) => void
+  /** After the first connection: a restarted instance starts from the shared state, not from "all up". */
+  start: () => Promise<void>
+  /** The shared state again, after the database or the LISTEN connection came back. */
+  resync: () => Promise<void>
+  stop: () => Promise<void>
+}
+
+export function createDispatcher (o: DispatcherOptions): Dispatcher {
+  const { settings, log } = o
   const repository = createGatewayStateRepository(o.kysely)
   const store = createHealthStore({
     repository,
@@ -43,18 +69,18 @@ export function createDispatcher (o: DispatcherOptions) {
     log,
     now: Date.now,
     eventsOf: o.eventsOf,
-    queueMax: config.healthQueueMax,
-    retryMinMs: config.dbRetryMinMs,
-    retryMaxMs: config.dbRetryMaxMs
+    queueMax: settings.healthQueueMax,
+    retryMinMs: o.retryMinMs,
+    retryMaxMs: o.retryMaxMs
   })
-  store.setProbing(config.probing)
+  store.setProbing(settings.probing)
   const capacity = createCapacityStore({
     repository: createCapacityRepository(o.kysely),
     log,
     now: Date.now,
-    syncMs: config.capacitySyncMs,
-    retryMinMs: config.dbRetryMinMs,
-    retryMaxMs: config.dbRetryMaxMs
+    syncMs: settings.capacitySyncMs,
+    retryMinMs: o.retryMinMs,
+    retryMaxMs: o.retryMaxMs
   })
   /** What the decision reads per partition: health and capacity, one object per partition. */
   const views = new Map<string, GatewayHealthView>()
@@ -63,20 +89,20 @@ export function createDispatcher (o: DispatcherOptions) {
     if (v === undefined) views.set(partition, v = { ...store.view(partition), ...capacity.view(partition) })
     return v
   }
-  let sender: ReturnType<typeof createSipOptionsSender> | undefined
+  let sender: SipOptionsSender | undefined
   const send: SendOptions = async (target, timeoutMs) => (sender === undefined ? { error: 'this instance does not probe' } : await sender.send(target, timeoutMs))
-  const scheduler = createProbeScheduler({ store, repository, send, bus: o.bus, log, now: Date.now, tickMs: 1000, concurrency: config.probeConcurrency, onResults: o.onProbeResults })
+  const scheduler = createProbeScheduler({ store, repository, send, bus: o.bus, log, now: Date.now, tickMs: 1000, concurrency: settings.probeConcurrency, onResults: o.onProbeResults })
   const leader = createLeaderElection({
     url: o.url,
-    heartbeatMs: config.leaderHeartbeatMs,
+    heartbeatMs: settings.leaderHeartbeatMs,
     log,
     onChange: (isLeader) => {
       if (isLeader) {
         sender = createSipOptionsSender({
-          address: config.probeAddress,
-          port: config.probePort,
-          publicAddress: config.probePublicAddress,
-          fromUri: config.probeFromUri,
+          address: settings.probeAddress,
+          port: settings.probePort,
+          publicAddress: settings.probePublicAddress,
+          fromUri: settings.probeFromUri,
           onError: (err: unknown) => { log.warn({ err: err instanceof Error ? err.message : String(err) }, 'SIP prober socket error') }
         })
       } else {
@@ -102,9 +128,9 @@ export function createDispatcher (o: DispatcherOptions) {
     capacity,
     view,
     isLeader: () => leader.leader,
-    channels: [GATEWAY_CHANNEL, CARRIER_CHANNEL, SETTING_CHANNEL] as const,
+    channels: [GATEWAY_CHANNEL, CARRIER_CHANNEL, SETTING_CHANNEL],
 
-    onNotification (channel: string, payload: string): void {
+    onNotification (channel, payload) {
       if (channel === GATEWAY_CHANNEL) {
         const stored = parse<StoredGatewayState>(payload)
         if (stored !== undefined) store.receive(stored)
@@ -117,8 +143,7 @@ export function createDispatcher (o: DispatcherOptions) {
       }
     },
 
-    /** A partition snapshot was swapped in: its gateways (the usable ones) and settings. */
-    sync (partition: string, table: CompiledPartition, data: PartitionHead): void {
+    sync (partition, table, data) {
       const infos: GatewayInfo[] = []
       for (const row of data.gateways) {
         const compiled = table.gateways.get(row.id)
@@ -128,14 +153,13 @@ export function createDispatcher (o: DispatcherOptions) {
       capacity.configure(partition, data.partition.settings)
     },
 
-    drop: (partition: string) => {
+    drop (partition) {
       store.drop(partition)
       capacity.drop(partition)
       views.delete(partition)
     },
 
-    /** After the first connection: a restarted instance starts from the shared state, not from "all up". */
-    async start (): Promise<void> {
+    async start () {
       await store.loadAll()
       const setting = await repository.getSetting<{ enabled: boolean }>(PROBING_SETTING)
       if (setting !== undefined) store.setProbing(setting.enabled)
@@ -144,10 +168,9 @@ export function createDispatcher (o: DispatcherOptions) {
       capacity.start()
     },
 
-    /** The shared state again, after the database or the LISTEN connection came back. */
     resync: async () => { await store.loadAll() },
 
-    async stop (): Promise<void> {
+    async stop () {
       scheduler.stop()
       await leader.stop()
       sender?.close()
@@ -159,4 +182,3 @@ export function createDispatcher (o: DispatcherOptions) {
     }
   }
 }
-export type Dispatcher = ReturnType<typeof createDispatcher>

@@ -3,15 +3,14 @@
  * Classified by the partition's codes, counted once per (call, gateway), applied to memory at once
  * and queued for the database: the answer (202) never waits for PostgreSQL.
  */
-import type { CompiledPartition } from '../routing/snapshot/compiled.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AppError, ErrorSchema } from '../errors.js'
 import { requireTable, type RouteTables } from '../routing/snapshot/route-tables.js'
 import { EntityIdSchema, PartitionNameSchema } from '../routing/routing-data.schema.js'
-import { parseGatewayAddress } from '../routing/validate-data.js'
-import { classifyFeedback, createFeedbackDedupe } from './feedback.js'
+import { classifyFeedback, createFeedbackDedupe, type FeedbackCounted, type FeedbackReport } from './feedback.js'
 import type { HealthStore } from './health-store.js'
+import { namedGateway } from './named-gateway.js'
 
 export interface FeedbackRoutesOptions {
   readonly tables: RouteTables
@@ -19,7 +18,7 @@ export interface FeedbackRoutesOptions {
   readonly defaultPartition: string
   readonly now?: () => number
   /** Told of every placed report (metrics: per-gateway failures by code class, reports by how they counted). */
-  readonly onReport?: (report: { partition: string, gateway: string, code: number, local: boolean, counted: 'failure' | 'success' | 'ignored' | 'duplicate' }) => void
+  readonly onReport?: (report: FeedbackReport) => void
   /** A branch failed (any final code >= 300): the proxy moves on to the next route, and so does the call's capacity lease. */
   readonly onBranchFailed?: (partition: string, callId: string, gateway: string) => void
 }
@@ -42,28 +41,6 @@ const AcceptedSchema = Type.Object({
   state: Type.String({ description: 'the gateway state on this instance after the report' })
 })
 
-/** dst_uri → gateway id per compiled snapshot, built on first use. */
-const byAddress = new WeakMap<CompiledPartition, Map<string, string>>()
-function gatewayByDstUri (table: CompiledPartition, dstUri: string): string | undefined {
-  let index = byAddress.get(table)
-  if (index === undefined) {
-    index = new Map()
-    for (const gateway of table.gateways.values()) if (!index.has(gateway.dstUri)) index.set(gateway.dstUri, gateway.id)
-    byAddress.set(table, index)
-  }
-  const parsed = parseGatewayAddress(dstUri)
-  return typeof parsed === 'string' ? undefined : index.get(parsed.uri)
-}
-
-/** The gateway a proxy event names, by id or by dst_uri; a 404 naming what was asked when the partition has none. */
-export function namedGateway (table: CompiledPartition, partition: string, named: { gateway?: string, dst_uri?: string }): string {
-  const id = named.gateway ?? gatewayByDstUri(table, named.dst_uri ?? '')
-  if (id === undefined || !table.gateways.has(id)) {
-    throw new AppError(404, 'not_found', `no gateway ${named.gateway === undefined ? `with dst_uri "${named.dst_uri ?? ''}"` : `"${named.gateway}"`} in partition "${partition}"`)
-  }
-  return id
-}
-
 export const feedbackRoutes: FastifyPluginAsyncTypebox<FeedbackRoutesOptions> = async (app, { tables, store, defaultPartition, now = Date.now, onReport, onBranchFailed }) => {
   // Bounded: a flood of distinct calls evicts the oldest keys instead of growing memory.
   const dedupe = createFeedbackDedupe({ maxEntries: 100_000, ttlMs: 10 * 60_000, now })
@@ -83,7 +60,7 @@ export const feedbackRoutes: FastifyPluginAsyncTypebox<FeedbackRoutesOptions> = 
     const gatewayId = namedGateway(table, partition, body)
     const local = body.local === true || body.local === 1
     const kind = classifyFeedback(body.code, local, store.configOf(partition).feedback)
-    let counted: 'failure' | 'success' | 'ignored' | 'duplicate' = kind
+    let counted: FeedbackCounted = kind
     if (kind !== 'ignored' && dedupe.seen(`${partition}\u0000${gatewayId}\u0000${body.call_id}`)) counted = 'duplicate'
     if (counted === 'failure' || counted === 'success') {
       const text = `${local ? 'local ' : ''}${body.code}${body.reason === undefined ? '' : ` ${body.reason}`}`

@@ -11,6 +11,18 @@ export interface FeedbackCodes {
 
 export type FeedbackVerdict = 'failure' | 'success' | 'ignored'
 
+/** How a report counted: its verdict, or `duplicate` for a repeat of the same call and gateway. */
+export type FeedbackCounted = FeedbackVerdict | 'duplicate'
+
+/** Told to observers for every placed report (metrics: failures by code class, reports by how they counted). */
+export interface FeedbackReport {
+  readonly partition: string
+  readonly gateway: string
+  readonly code: number
+  readonly local: boolean
+  readonly counted: FeedbackCounted
+}
+
 export const DEFAULT_FEEDBACK_CODES: FeedbackCodes = Object.freeze({
   failure: Object.freeze([Object.freeze([500, 599] as const), Object.freeze([600, 699] as const)]),
   localOnly: Object.freeze([408])
@@ -69,13 +81,6 @@ export function parseCodeList (text: string): FeedbackCodes | string {
     if (problem !== undefined) return `invalid code list: ${problem}`
   }
   return { failure, localOnly }
-}
-
-/** The inverse of parseCodeList, for showing the active rules to operators. */
-export function formatCodeList (rules: FeedbackCodes): string {
-  const local = rules.localOnly.map((code) => `${code}L`)
-  const failure = rules.failure.map((rule) => typeof rule === 'number' ? String(rule) : `${rule[0]}-${rule[1]}`)
-  return [...local, ...failure].join(',')
 }
 
 export interface FeedbackDedupe {

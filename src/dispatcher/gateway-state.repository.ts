@@ -12,6 +12,8 @@ import type { ProbeStats } from './probe-stats.js'
 export const GATEWAY_CHANNEL = 'rtroute_gateway'
 export const CARRIER_CHANNEL = 'rtroute_carrier'
 export const SETTING_CHANNEL = 'rtroute_setting'
+/** The settings key of the cluster-wide probing switch (PUT /v1/probing). */
+export const PROBING_SETTING = 'probing'
 
 /** A gateway's shared record, as kept in memory and sent in notifications. */
 export interface StoredGatewayState {

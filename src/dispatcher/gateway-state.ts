@@ -208,6 +208,3 @@ function tickWhileDown (health: GatewayHealth, ctx: HealthContext): HealthStep {
   // Enough good probes arrived during the hold: come back when it ends rather than one probe interval later.
   return recoverIfDue(health, `${plural(health.goodProbes, 'good probe')}, hold time elapsed`, ctx)
 }
-
-/** Routed states: a suspect gateway still takes calls while its failures are counted. */
-export const isRouted = (health: GatewayHealth): boolean => health.state === 'active' || health.state === 'suspect'

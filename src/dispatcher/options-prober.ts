@@ -1,9 +1,6 @@
 /** SIP OPTIONS prober: turns whatever `send` reports into probe results and health events, a bounded number at a time. */
 import type { HealthEvent } from './gateway-state.js'
 
-export { createSipOptionsSender } from './sip-options-sender.js'
-export type { SipOptionsSender, SipOptionsSenderOptions } from './sip-options-sender.js'
-
 /** uri: the gateway's next hop, e.g. `sip:127.0.0.1:5070;transport=udp`. */
 export interface ProbeTarget {
   readonly partition: string

@@ -7,11 +7,10 @@
 import type { Logger } from 'pino'
 import type { EventBus } from '../events.js'
 import { judgeRound } from './blind-guard.js'
-import type { GatewayStateRepository } from './gateway-state.repository.js'
+import { PROBING_SETTING, type GatewayStateRepository } from './gateway-state.repository.js'
 import type { HealthStore } from './health-store.js'
 import { createOptionsProber, probeHealthEvent, type ProbeResult, type ProbeTarget, type SendOptions } from './options-prober.js'
 import { EMPTY_PROBE_STATS, updateProbeStats, type ProbeStats } from './probe-stats.js'
-import { PROBING_SETTING } from './state.routes.js'
 
 export interface ProbeSchedulerOptions {
   readonly store: HealthStore

@@ -8,7 +8,7 @@ import { Type } from 'typebox'
 import { AppError, ErrorSchema } from '../errors.js'
 import { requireTable, type RouteTables } from '../routing/snapshot/route-tables.js'
 import { EntityIdSchema, PartitionNameSchema } from '../routing/routing-data.schema.js'
-import type { GatewayStateRepository, StoredGatewayState } from './gateway-state.repository.js'
+import { PROBING_SETTING, type GatewayStateRepository, type StoredGatewayState } from './gateway-state.repository.js'
 import { describeCapacity, type CapacityDescription, type CapacityStore } from './capacity-store.js'
 import type { GatewayInfo, HealthStore } from './health-store.js'
 
@@ -22,8 +22,6 @@ export interface StateRoutesOptions {
   readonly capacity?: Pick<CapacityStore, 'gatewayUsage' | 'carrierUsage'>
   readonly now?: () => number
 }
-
-export const PROBING_SETTING = 'probing'
 
 const iso = (ms: number): string => new Date(ms).toISOString()
 

@@ -65,7 +65,18 @@ export interface AlertsOptions {
   readonly pendingMax?: number
 }
 
-export function createAlerts (options: AlertsOptions) {
+export interface Alerts {
+  /** Keeps an event for the next summary (past the startup grace, up to pendingMax per interval). */
+  record: <K extends EventName>(event: K, params: EventMap[K]) => void
+  /** Runs a check now (tests; the timer calls the same). Concurrent calls share one run. Resolves with summaries queued. */
+  check: () => Promise<number>
+  /** Events waiting for the next check. */
+  readonly pending: number
+  start: () => void
+  stop: () => void
+}
+
+export function createAlerts (options: AlertsOptions): Alerts {
   const { sender, log, instance, intervalMs } = options
   const now = options.now ?? Date.now
   const pendingMax = options.pendingMax ?? 1000
@@ -135,23 +146,23 @@ export function createAlerts (options: AlertsOptions) {
     return queued
   }
 
+  async function check (): Promise<number> {
+    checking ??= runCheck().finally(() => { checking = undefined })
+    return await checking
+  }
+
   return {
     record,
-    /** Runs a check now (tests; the timer calls the same). Concurrent calls share one run. */
-    async check (): Promise<number> {
-      checking ??= runCheck().finally(() => { checking = undefined })
-      return await checking
-    },
-    get pending (): number { return pending.length },
-    start (): void {
-      timer ??= setInterval(() => { void this.check() }, intervalMs)
+    check,
+    get pending () { return pending.length },
+    start () {
+      timer ??= setInterval(() => { void check() }, intervalMs)
       timer.unref()
     },
-    stop (): void {
+    stop () {
       if (timer !== undefined) clearInterval(timer)
       timer = undefined
       for (const off of unsubscribe) off()
     }
   }
 }
-export type Alerts = ReturnType<typeof createAlerts>

@@ -58,7 +58,16 @@ export interface EventStreamOptions {
   readonly now?: () => number
 }
 
-export function createEventStream (options: EventStreamOptions) {
+export interface EventStream {
+  /** Streams the chosen events to `sink` until it closes (or is dropped for not keeping up). */
+  attach: (sink: StreamSink, names: ReadonlySet<EventName>) => void
+  /** Connected clients. */
+  readonly clients: number
+  /** Ends every stream (server shutdown: an open stream would hold the listener open). */
+  close: () => void
+}
+
+export function createEventStream (options: EventStreamOptions): EventStream {
   const { bus, metrics, bufferMax, instance } = options
   const now = options.now ?? Date.now
   const clients = new Set<Client>()
@@ -121,8 +130,7 @@ export function createEventStream (options: EventStreamOptions) {
   const unsubscribe = EVENT_NAMES.map((name) => bus.on(name, (payload) => { broadcast(name, payload) }))
 
   return {
-    /** Streams the chosen events to `sink` until it closes (or is dropped). */
-    attach (sink: StreamSink, names: ReadonlySet<EventName>): void {
+    attach (sink, names) {
       const client: Client = { sink, names, queue: [], waiting: false, closed: false }
       clients.add(client)
       sink.on('close', () => { remove(client) })
@@ -133,9 +141,8 @@ export function createEventStream (options: EventStreamOptions) {
       }, options.heartbeatMs)
       heartbeat.unref()
     },
-    get clients (): number { return clients.size },
-    /** Ends every stream (server shutdown: an open stream would hold the listener open). */
-    close (): void {
+    get clients () { return clients.size },
+    close () {
       for (const client of [...clients]) {
         remove(client)
         client.sink.end()
@@ -144,4 +151,3 @@ export function createEventStream (options: EventStreamOptions) {
     }
   }
 }
-export type EventStream = ReturnType<typeof createEventStream>

@@ -2,8 +2,11 @@
  * The Prometheus metrics of one app, on the Registry it is given (never prom-client's global one:
  * tests build many apps). Hot-path series are tallies (see tally.ts); state that already lives
  * elsewhere (gateway health, partition readiness) is read at scrape time, so it is there from the
- * first load, before any change.
+ * first load, before any change. The counters exist from the start (the database's query times
+ * are checked before anything else is built); the scrape-time gauges are registered once what
+ * they read exists.
  */
+import type { ProbeResult } from '../dispatcher/options-prober.js'
 import type { GatewayState } from '../routing/decide/decision.js'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { TallyCounter, TallyHistogram } from './tally.js'
@@ -11,16 +14,16 @@ import { TallyCounter, TallyHistogram } from './tally.js'
 /** What the scrape-time gauges read; absent parts export nothing. */
 export interface MetricSources {
   /** Loaded partitions with their status-report integer and data version. */
-  partitions?: () => Iterable<{ name: string, status: number, version: number | undefined }>
+  readonly partitions?: () => Iterable<{ name: string, status: number, version: number | undefined }>
   /** Every loaded gateway with its current state (never reported = active). */
-  gateways?: () => Iterable<{ partition: string, gateway: string, state: GatewayState }>
+  readonly gateways?: () => Iterable<{ partition: string, gateway: string, state: GatewayState }>
   /** Webhook queue depth per subscription, and connected event-stream clients. */
-  webhookQueues?: () => Iterable<{ subscription: string, depth: number }>
-  sseClients?: () => number
+  readonly webhookQueues?: () => Iterable<{ subscription: string, depth: number }>
+  readonly sseClients?: () => number
   /** Limited gateways and carriers with their limits and counts (see capacityViews). */
-  capacity?: () => Iterable<{ partition: string, kind: 'gateway' | 'carrier', name: string, max_calls: number | null, max_cps: number | null, calls: number, started: number, cps: number }>
+  readonly capacity?: () => Iterable<{ partition: string, kind: 'gateway' | 'carrier', name: string, max_calls: number | null, max_cps: number | null, calls: number, started: number, cps: number }>
   /** Call events and lease moves waiting for the database, and the age of the last sync. */
-  capacitySync?: () => { backlog: number, lastSyncAt: number }
+  readonly capacitySync?: () => { backlog: number, lastSyncAt: number }
 }
 
 /** Seconds: a decision takes tens of microseconds; the top buckets catch GC pauses. */
@@ -29,12 +32,11 @@ export const PROBE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 
 export const RELOAD_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60]
 export const GATEWAY_STATES: readonly GatewayState[] = ['active', 'suspect', 'down', 'disabled']
 
-export function createMetrics (registry: Registry, sources: MetricSources = {}) {
+export function createMetrics (registry: Registry) {
   const r = [registry]
   collectDefaultMetrics({ register: registry })
   return {
     registry,
-    sources,
     answers: new TallyCounter('rtroute_routing_answers_total', 'Routing answers by partition and result (routed, no_route, no_destination, no_capacity, not_ready, unknown_partition, bad_request)', ['partition', 'result'], registry),
     decisionSeconds: new TallyHistogram('rtroute_routing_decision_seconds', 'Time to answer a routing query, from lookup to rtjson document (seconds)', ['partition'], DECISION_BUCKETS, registry),
     offered: new TallyCounter('rtroute_gateway_offered_total', 'Times a gateway was in a routed answer', ['partition', 'gateway'], registry),
@@ -52,13 +54,22 @@ export function createMetrics (registry: Registry, sources: MetricSources = {}) 
     deliveries: new Counter({ name: 'rtroute_event_deliveries_total', help: 'Event deliveries: channel sse (sent, dropped) or webhook (ok, retried, gave_up, dropped)', labelNames: ['channel', 'result'], registers: r }),
     sseDropped: new Counter({ name: 'rtroute_sse_clients_dropped_total', help: 'Event-stream clients cut off because they did not keep up', registers: r }),
     alerts: new Counter({ name: 'rtroute_alert_summaries_total', help: 'Alert summaries queued for webhook subscribers', registers: r }),
-    callEvents: new Counter({ name: 'rtroute_call_events_total', help: 'Call events from the proxy (start, end)', labelNames: ['partition', 'event'], registers: r }),
-    ...scrapeGauges(registry, sources)
+    callEvents: new Counter({ name: 'rtroute_call_events_total', help: 'Call events from the proxy (start, end)', labelNames: ['partition', 'event'], registers: r })
   }
 }
 export type Metrics = ReturnType<typeof createMetrics>
 
-function scrapeGauges (registry: Registry, sources: MetricSources) {
+/** A probe round's results: counts by result, reply latency (timeouts excluded). */
+export function countProbeResults (metrics: Pick<Metrics, 'probes' | 'probeSeconds'>, partition: string, results: readonly ProbeResult[]): void {
+  for (const r of results) {
+    const result = r.ok ? 'ok' : r.timeout ? 'timeout' : r.status !== undefined ? 'failed' : 'error'
+    metrics.probes.inc({ partition, gateway: r.target.gatewayId, result })
+    if (r.latencyMs !== undefined) metrics.probeSeconds.observe({ partition, gateway: r.target.gatewayId }, r.latencyMs / 1000)
+  }
+}
+
+/** The gauges read at scrape time, on the metrics' Registry; registered once per Registry. */
+export function registerScrapeGauges (registry: Registry, sources: MetricSources) {
   const r = [registry]
   const partitionReady = new Gauge({
     name: 'rtroute_partition_ready',

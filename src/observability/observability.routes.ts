@@ -8,8 +8,8 @@ import path from 'node:path'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, onRequestAsyncHookHandler } from 'fastify'
 import { Type } from 'typebox'
-import type { CallsRoutesOptions } from '../dispatcher/calls.routes.js'
-import type { FeedbackRoutesOptions } from '../dispatcher/feedback.routes.js'
+import type { CallEvent } from '../dispatcher/call-events.js'
+import type { FeedbackReport } from '../dispatcher/feedback.js'
 import { AppError } from '../errors.js'
 import { PACKAGE_ROOT } from '../paths.js'
 import type { RoutingObserver } from '../routing/decide/decision.js'
@@ -27,8 +27,8 @@ export interface ObservabilityAppDeps {
   readonly stream: EventStream
   readonly subscriptions?: SubscriptionRepository
   readonly routingObserver?: RoutingObserver
-  readonly onFeedback?: FeedbackRoutesOptions['onReport']
-  readonly onCallEvent?: CallsRoutesOptions['onEvent']
+  readonly onFeedback?: (report: FeedbackReport) => void
+  readonly onCallEvent?: (event: CallEvent) => void
   readonly instance: string
   readonly isLeader?: () => boolean
 }

@@ -7,6 +7,7 @@ import v8 from 'node:v8'
 import type { Logger } from 'pino'
 import type { EventBus, ThresholdEvent } from '../events.js'
 import type { Metrics } from './metrics.js'
+import type { ObservabilityConfig } from './observability-config.js'
 
 export type ThresholdSource = ThresholdEvent['source']
 
@@ -25,6 +26,16 @@ export interface Thresholds {
   /** Raises E_CORE_THRESHOLD when `timeUs` is over the source's limit; true when it was over. */
   check: (source: ThresholdSource, timeUs: number, extra: Record<string, unknown>) => boolean
   readonly limits: Readonly<Record<ThresholdSource, number>>
+}
+
+/** Each source's limit, from the observability settings. */
+export function thresholdLimits (config: Pick<ObservabilityConfig, 'routingThresholdUs' | 'dbThresholdUs' | 'reloadThresholdUs'>): Record<ThresholdSource, number> {
+  return { routing_decision: config.routingThresholdUs, db_query: config.dbThresholdUs, reload: config.reloadThresholdUs }
+}
+
+/** The database's onQuery hook: a query over its limit raises E_CORE_THRESHOLD with its first 200 characters. */
+export function queryTimeCheck (thresholds: Pick<Thresholds, 'check'>): (durationMs: number, sql: string) => void {
+  return (durationMs, sql) => { thresholds.check('db_query', durationMs * 1000, { sql: sql.slice(0, 200) }) }
 }
 
 export function createThresholds (options: ThresholdsOptions): Thresholds {
@@ -73,6 +84,14 @@ export interface HeapMonitorOptions {
   readonly read?: () => HeapReading
 }
 
+export interface HeapMonitor {
+  /** One reading now; true when it raised the event. */
+  check: () => boolean
+  /** Checks every intervalMs (not when the threshold is 0). */
+  start: () => void
+  stop: () => void
+}
+
 /** Percentage points below the threshold usage must fall before a new crossing can raise again. */
 export const HEAP_REARM_MARGIN = 5
 
@@ -80,7 +99,7 @@ export const HEAP_REARM_MARGIN = 5
  * Raised when usage crosses the threshold upwards, not on every tick above it; re-armed once usage
  * is back under the threshold by HEAP_REARM_MARGIN points, so hovering at the line does not flap.
  */
-export function createHeapMonitor (options: HeapMonitorOptions) {
+export function createHeapMonitor (options: HeapMonitorOptions): HeapMonitor {
   const { bus, log, thresholdPercent } = options
   const read = options.read ?? readHeap
   let armed = true
@@ -99,15 +118,14 @@ export function createHeapMonitor (options: HeapMonitorOptions) {
   }
   return {
     check,
-    start (): void {
+    start () {
       if (thresholdPercent <= 0 || timer !== undefined) return
       timer = setInterval(check, options.intervalMs)
       timer.unref()
     },
-    stop (): void {
+    stop () {
       if (timer !== undefined) clearInterval(timer)
       timer = undefined
     }
   }
 }
-export type HeapMonitor = ReturnType<typeof createHeapMonitor>

@@ -55,7 +55,17 @@ export function retryDelay (attempt: number, minMs: number, maxMs: number, rando
   return Math.round(base / 2 + (base / 2) * random())
 }
 
-export function createWebhookSender (options: WebhookSenderOptions) {
+export interface WebhookSender {
+  /** Queues one body for a subscriber; when the queue is full the oldest waiting body is dropped. */
+  enqueue: (target: WebhookTarget, body: string) => void
+  /** Forgets subscribers that are no longer subscribed (deleted or expired), queue and all. */
+  retain: (ids: ReadonlySet<string>) => void
+  /** Bodies waiting (in flight or retrying included) per subscriber. */
+  depths: () => Array<{ subscription: string, depth: number }>
+  stop: () => void
+}
+
+export function createWebhookSender (options: WebhookSenderOptions): WebhookSender {
   const { metrics, log, queueMax, maxAttempts } = options
   const post = options.fetch ?? fetch
   const now = options.now ?? Date.now
@@ -125,8 +135,7 @@ export function createWebhookSender (options: WebhookSenderOptions) {
   }
 
   return {
-    /** Queues one body for a subscriber; when the queue is full the oldest waiting body is dropped. */
-    enqueue (target: WebhookTarget, body: string): void {
+    enqueue (target, body) {
       let sub = subscribers.get(target.id)
       if (sub === undefined) {
         sub = { target, queue: [], current: undefined, busy: false, timer: undefined, gone: false }
@@ -140,8 +149,7 @@ export function createWebhookSender (options: WebhookSenderOptions) {
       sub.queue.push({ delivery: randomUUID(), body, attempts: 0 })
       pump(sub)
     },
-    /** Forgets subscribers that are no longer subscribed (deleted or expired), queue and all. */
-    retain (ids: ReadonlySet<string>): void {
+    retain (ids) {
       for (const [id, sub] of subscribers) {
         if (ids.has(id)) continue
         sub.gone = true
@@ -149,14 +157,12 @@ export function createWebhookSender (options: WebhookSenderOptions) {
         subscribers.delete(id)
       }
     },
-    /** Bodies waiting (in flight or retrying included) per subscriber. */
-    depths (): Array<{ subscription: string, depth: number }> {
+    depths () {
       return [...subscribers.values()].map((s) => ({ subscription: s.target.id, depth: s.queue.length + (s.current === undefined ? 0 : 1) }))
     },
-    stop (): void {
+    stop () {
       stopped = true
       for (const sub of subscribers.values()) if (sub.timer !== undefined) clearTimeout(sub.timer)
     }
   }
 }
-export type WebhookSender = ReturnType<typeof createWebhookSender>

@@ -6,6 +6,7 @@
  */
 import net from 'node:net'
 import sip from 'sip'
+import { parseCidr } from '../net.js'
 import type {
   CallerGroupData, CallerGroupInput, CarrierData, CarrierInput, GatewayData, GatewayInput, RuleData, RuleInput, TimeWindowData
 } from './routing-data.schema.js'
@@ -119,18 +120,6 @@ export function checkOpaque (value: Record<string, unknown> | undefined, path: s
   if (nestsDeeperThan(value, OPAQUE_MAX_DEPTH)) return [{ path, message: `nests deeper than ${OPAQUE_MAX_DEPTH} levels` }]
   const bytes = Buffer.byteLength(JSON.stringify(value))
   return bytes > OPAQUE_MAX_BYTES ? [{ path, message: `is ${bytes} bytes of JSON, more than ${OPAQUE_MAX_BYTES}` }] : []
-}
-
-/** Parses `a.b.c.d/len` or `v6/len` (a bare address is a host route); undefined when invalid. */
-export function parseCidr (value: string): { address: string, bits: number, family: 4 | 6 } | undefined {
-  const [address = '', length, extra] = value.trim().split('/')
-  if (extra !== undefined) return undefined
-  const family = net.isIPv4(address) ? 4 : net.isIPv6(address) ? 6 : undefined
-  if (family === undefined) return undefined
-  const max = family === 4 ? 32 : 128
-  const bits = length === undefined ? max : /^\d{1,3}$/.test(length) ? Number(length) : Number.NaN
-  if (!Number.isInteger(bits) || bits < 0 || bits > max) return undefined
-  return { address: address.toLowerCase(), bits, family }
 }
 
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/

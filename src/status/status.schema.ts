@@ -78,4 +78,3 @@ export const ReadinessSchema = Type.Object({
     details: Type.String()
   }))
 })
-

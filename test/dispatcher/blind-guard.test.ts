@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { groupByPartition, judgeRound, type RoundOutcome } from '../../src/dispatcher/blind-guard.js'
+import { judgeRound, type RoundOutcome } from '../../src/dispatcher/blind-guard.js'
 
 const ok: RoundOutcome = { ok: true, timeout: false, status: 200 }
 const busy: RoundOutcome = { ok: false, timeout: false, status: 503 }
@@ -45,12 +45,5 @@ describe('judgeRound', () => {
   it('judges one partition on its own when given its name and results', () => {
     expect(judgeRound('p1', [timeout, timeout], { minGateways: 2 })).toMatchObject({ frozen: true, partition: 'p1', failed: 2 })
     expect(judgeRound('p1', [timeout], { minGateways: 2 })).toEqual({ frozen: false, partition: 'p1', failed: 1 })
-  })
-
-  it('groups results by their target partition', () => {
-    const r = (partition: string): RoundOutcome & { target: { partition: string } } => ({ ...timeout, target: { partition } })
-    const groups = groupByPartition([r('a'), r('b'), r('a')])
-    expect([...groups.keys()]).toEqual(['a', 'b'])
-    expect(groups.get('a')).toHaveLength(2)
   })
 })

@@ -5,7 +5,8 @@
  */
 import { type GatewayHealthView } from '../../src/routing/decide/decision.js'
 import { describe, expect, it } from 'vitest'
-import { createCallLedger, sharedKey, type LeaseRoute, type SharedCount } from '../../src/dispatcher/call-ledger.js'
+import { createCallLedger } from '../../src/dispatcher/call-ledger.js'
+import { sharedKey, type LeaseRoute, type SharedCount } from '../../src/dispatcher/ledger-rows.js'
 import { decideRoutes } from '../../src/routing/decide/decide-routes.js'
 import { carrier, gateway, gateways, NOON_WEDNESDAY, query, rule, table } from '../routing/fixtures.js'
 

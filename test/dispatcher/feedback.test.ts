@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import {
-  classifyFeedback, createFeedbackDedupe, DEFAULT_FEEDBACK_CODES, formatCodeList, parseCodeList, type FeedbackCodes
+  classifyFeedback, createFeedbackDedupe, DEFAULT_FEEDBACK_CODES, parseCodeList, type FeedbackCodes
 } from '../../src/dispatcher/feedback.js'
+
+/** The inverse of parseCodeList: what the parsed rules say, as text again. */
+function formatCodeList (rules: FeedbackCodes): string {
+  const local = rules.localOnly.map((code) => `${code}L`)
+  const failure = rules.failure.map((rule) => typeof rule === 'number' ? String(rule) : `${rule[0]}-${rule[1]}`)
+  return [...local, ...failure].join(',')
+}
 
 describe('classifyFeedback with the default codes', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  applyHealthEvent, DEFAULT_HEALTH_SETTINGS, formatDuration, holdDownFor, initialHealth, isRouted, MAX_RECENT_FLAPS,
+  applyHealthEvent, DEFAULT_HEALTH_SETTINGS, formatDuration, holdDownFor, initialHealth, MAX_RECENT_FLAPS,
   type GatewayHealth, type HealthChange, type HealthEvent, type HealthSettings
 } from '../../src/dispatcher/gateway-state.js'
 
@@ -9,6 +9,8 @@ const fail: HealthEvent = { kind: 'failure', reason: '503 Service Unavailable' }
 const probeOk: HealthEvent = { kind: 'probe_ok', reason: '200 OK' }
 const probeFail: HealthEvent = { kind: 'probe_fail', reason: 'probe timeout after 2000 ms' }
 const tick: HealthEvent = { kind: 'tick' }
+/** Routed states: a suspect gateway still takes calls while its failures are counted. */
+const isRouted = (health: GatewayHealth): boolean => health.state === 'active' || health.state === 'suspect'
 
 interface DriveOptions { probed?: boolean, settings?: HealthSettings }
 

@@ -1,13 +1,11 @@
 /** Real SIP over loopback: the npm `sip` sender and the prober against fake gateways built on the same package. */
 import dgram from 'node:dgram'
 import sip from 'sip'
-import type { SipMessage } from 'sip'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { applyHealthEvent, DEFAULT_HEALTH_SETTINGS, initialHealth, type GatewayHealth, type HealthChange } from '../../src/dispatcher/gateway-state.js'
-import {
-  createOptionsProber, createSipOptionsSender, probeHealthEvent, type OptionsProber, type ProbeTarget
-} from '../../src/dispatcher/options-prober.js'
-import { guardSockets, reservePort, startSipStack } from '../../src/dispatcher/sip-stack.js'
+import { createOptionsProber, probeHealthEvent, type OptionsProber, type ProbeTarget } from '../../src/dispatcher/options-prober.js'
+import { createSipOptionsSender } from '../../src/dispatcher/sip-options-sender.js'
+import { guardSockets, reservePort } from '../../src/dispatcher/sip-stack.js'
 import { startGateway, type FakeGateway, type Mode } from '../helpers/sip-gateway.js'
 
 const TIMEOUT_MS = 300

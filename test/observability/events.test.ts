@@ -4,9 +4,9 @@ import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { createEventBus, type EventMap, type EventName } from '../../src/events.js'
-import { createMetrics } from '../../src/observability/metrics.js'
+import { countProbeResults, createMetrics } from '../../src/observability/metrics.js'
 import { createObservability } from '../../src/observability/observability.js'
-import { createHeapMonitor, createThresholds } from '../../src/observability/thresholds.js'
+import { createHeapMonitor, createThresholds, queryTimeCheck, thresholdLimits } from '../../src/observability/thresholds.js'
 import type { RouteTables } from '../../src/routing/snapshot/route-tables.js'
 import { StatusRegistry } from '../../src/status/status-registry.js'
 import { samples } from './scrape.js'
@@ -26,15 +26,17 @@ const counts = { gateways: { loaded: 3, discarded: 1 }, carriers: { loaded: 1, d
 
 function observability (env: Record<string, string> = {}) {
   const r = recorder()
-  const obs = createObservability({ bus: r.bus, log: quiet, config: loadConfig(env).observability, statusRegistry: new StatusRegistry(r.bus), defaultPartition: 'p', instance: 'test-1' })
+  const config = loadConfig(env).observability
+  const metrics = createMetrics(new Registry())
+  const thresholds = createThresholds({ bus: r.bus, metrics, log: quiet, limits: thresholdLimits(config) })
   // A partition served at version 6 (the snapshot a failed reload keeps).
   const tables = {
     lookup: () => ({ state: 'ready', table: { version: 6, checksum: 'abc' } }),
     identifier: () => undefined,
     partitions: () => []
   } as unknown as RouteTables
-  obs.attach({ tables })
-  return { ...r, obs }
+  const obs = createObservability({ bus: r.bus, log: quiet, config, metrics, thresholds, statusRegistry: new StatusRegistry(r.bus), instance: 'test-1', tables })
+  return { ...r, obs, thresholds }
 }
 
 describe('E_PARTITION_RELOAD', () => {
@@ -53,17 +55,17 @@ describe('E_PARTITION_RELOAD', () => {
   it('a removed partition is announced as such, and its row gauges go', async () => {
     const { obs, of } = observability()
     obs.onReloaded({ partition: 'gone', ok: true, version: 1, checksum: 'x', counts, durationMs: 2 })
-    expect(samples(await obs.registry.metrics()).get('rtroute_partition_rows_loaded{partition="gone",entity="rules"}')).toBe(5)
+    expect(samples(await obs.metrics.registry.metrics()).get('rtroute_partition_rows_loaded{partition="gone",entity="rules"}')).toBe(5)
     obs.onReloaded({ partition: 'gone', ok: true, removed: true, durationMs: 1 })
     expect(of('E_PARTITION_RELOAD').at(-1)).toEqual({ partition: 'gone', ok: true, version: null, checksum: null, duration_ms: 1, counts: null, removed: true })
-    expect(samples(await obs.registry.metrics()).has('rtroute_partition_rows_loaded{partition="gone",entity="rules"}')).toBe(false)
+    expect(samples(await obs.metrics.registry.metrics()).has('rtroute_partition_rows_loaded{partition="gone",entity="rules"}')).toBe(false)
   })
 
   it('counts reloads, their duration and the loaded/discarded rows; a slow reload raises E_CORE_THRESHOLD', async () => {
     const { obs, of } = observability({ RTROUTE_RELOAD_THRESHOLD_US: '10000' })
     obs.onReloaded({ partition: 'p', ok: true, version: 7, checksum: 'def', counts, durationMs: 25 })
     obs.onReloaded({ partition: 'p', ok: false, error: 'boom', durationMs: 1 })
-    const s = samples(await obs.registry.metrics())
+    const s = samples(await obs.metrics.registry.metrics())
     expect(s.get('rtroute_reloads_total{partition="p",result="ok"}')).toBe(1)
     expect(s.get('rtroute_reloads_total{partition="p",result="failed"}')).toBe(1)
     expect(s.get('rtroute_reload_duration_seconds_count{partition="p"}')).toBe(2)
@@ -95,9 +97,10 @@ describe('E_CORE_THRESHOLD', () => {
   })
 
   it('db queries are checked in microseconds with their SQL', () => {
-    const { obs, of } = observability({ RTROUTE_DB_THRESHOLD_US: '1000' })
-    obs.onQuery(0.5, 'select fast')
-    obs.onQuery(2.25, `select ${'x'.repeat(300)}`)
+    const { thresholds, of } = observability({ RTROUTE_DB_THRESHOLD_US: '1000' })
+    const onQuery = queryTimeCheck(thresholds)
+    onQuery(0.5, 'select fast')
+    onQuery(2.25, `select ${'x'.repeat(300)}`)
     expect(of('E_CORE_THRESHOLD')).toEqual([{ source: 'db_query', time_us: 2250, threshold_us: 1000, extra: { sql: `select ${'x'.repeat(193)}` } }])
   })
 })
@@ -132,7 +135,7 @@ describe('probe and feedback metrics', () => {
   it('count probe results with latency, and failed branches by code class', async () => {
     const { obs } = observability()
     const target = { partition: 'p', gatewayId: 'a', uri: 'sip:a' }
-    obs.onProbeResults('p', [
+    countProbeResults(obs.metrics, 'p', [
       { target, ok: true, status: 200, latencyMs: 20, timeout: false, reason: '200 OK' },
       { target, ok: false, status: 503, latencyMs: 30, timeout: false, reason: 'negative' },
       { target, ok: false, timeout: true, reason: 'timeout' },
@@ -143,7 +146,7 @@ describe('probe and feedback metrics', () => {
     obs.onFeedback({ partition: 'p', gateway: 'a', code: 408, local: true, counted: 'failure' })
     obs.onFeedback({ partition: 'p', gateway: 'a', code: 486, local: false, counted: 'ignored' })
     obs.onFeedback({ partition: 'p', gateway: 'a', code: 200, local: false, counted: 'success' })
-    const s = samples(await obs.registry.metrics())
+    const s = samples(await obs.metrics.registry.metrics())
     for (const result of ['ok', 'failed', 'timeout', 'error']) expect(s.get(`rtroute_gateway_probes_total{partition="p",gateway="a",result="${result}"}`)).toBe(1)
     expect(s.get('rtroute_gateway_probe_latency_seconds_count{partition="p",gateway="a"}')).toBe(2)
     expect(s.get('rtroute_gateway_probe_latency_seconds_sum{partition="p",gateway="a"}')).toBeCloseTo(0.05)

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
-import { createMetrics, type MetricSources } from '../../src/observability/metrics.js'
+import { createMetrics, registerScrapeGauges, type MetricSources } from '../../src/observability/metrics.js'
 import { createRoutingObserver, UNKNOWN_PARTITION } from '../../src/observability/routing-observer.js'
 import { observe, TallyCounter, TallyHistogram } from '../../src/observability/tally.js'
 import type { Answer, Route } from '../../src/routing/decide/decision.js'
@@ -51,7 +51,8 @@ describe('createMetrics', () => {
       partitions: () => [{ name: 'p', status: 1, version: 7 }, { name: 'q', status: -2, version: undefined }],
       gateways: () => [{ partition: 'p', gateway: 'a', state: 'active' }, { partition: 'p', gateway: 'b', state: 'disabled' }]
     }
-    createMetrics(registry, sources)
+    createMetrics(registry)
+    registerScrapeGauges(registry, sources)
     const s = samples(await registry.metrics())
     expect(s.get('rtroute_gateway_state{partition="p",gateway="a",state="active"}')).toBe(1)
     expect(s.get('rtroute_gateway_state{partition="p",gateway="a",state="down"}')).toBe(0)

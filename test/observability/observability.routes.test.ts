@@ -2,10 +2,13 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { pino } from 'pino'
+import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
+import { createMetrics } from '../../src/observability/metrics.js'
 import { createObservability } from '../../src/observability/observability.js'
+import { createThresholds, thresholdLimits } from '../../src/observability/thresholds.js'
 import { PACKAGE_ROOT } from '../../src/paths.js'
 import { fakeDeps } from '../helpers/fake-deps.js'
 
@@ -15,8 +18,13 @@ afterEach(async () => { for (const app of apps.splice(0)) await app.close() })
 
 async function app (env: Record<string, string> = {}, adminTokens = [TOKEN]) {
   const deps = fakeDeps()
-  const observability = createObservability({ bus: deps.bus, log: pino({ level: 'silent' }), config: loadConfig(env).observability, statusRegistry: deps.registry, defaultPartition: 'default', instance: 'unit' })
-  const built = await buildApp({ ...deps, observability: observability.appDeps() }, { adminTokens, docs: false })
+  const log = pino({ level: 'silent' })
+  const config = loadConfig(env).observability
+  const metrics = createMetrics(new Registry())
+  const thresholds = createThresholds({ bus: deps.bus, metrics, log, limits: thresholdLimits(config) })
+  const tables = { lookup: () => ({ state: 'unknown' as const }), identifier: () => undefined, partitions: () => [] }
+  const observability = createObservability({ bus: deps.bus, log, config, metrics, thresholds, statusRegistry: deps.registry, instance: 'unit', tables })
+  const built = await buildApp({ ...deps, observability }, { adminTokens, docs: false })
   apps.push({ close: async () => { await built.close(); observability.stop() } })
   return built
 }

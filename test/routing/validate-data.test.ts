@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { checkTimeWindow, isTimeZone, parseCidr, parseGatewayAddress } from '../../src/routing/validate-data.js'
+import { parseCidr } from '../../src/net.js'
+import { checkTimeWindow, isTimeZone, parseGatewayAddress } from '../../src/routing/validate-data.js'
 
 describe('parseGatewayAddress', () => {
   it.each([

@@ -2,7 +2,8 @@
 import net from 'node:net'
 import type { CallerGroupData } from '../routing-data.schema.js'
 import { ROWS_PER_STEP, type Steps } from './slices.js'
-import { normaliseCallerGroup, parseCidr } from '../validate-data.js'
+import { parseCidr } from '../../net.js'
+import { normaliseCallerGroup } from '../validate-data.js'
 
 /** Networks of one prefix length, keyed by the masked address; lists run longest length first. */
 export interface CidrLevel<K> {

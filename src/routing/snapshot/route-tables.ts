@@ -8,7 +8,7 @@
 import { type CompiledPartition, type LoadCounts, type PartitionHead } from './compiled.js'
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
-import { backoffDelay } from '../../db-monitor.js'
+import { backoffDelay } from '../../retry.js'
 import { isConnectionError } from '../../db-errors.js'
 import { AppError } from '../../errors.js'
 import type { Group, Identifier } from '../../status/status-registry.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelay } from '../src/db-monitor.js'
+import { backoffDelay } from '../src/retry.js'
 
 describe('backoffDelay', () => {
   it('grows exponentially up to the ceiling, jittered between floor and ceiling', () => {
