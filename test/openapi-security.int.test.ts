@@ -73,7 +73,7 @@ type Document = { security?: unknown, paths: Record<string, Record<string, Opera
 
 describe.each<[string, Env, Record<string, Scheme | undefined>]>([
   ['a token, a proxy secret and RTROUTE_METRICS_AUTH', { RTROUTE_ADMIN_TOKEN: TOKEN, RTROUTE_PROXY_SECRET: SECRET, RTROUTE_METRICS_AUTH: 'true' },
-    { '/metrics': 'bearer', '/kamailio/rtjson': 'proxySecret', '/livez': undefined }],
+    { '/metrics': 'bearer', '/kamailio/rtjson': 'proxySecret', '/kamailio/calls': 'proxySecret', '/livez': undefined }],
   ['a token only', { RTROUTE_ADMIN_TOKEN: TOKEN },
     { '/metrics': undefined, '/kamailio/rtjson': undefined, '/livez': undefined }]
 ])('with %s', (_name, env, spotChecks) => {
