@@ -127,7 +127,7 @@ describe('rtroute export and GET /v1/partitions/:partition/data', () => {
       const res = await fetch(url)
       expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8')
       const http = Buffer.from(await res.arrayBuffer())
-      expect(JSON.parse(http.toString('utf8'))).toMatchObject({ gateways: DEMO_DATA.gateways.map((g) => ({ id: g.id })) })
+      expect(JSON.parse(http.toString('utf8'))).toMatchObject({ gateways: (DEMO_DATA.gateways ?? []).map((g) => ({ id: g.id })) })
 
       const stdout = runCli(['export', '-P', 'p1', '--database-url', running.database.url, '--log-level', 'silent'])
       expect(await stdout.exited).toBe(0)
