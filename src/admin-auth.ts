@@ -28,9 +28,16 @@ function matches (candidate: string, tokens: readonly Buffer[]): boolean {
   return ok
 }
 
+/** The hooks adminAuth made, so the OpenAPI document can tell which routes run one (src/openapi.ts). */
+const adminHooks = new WeakSet<object>()
+
+export function isAdminAuth (hook: unknown): boolean {
+  return typeof hook === 'function' && adminHooks.has(hook)
+}
+
 export function adminAuth (tokens: readonly string[]): onRequestAsyncHookHandler {
   const hashed = tokens.map(digest)
-  return async (request, reply) => {
+  const hook: onRequestAsyncHookHandler = async (request, reply) => {
     if (hashed.length === 0) {
       if (isLoopback(request.socket.remoteAddress)) return
       throw new AppError(403, 'forbidden', 'the admin API answers loopback clients only while RTROUTE_ADMIN_TOKEN is unset')
@@ -40,4 +47,6 @@ export function adminAuth (tokens: readonly string[]): onRequestAsyncHookHandler
     void reply.header('www-authenticate', 'Bearer realm="rtroute"')
     throw new AppError(401, 'unauthorized', token === undefined ? 'missing bearer token' : 'invalid bearer token')
   }
+  adminHooks.add(hook)
+  return hook
 }

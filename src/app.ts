@@ -21,7 +21,7 @@ import type { RouteTables } from './routing/snapshot/route-tables.js'
 import { routingRoutes } from './routing/decide/routing.routes.js'
 import { observabilityAdminRoutes, observabilityPublicRoutes, type ObservabilityAppDeps } from './observability/observability.routes.js'
 import { createPartitionDataRepository } from './routing/admin/partition-data.repository.js'
-import { registerOpenApi } from './openapi.js'
+import { documentAdminScope, registerOpenApi } from './openapi.js'
 import { registerStrictJsonParser } from './json-body.js'
 import { registerProxyGuard, type ProxyGuardOptions } from './proxy-guard.js'
 import { createValidatorCompiler } from './validation.js'
@@ -92,7 +92,7 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
   app.setNotFoundHandler(notFoundHandler)
   registerStrictJsonParser(app)
   if (opts.proxyGuard !== undefined) registerProxyGuard(app, opts.proxyGuard)
-  if (opts.docs !== false) await registerOpenApi(app, opts.version ?? '0.0.0')
+  if (opts.docs !== false) await registerOpenApi(app, opts.version ?? '0.0.0', { proxySecret: (opts.proxyGuard?.secrets.length ?? 0) > 0 })
 
   const defaultPartition = opts.defaultPartition ?? 'default'
   const authenticate = adminAuth(opts.adminTokens ?? [])
@@ -124,6 +124,7 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
     // Before authentication: failed token guesses count against the limit too.
     if (opts.adminRateLimit !== undefined) await registerAdminRateLimit(admin, opts.adminRateLimit)
     admin.addHook('onRequest', authenticate)
+    admin.addHook('onRoute', documentAdminScope)
     await admin.register(statusRoutes, { registry: deps.registry, externalGroups: deps.externalGroups })
     if (deps.db !== undefined) {
       await admin.register(dataRoutes, { repository: createPartitionDataRepository(deps.db) })

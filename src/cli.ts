@@ -11,6 +11,7 @@ import { createDb } from './db.js'
 import { createLogger } from './logger.js'
 import { migrateToLatest } from './migrate.js'
 import { PACKAGE_VERSION } from './paths.js'
+import { serializePartitionData } from './routing/admin/export-document.js'
 import { importPartition } from './routing/admin/import-partition.js'
 import { createPartitionDataRepository, type PartitionDataRepository } from './routing/admin/partition-data.repository.js'
 import { resolveDatabase, serve } from './server.js'
@@ -147,7 +148,8 @@ async function exportPartition (config: Config, partition: string, output: strin
       process.stderr.write(`rtroute: partition "${partition}" not found\n`)
       return 1
     }
-    const text = `${JSON.stringify(loaded.data, null, 2)}\n`
+    // Byte for byte what GET /v1/partitions/:partition/data answers (no trailing newline).
+    const text = serializePartitionData(loaded.data)
     if (output === undefined) process.stdout.write(text)
     else await writeFile(output, text)
     return 0

@@ -1,5 +1,5 @@
 /**
- * Who may use the proxy paths (routing query, failover feedback): an optional allow-list of source
+ * Who may use the proxy paths (routing query, failover feedback, call events): an optional allow-list of source
  * networks and an optional shared secret in `X-Rtroute-Secret`, compared in constant time. A
  * refusal is a 403 the proxy script can parse: rtjson-shaped on the rtjson path, the Wazo
  * envelope on the Wazo path, `{error, message}` elsewhere. Unconfigured, no hook is installed.
@@ -8,7 +8,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import net from 'node:net'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 
-export const PROXY_PATHS: ReadonlySet<string> = new Set(['/kamailio/rtjson', '/1.0/kamailio/routing', '/kamailio/feedback'])
+// Call events count against capacity limits: a forged `start` fills a gateway as surely as a forged failure marks it down.
+export const PROXY_PATHS: ReadonlySet<string> = new Set(['/kamailio/rtjson', '/1.0/kamailio/routing', '/kamailio/feedback', '/kamailio/calls'])
 export const SECRET_HEADER = 'x-rtroute-secret'
 
 export interface ProxyGuardOptions {

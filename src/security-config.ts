@@ -30,7 +30,7 @@ export const SECURITY_SETTINGS = {
     name: 'RTROUTE_PROXY_ALLOW',
     type: 'list',
     default: UNSET,
-    help: 'comma-separated source networks (`10.0.0.0/24`, `::1`, …) allowed on the proxy paths (`/kamailio/rtjson`, `/1.0/kamailio/routing`, `/kamailio/feedback`); others get 403 (rtjson-shaped on the rtjson path). Unset: any source'
+    help: 'comma-separated source networks (`10.0.0.0/24`, `::1`, …) allowed on the proxy paths (`/kamailio/rtjson`, `/1.0/kamailio/routing`, `/kamailio/feedback`, `/kamailio/calls`); others get 403 (rtjson-shaped on the rtjson path). Unset: any source'
   }, networks),
   /** Shared secrets accepted in `X-Rtroute-Secret` on the proxy paths; empty: no header needed. */
   proxySecrets: custom({

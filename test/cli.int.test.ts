@@ -7,6 +7,8 @@ import { CONFIG_VARS } from '../src/config.js'
 import { freePort } from '../src/embedded-postgres.js'
 import { CLI, runCli } from './helpers/process.js'
 import { createTestDatabase } from './helpers/pg.js'
+import { startTestServer } from './helpers/test-server.js'
+import { until } from './helpers/until.js'
 
 let tmp: string
 beforeAll(async () => {
@@ -109,6 +111,33 @@ describe('rtroute import and export', () => {
       expect(await runCli(['export', '-P', 'missing', '--database-url', t.url]).exited).toBe(1)
     } finally {
       await t.drop()
+    }
+  })
+})
+
+describe('rtroute export and GET /v1/partitions/:partition/data', () => {
+  it('write the same bytes', async () => {
+    const running = await startTestServer({ RTROUTE_PROBING: 'false' })
+    try {
+      await until(async () => running.server.registry.readiness().ready, (ok) => ok)
+      const { DEMO_DATA } = await import('../src/routing/admin/demo.js')
+      const url = `${running.server.url}/v1/partitions/p1/data`
+      const put = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(DEMO_DATA) })
+      expect(put.status).toBe(201)
+      const res = await fetch(url)
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8')
+      const http = Buffer.from(await res.arrayBuffer())
+      expect(JSON.parse(http.toString('utf8'))).toMatchObject({ gateways: (DEMO_DATA.gateways ?? []).map((g) => ({ id: g.id })) })
+
+      const stdout = runCli(['export', '-P', 'p1', '--database-url', running.database.url, '--log-level', 'silent'])
+      expect(await stdout.exited).toBe(0)
+      expect(Buffer.from(stdout.stdout(), 'utf8').equals(http), `stdout:\n${stdout.stdout()}\nHTTP:\n${http.toString('utf8')}`).toBe(true)
+      const file = path.join(tmp, 'same-bytes.json')
+      const toFile = runCli(['export', '-P', 'p1', '-o', file], { DATABASE_URL: running.database.url })
+      expect(await toFile.exited).toBe(0)
+      expect((await readFile(file)).equals(http)).toBe(true)
+    } finally {
+      await running.close()
     }
   })
 })

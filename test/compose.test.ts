@@ -1,4 +1,5 @@
 /** No Docker engine runs in CI: this reads docker-compose.yml and the Dockerfile and checks they agree with the code. */
+import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -15,8 +16,9 @@ interface Service {
   healthcheck?: { test: string[] }
   volumes?: string[]
   command?: string[]
+  profiles?: string[]
 }
-const compose = parse(readFileSync(path.join(PACKAGE_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> }
+const compose = parse(readFileSync(path.join(PACKAGE_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>, volumes?: Record<string, unknown> }
 const dockerfile = readFileSync(path.join(PACKAGE_ROOT, 'Dockerfile'), 'utf8')
 const pkg = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }
 
@@ -111,5 +113,79 @@ describe('docker-compose.yml: kamailio', () => {
     expect(compose.services).toHaveProperty(url.hostname)
     expect(url.port).toBe(String(loadConfig(env).port))
     expect(url.pathname).toBe('/')
+  })
+})
+
+describe('docker-compose.yml: the monitoring profile', () => {
+  const { prometheus, grafana, rtroute } = compose.services
+  const env = Object.fromEntries(Object.entries(rtroute?.environment ?? {}).map(([k, v]) => [k, substitute(String(v))]))
+  /** The host file mounted at `target` in a service, read, and the mount's parts. */
+  const mounted = (service: Service | undefined, target: string): { host: string, text: string } => {
+    const mount = service?.volumes?.find((v) => v.split(':')[1] === target)
+    expect(mount, `${target} is mounted`).toBeDefined()
+    const host = path.join(PACKAGE_ROOT, (mount ?? '').split(':')[0] ?? '')
+    expect(existsSync(host), host).toBe(true)
+    return { host, text: readFileSync(host, 'utf8') }
+  }
+  const prometheusConfig = mounted(prometheus, '/etc/prometheus/prometheus.yml')
+  const dashboardMount = '/etc/grafana/dashboards/rtroute.json'
+  const dashboard = JSON.parse(mounted(grafana, dashboardMount).text) as { uid: string, panels: Array<{ type: string, datasource?: { uid: string }, targets?: Array<{ expr: string, datasource?: { uid: string } }> }>, templating: { list: Array<{ name: string, type: string, current?: { value: unknown } }> } }
+
+  it('adds Prometheus and Grafana under the monitoring profile only: plain `docker compose up` is unchanged', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect(service.profiles, name).toEqual(['prometheus', 'grafana'].includes(name) ? ['monitoring'] : undefined)
+    }
+    expect(prometheus?.image).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/)
+    expect(grafana?.image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/)
+    for (const volume of [...(prometheus?.volumes ?? []), ...(grafana?.volumes ?? [])]) {
+      const source = volume.split(':')[0] ?? ''
+      if (source.startsWith('./')) expect(existsSync(path.join(PACKAGE_ROOT, source)), source).toBe(true)
+      else expect(compose.volumes, source).toHaveProperty(source)
+    }
+  })
+
+  it('has Prometheus scrape the rtroute service at /metrics on the port rtroute listens on', () => {
+    const config = parse(prometheusConfig.text) as { scrape_configs: Array<{ job_name: string, metrics_path?: string, static_configs: Array<{ targets: string[] }> }> }
+    const job = config.scrape_configs.find((j) => j.job_name === 'rtroute')
+    expect(job?.metrics_path ?? '/metrics').toBe('/metrics')
+    expect(job?.static_configs.flatMap((c) => c.targets)).toEqual([`rtroute:${loadConfig(env).port}`])
+    expect(prometheus?.ports).toContain('9090:9090')
+  })
+
+  const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p))
+  it.skipIf(promtool === undefined)('passes promtool check config (skipped without promtool: apt-get install prometheus)', () => {
+    expect(execFileSync(promtool ?? '', ['check', 'config', prometheusConfig.host], { encoding: 'utf8' })).toContain('SUCCESS')
+  })
+
+  it('provisions Grafana with that Prometheus as the datasource the dashboard defaults to, and the dashboard from its mounted file', () => {
+    const provisioning = grafana?.volumes?.find((v) => v.split(':')[1] === '/etc/grafana/provisioning')
+    const dir = path.join(PACKAGE_ROOT, (provisioning ?? '').split(':')[0] ?? '')
+    const datasources = parse(readFileSync(path.join(dir, 'datasources', 'prometheus.yml'), 'utf8')) as { datasources: Array<{ uid: string, type: string, url: string }> }
+    const providers = parse(readFileSync(path.join(dir, 'dashboards', 'rtroute.yml'), 'utf8')) as { providers: Array<{ type: string, options: { path: string } }> }
+    const [source] = datasources.datasources
+    expect(source?.type).toBe('prometheus')
+    const url = new URL(source?.url ?? '')
+    expect(compose.services).toHaveProperty(url.hostname)
+    expect(url.hostname).toBe('prometheus')
+    expect(prometheus?.ports?.map((p) => p.split(':')[1])).toContain(url.port)
+    expect(providers.providers.map((p) => [p.type, p.options.path])).toEqual([['file', path.posix.dirname(dashboardMount)]])
+    expect(grafana?.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(dashboardMount)
+    expect(grafana?.depends_on).toEqual(['prometheus'])
+    const variable = dashboard.templating.list.find((v) => v.type === 'datasource')
+    expect(variable?.current?.value).toBe(source?.uid)
+  })
+
+  it('has every dashboard panel query through the datasource variable', () => {
+    const variable = dashboard.templating.list.find((v) => v.type === 'datasource')?.name
+    const panels = dashboard.panels.filter((p) => p.type !== 'row')
+    expect(panels.length).toBeGreaterThan(20)
+    for (const panel of panels) {
+      expect(panel.datasource?.uid).toBe(`\${${variable ?? ''}}`)
+      expect(panel.targets?.length).toBeGreaterThan(0)
+      for (const target of panel.targets ?? []) {
+        expect(target.datasource?.uid).toBe(`\${${variable ?? ''}}`)
+        expect(target.expr).toMatch(/\brtroute_|\bprocess_|\bnodejs_/)
+      }
+    }
   })
 })

@@ -31,6 +31,18 @@ describe('README', () => {
     expect(new Set(names).size).toBe(names.length)
   })
 
+  it('names the CLI as it runs after npm install: npx rtroute, never a bare rtroute (not on PATH)', () => {
+    const bare: string[] = []
+    for (const part of readme.split(/(```[a-z]*\n[\s\S]*?```)/)) {
+      const fence = /^```([a-z]*)\n([\s\S]*?)```$/.exec(part)
+      // A fence without a language is a synopsis (The CLI), not a command to type.
+      if (fence === null) bare.push(...[...part.matchAll(/`(rtroute (?:serve|migrate|import|export|route|-)[^`]*)`/g)].map((m) => m[1] ?? ''))
+      else if (fence[1] === 'sh') bare.push(...(fence[2] ?? '').split('\n').filter((line) => /^(\S+=\S+ )*rtroute /.test(line)))
+      else if (fence[1] === 'console') bare.push(...(fence[2] ?? '').split('\n').filter((line) => /^\$ (\S+=\S+ )*rtroute /.test(line)))
+    }
+    expect(bare).toEqual([])
+  })
+
   it('gives the test command that CI runs', () => {
     expect(readme).toContain('npm install && npm test')
     expect(ci).toMatch(/^npm test$/m)

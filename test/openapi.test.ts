@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { testApp } from './helpers/fake-deps.js'
 
 describe('/openapi.json and /docs', () => {
-  it('documents every route from its schemas, with bearer security', async () => {
+  it('documents every route from its schemas, with bearer security on the admin routes only', async () => {
     const { app } = await testApp({ version: '1.2.3' })
     const res = await app.inject('/openapi.json')
     expect(res.statusCode).toBe(200)
@@ -12,6 +12,9 @@ describe('/openapi.json and /docs', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/livez', '/readyz', '/v1/status', '/v1/status/{group}/{identifier}', '/v1/reports']))
     expect(doc.paths['/v1/status/{group}'].put.requestBody.content['application/json'].schema.properties).toHaveProperty('required')
     expect(doc.paths['/openapi.json']).toBeUndefined()
+    expect(doc.security).toBeUndefined()
+    expect(doc.paths['/livez'].get.security).toBeUndefined()
+    expect(doc.paths['/v1/status'].get.security).toEqual([{ bearer: [] }])
     await app.close()
   })
 

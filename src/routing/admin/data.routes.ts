@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AppError, ErrorSchema } from '../../errors.js'
+import { serializePartitionData } from './export-document.js'
 import { importPartition } from './import-partition.js'
 import type { PartitionDataRepository } from './partition-data.repository.js'
 import { PartitionDataInputSchema, PartitionDataSchema, PartitionNameSchema } from '../routing-data.schema.js'
@@ -39,10 +40,11 @@ export const dataRoutes: FastifyPluginAsyncTypebox<DataRoutesOptions> = async (a
       params: Params,
       response: { 200: PartitionDataSchema, 404: ErrorSchema }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const loaded = await repository.load(request.params.partition)
     if (loaded === undefined) throw new AppError(404, 'not_found', `partition "${request.params.partition}" not found`)
-    return loaded.data
+    // The same serializer as `rtroute export`: the same bytes.
+    return await reply.type('application/json; charset=utf-8').serializer(serializePartitionData).send(loaded.data)
   })
 
   app.put('/v1/partitions/:partition/data', {
