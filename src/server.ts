@@ -9,7 +9,7 @@ import { buildApp } from './app.js'
 import { redactUrl, type Config } from './config.js'
 import { createDb, type Db } from './db.js'
 import { createDbMonitor, type DbMonitor } from './db-monitor.js'
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js'
+import { resolveDatabase, type DatabaseTarget } from './database-target.js'
 import { createEventBus, type EventBus } from './events.js'
 import { migrateToLatest } from './migrate.js'
 import { PACKAGE_VERSION } from './paths.js'
@@ -44,26 +44,6 @@ export interface Server {
   close: (reason: string) => Promise<void>
 }
 
-export interface DatabaseTarget {
-  readonly url: string
-  readonly embedded: EmbeddedPostgres | undefined
-}
-
-/** The configured database, or an embedded PostgreSQL in the data directory. */
-export async function resolveDatabase (config: Config, log: Logger): Promise<DatabaseTarget> {
-  if (config.databaseUrl !== undefined) return { url: config.databaseUrl, embedded: undefined }
-  log.info({ dir: config.embeddedPgDir }, 'DATABASE_URL is unset: starting an embedded PostgreSQL')
-  const embedded = await startEmbeddedPostgres({
-    dir: config.embeddedPgDir,
-    port: config.embeddedPgPort,
-    database: 'rtroute',
-    onLog: (line) => { log.debug({ source: 'postgres' }, line) }
-  })
-  log.info({ dir: config.embeddedPgDir, url: redactUrl(embedded.url) },
-    `embedded PostgreSQL ${embedded.initialised ? 'initialised' : 'started'}: data lives in ${config.embeddedPgDir}`)
-  return { url: embedded.url, embedded }
-}
-
 function displayUrl (config: Config, port: number): string {
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
@@ -85,7 +65,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     .add('main', { status: -1, details: 'connecting' })
   core.report('initialising')
 
-  const target = await resolveDatabase(config, log)
+  const target = await resolveDatabase(config, log, 'serve')
   const db = createDb({
     url: target.url,
     poolMax: config.dbPoolMax,
@@ -184,7 +164,6 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
       await dispatcher.resync()
     }
   })
-
   let app: FastifyInstance
   try {
     app = await buildApp({ registry, externalGroups, db: db.kysely, routing: { tables, health: dispatcher.view, onRouted: dispatcher.capacity.onRouted }, dispatcher, observability }, {
