@@ -237,8 +237,9 @@ describe('embedded postmaster SIGKILLed under load', () => {
         `routing answers ${describeTally(answers)}; other failures ${failed.length === 0 ? 'none' : failed.slice(0, 5).join(', ')}; ` +
         `accepted and counted in the database: feedback ${accepted.feedback}/${inDb.failures}, call starts ${accepted.started.size}/${inDb.started}, ends ${accepted.ended.size}/${inDb.ended}, ` +
         `admin creates ${accepted.created.size}/${inDb.created} (admin answers ${describeTally(admin)}); lost ${lost}`)
-      const said = (pattern: RegExp): string => service.output().split('\n').map((line) => (JSON.parse(line.startsWith('{') ? line : '{}') as { msg?: string }).msg ?? '').filter((msg) => pattern.test(msg)).join(' | ')
-      console.log(`[embedded-pg] serve logged: ${said(/embedded PostgreSQL .*(exited|restart)/)}`)
+      const said = service.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string, attempts?: number })
+        .filter((line) => /embedded PostgreSQL .*(exited|restart)/.test(line.msg)).map((line) => `${line.msg}${line.attempts === undefined ? '' : ` (attempt ${line.attempts})`}`)
+      console.log(`[embedded-pg] serve logged: ${said.join(' | ')}`)
       if (readiness.length < 3) console.log(`[embedded-pg] the CLI's last lines:\n${service.output().split('\n').slice(-20).join('\n')}`)
 
       expect((up?.at ?? Infinity) - killedAt).toBeLessThan(15_000)
