@@ -14,7 +14,8 @@ import { PACKAGE_VERSION } from './paths.js'
 import { serializePartitionData } from './routing/admin/export-document.js'
 import { importPartition } from './routing/admin/import-partition.js'
 import { createPartitionDataRepository, type PartitionDataRepository } from './routing/admin/partition-data.repository.js'
-import { resolveDatabase, serve } from './server.js'
+import { resolveDatabase } from './database-target.js'
+import { serve } from './server.js'
 
 /** sysexits.h: 64 usage error, 78 configuration error. */
 const EXIT_USAGE = 64
@@ -102,9 +103,9 @@ function fail (code: number, message: string): never {
 }
 
 /** Opens the database (given, embedded, or the embedded one a running `serve` holds), migrated. */
-async function withDatabase<T> (config: Config, fn: (repository: PartitionDataRepository, log: Logger) => Promise<T>): Promise<T> {
+async function withDatabase<T> (config: Config, command: string, fn: (repository: PartitionDataRepository, log: Logger) => Promise<T>): Promise<T> {
   const log = createLogger(config.logLevel, undefined, 2)
-  const target = await resolveDatabase(config, log)
+  const target = await resolveDatabase(config, log, command)
   const db = createDb({ url: target.url, poolMax: 2, onPoolError: () => {} })
   try {
     const results = await migrateToLatest(db.kysely)
@@ -126,7 +127,7 @@ async function importFile (config: Config, file: string, partition: string, dryR
     process.stderr.write(`rtroute: ${file} is not JSON: ${(err as Error).message}\n`)
     return 1
   }
-  const outcome = await importPartition(async (fn) => await withDatabase(config, fn), partition, document, dryRun)
+  const outcome = await importPartition(async (fn) => await withDatabase(config, 'import', fn), partition, document, dryRun)
   if (outcome.kind === 'invalid') {
     for (const p of outcome.problems) process.stderr.write(`${p.path}: ${p.message}\n`)
     process.stderr.write(`rtroute: ${outcome.problems.length} problem(s) in ${file}; nothing was written\n`)
@@ -142,7 +143,7 @@ async function importFile (config: Config, file: string, partition: string, dryR
 }
 
 async function exportPartition (config: Config, partition: string, output: string | undefined): Promise<number> {
-  return await withDatabase(config, async (repository) => {
+  return await withDatabase(config, 'export', async (repository) => {
     const loaded = await repository.load(partition)
     if (loaded === undefined) {
       process.stderr.write(`rtroute: partition "${partition}" not found\n`)
@@ -198,7 +199,7 @@ async function main (argv: string[]): Promise<void> {
       await serve(config, createLogger(config.logLevel))
       return
     case 'migrate':
-      await withDatabase(config, async () => {})
+      await withDatabase(config, 'migrate', async () => {})
       return
     case 'import':
       process.exitCode = await importFile(config, rest[0] ?? '-', partition, values['dry-run'] === true)

@@ -37,6 +37,8 @@ export interface DbMonitorOptions {
 export interface DbMonitor {
   start: () => void
   stop: () => void
+  /** Checks the connection now rather than at the next interval (the database was just restarted). */
+  checkNow: () => void
   /** Resolves once the first connection and its start-up work succeeded. */
   readonly ready: Promise<void>
 }
@@ -56,6 +58,9 @@ export function createDbMonitor (options: DbMonitorOptions): DbMonitor {
   let stopped = false
   let failures = 0
   let lostAt = 0
+  /** The periodic checks began (after the first connection), and whether one is running now. */
+  let checking = false
+  let inCheck = false
   let resolveReady!: () => void
   const ready = new Promise<void>((resolve) => { resolveReady = resolve })
 
@@ -86,10 +91,20 @@ export function createDbMonitor (options: DbMonitorOptions): DbMonitor {
     log.info({ attempts: failures + 1 }, `connected to database ${target}`)
     failures = 0
     resolveReady()
+    checking = true
     schedule(options.healthIntervalMs, check)
   }
 
   async function check (): Promise<void> {
+    inCheck = true
+    try {
+      await checkOnce()
+    } finally {
+      inCheck = false
+    }
+  }
+
+  async function checkOnce (): Promise<void> {
     try {
       await ping()
     } catch (err) {
@@ -124,6 +139,11 @@ export function createDbMonitor (options: DbMonitorOptions): DbMonitor {
     start () {
       identifier.set(DB_STATUS.connecting, 'connecting')
       void connect()
+    },
+    checkNow () {
+      if (stopped || !checking || inCheck) return
+      if (timer !== undefined) clearTimeout(timer)
+      void check()
     },
     stop () {
       stopped = true

@@ -9,7 +9,8 @@ import { buildApp } from './app.js'
 import { redactUrl, type Config } from './config.js'
 import { createDb, type Db } from './db.js'
 import { createDbMonitor, type DbMonitor } from './db-monitor.js'
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js'
+import { resolveDatabase, type DatabaseTarget } from './database-target.js'
+import { superviseEmbedded, type EmbeddedSupervisor } from './embedded-supervisor.js'
 import { createEventBus, type EventBus } from './events.js'
 import { migrateToLatest } from './migrate.js'
 import { PACKAGE_VERSION } from './paths.js'
@@ -44,26 +45,6 @@ export interface Server {
   close: (reason: string) => Promise<void>
 }
 
-export interface DatabaseTarget {
-  readonly url: string
-  readonly embedded: EmbeddedPostgres | undefined
-}
-
-/** The configured database, or an embedded PostgreSQL in the data directory. */
-export async function resolveDatabase (config: Config, log: Logger): Promise<DatabaseTarget> {
-  if (config.databaseUrl !== undefined) return { url: config.databaseUrl, embedded: undefined }
-  log.info({ dir: config.embeddedPgDir }, 'DATABASE_URL is unset: starting an embedded PostgreSQL')
-  const embedded = await startEmbeddedPostgres({
-    dir: config.embeddedPgDir,
-    port: config.embeddedPgPort,
-    database: 'rtroute',
-    onLog: (line) => { log.debug({ source: 'postgres' }, line) }
-  })
-  log.info({ dir: config.embeddedPgDir, url: redactUrl(embedded.url) },
-    `embedded PostgreSQL ${embedded.initialised ? 'initialised' : 'started'}: data lives in ${config.embeddedPgDir}`)
-  return { url: embedded.url, embedded }
-}
-
 function displayUrl (config: Config, port: number): string {
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
@@ -81,11 +62,11 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
   })
   const core = registry.createGroup('core', { required: true, ringSize: RING_SIZES.core })
     .add('main', { status: CORE_STATUS.initialising, details: 'initialising' })
-  const dbStatus = registry.createGroup('db', { required: true, ringSize: RING_SIZES.partition })
-    .add('main', { status: -1, details: 'connecting' })
+  const dbGroup = registry.createGroup('db', { required: true, ringSize: RING_SIZES.partition })
+  const dbStatus = dbGroup.add('main', { status: -1, details: 'connecting' })
   core.report('initialising')
 
-  const target = await resolveDatabase(config, log)
+  const target = await resolveDatabase(config, log, 'serve')
   const db = createDb({
     url: target.url,
     poolMax: config.dbPoolMax,
@@ -184,6 +165,17 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
       await dispatcher.resync()
     }
   })
+  const supervisor = target.embedded === undefined
+    ? undefined
+    : superviseEmbedded({
+      server: target.embedded,
+      identifier: dbGroup.add('embedded', { status: 1, details: 'running' }),
+      log,
+      retryMinMs: config.dbRetryMinMs,
+      retryMaxMs: config.dbRetryMaxMs,
+      // What waits for the database goes now rather than at its next backoff.
+      onRestarted: () => { monitor.checkNow(); void dispatcher.store.flush(); void dispatcher.capacity.sync() }
+    })
 
   let app: FastifyInstance
   try {
@@ -201,7 +193,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
   } catch (err) {
     observability.stop()
     await listener.stop()
-    await closeDatabase(db, monitor, target, log)
+    await closeDatabase(db, monitor, target, supervisor, log)
     throw err
   }
   const address = app.server.address()
@@ -222,6 +214,8 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
   const shutdown = async (reason: string): Promise<void> => {
     // Readiness turns false first, so load balancers stop sending before the listener closes.
     stopping = true
+    // A postmaster that exits from now on (Ctrl-C reaches it too) is not restarted.
+    const supervised = supervisor?.stop()
     core.set(CORE_STATUS.terminating, 'terminating')
     core.report(`terminating: ${reason}`)
     log.info({ reason, drainMs: config.shutdownDrainMs }, 'shutting down')
@@ -244,15 +238,17 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     tables.stop()
     await dispatcher.stop()
     await listener.stop()
-    await closeDatabase(db, monitor, target, log)
+    await supervised
+    await closeDatabase(db, monitor, target, supervisor, log)
     log.info('stopped')
   }
   return { app, registry, bus, observability, url, close }
 }
 
-async function closeDatabase (db: Db, monitor: DbMonitor, target: DatabaseTarget, log: Logger): Promise<void> {
+async function closeDatabase (db: Db, monitor: DbMonitor, target: DatabaseTarget, supervisor: EmbeddedSupervisor | undefined, log: Logger): Promise<void> {
   monitor.stop()
   await db.close().catch((err: unknown) => { log.warn({ err }, 'closing the database pool failed') })
+  await supervisor?.stop()
   if (target.embedded !== undefined) {
     await target.embedded.stop()
     log.info('embedded PostgreSQL stopped')

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Generated, Kysely } from 'kysely'
 import type { Database } from '../db.js'
+import { mapDbErrors } from '../db-errors.js'
 import type { EventName } from '../events.js'
 
 export interface SubscriptionTable {
@@ -48,23 +49,24 @@ const toSubscription = (row: Row): Subscription => ({
 export function createSubscriptionRepository (kysely: Kysely<Database>) {
   // The table is this module's own: the shared Database type need not know it.
   const db = kysely.withTables<{ subscription: SubscriptionTable }>()
+  // What the HTTP routes call answers 503 db_unavailable while the database is away, not a 500.
   return {
     async create (input: NewSubscription): Promise<Subscription> {
-      const row = await db.insertInto('subscription')
+      const row = await mapDbErrors(async () => await db.insertInto('subscription')
         .values({ id: randomUUID(), url: input.url, events: [...input.events], secret: input.secret, description: input.description ?? '', expires: input.expires })
-        .returningAll().executeTakeFirstOrThrow()
+        .returningAll().executeTakeFirstOrThrow())
       return toSubscription(row)
     },
     async list (): Promise<Subscription[]> {
-      const rows = await db.selectFrom('subscription').selectAll().orderBy('created_at').orderBy('id').execute()
+      const rows = await mapDbErrors(async () => await db.selectFrom('subscription').selectAll().orderBy('created_at').orderBy('id').execute())
       return rows.map(toSubscription)
     },
     async get (id: string): Promise<Subscription | undefined> {
-      const row = await db.selectFrom('subscription').selectAll().where('id', '=', id).executeTakeFirst()
+      const row = await mapDbErrors(async () => await db.selectFrom('subscription').selectAll().where('id', '=', id).executeTakeFirst())
       return row === undefined ? undefined : toSubscription(row)
     },
     async remove (id: string): Promise<boolean> {
-      const result = await db.deleteFrom('subscription').where('id', '=', id).executeTakeFirst()
+      const result = await mapDbErrors(async () => await db.deleteFrom('subscription').where('id', '=', id).executeTakeFirst())
       return result.numDeletedRows > 0n
     },
     /** What the alert check delivers to: expired subscriptions are deleted first. */
