@@ -25,8 +25,9 @@ export interface RtjsonAnswer {
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
-export async function startRtroute (env: Record<string, string>): Promise<Rtroute> {
-  const port = await freePort()
+/** Starts `dist/cli.js serve` with `env`, on `port` (default: a free one); resolves once it listens. */
+export async function startRtroute (env: Record<string, string>, port?: number): Promise<Rtroute> {
+  port ??= await freePort()
   const cli = runCli(['serve'], { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', RTROUTE_RELOAD_DEBOUNCE_MS: '10', ...env })
   // Killed with the test process if a test dies before stop().
   const kill = (): void => { cli.child.kill('SIGKILL') }

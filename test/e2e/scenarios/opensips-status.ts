@@ -8,7 +8,8 @@
 import { expect, it } from 'vitest'
 import { createTcpProxy } from '../../helpers/tcp-proxy.js'
 import type { OpenSips } from '../helpers/opensips.js'
-import { startRtroute } from '../helpers/rtroute.js'
+import { freePort } from '../../../src/embedded-postgres.js'
+import { startRtroute, type Rtroute } from '../helpers/rtroute.js'
 import { describeCall } from '../helpers/sipp.js'
 import type { ProxyStack } from '../helpers/stack.js'
 import { sipOptions } from '../helpers/udp.js'
@@ -84,37 +85,44 @@ export function readinessScenarios (s: ProxyStack<OpenSips>): void {
     return text === '' ? undefined : JSON.parse(text)
   }
 
-  it('keeps its readiness in step with rtroute\'s /readyz: MI sr_get_status and OPTIONS say not ready until rtroute has loaded the partition, then ready', async () => {
+  it('keeps its readiness in step with rtroute\'s /readyz: MI sr_get_status and OPTIONS say not ready while rtroute is away or has not loaded the partition, then ready', async () => {
     const gw = await s.gateway('ready-gw', { kind: 'answer' })
     await s.rtroute.load(PARTITION, {
       gateways: [{ id: 'uk', address: gw.address, probe_mode: 'never' }],
       rules: [{ prefix: '44', targets: [{ gateway: 'uk' }] }]
     })
-    // A second rtroute on the same database, which it cannot reach yet: a closed forwarder in front.
+    // An OpenSIPS whose rtroute is not there yet.
+    const port = await freePort()
+    const proxy = await s.extraProxy('proxy-late', { rtrouteUrl: `http://127.0.0.1:${port}`, partition: PARTITION, waitReady: false })
+    let late: Rtroute | undefined
+    s.dumpOnFailure(() => `--- late OpenSIPS output (tail) ---\n${proxy.output().slice(-6000)}\n--- late rtroute ---\n${late?.cli.output().slice(-3000) ?? ''}`)
+    const status = async (): Promise<unknown> => await proxy.mi('sr_get_status', { group: 'rtroute' })
+    // Polled once a second: "not polled yet" (-2) turns into "not ready" (-1).
+    await expect.poll(status, { timeout: 5000, interval: 200 }).toEqual({ Readiness: false, Status: -1, Details: 'rtroute not ready (not answering)' })
+    expect(await sipOptions(proxy.port)).toBe(503)
+
+    // rtroute comes up on that port, on the same database, which it cannot reach yet (a closed
+    // forwarder in front): it answers, but is not ready and does not route the partition.
     const target = new URL(s.db.url)
     const pgGate = await createTcpProxy(target.hostname, Number(target.port))
     s.track({ stop: pgGate.close })
     const gated = new URL(s.db.url)
     gated.hostname = '127.0.0.1'
     gated.port = String(pgGate.port)
-    const late = await startRtroute({ DATABASE_URL: gated.toString(), RTROUTE_DB_RETRY_MIN_MS: '100', RTROUTE_DB_RETRY_MAX_MS: '300' })
+    late = await startRtroute({ DATABASE_URL: gated.toString(), RTROUTE_DB_RETRY_MIN_MS: '100', RTROUTE_DB_RETRY_MAX_MS: '300' }, port)
     s.track(late)
     const readyz = async (): Promise<{ status: number, body: any }> => {
-      const res = await fetch(`${late.url}/readyz`)
+      const res = await fetch(`${late?.url ?? ''}/readyz`)
       return { status: res.status, body: await res.json() }
     }
     const before = await readyz()
     expect(before.status).toBe(503)
+    // The shape the config reads (ready), in full: a change here must show up.
     expect(shapeOf(before.body)).toEqual({ not_ready: [{ details: 'string', group: 'string', identifier: 'string', status: 'integer' }], ready: 'boolean' })
     expect(before.body.ready).toBe(false)
     const query = { call_id: 'readiness', request_uri: `sip:${NUMBER}@rtroute.invalid`, partition: PARTITION }
     expect((await late.route(query)).body.rtjson).toMatchObject({ success: false, reason: 'not_ready', sip_code: 503 })
-
-    const proxy = await s.extraProxy('proxy-late', { rtrouteUrl: late.url, partition: PARTITION, waitReady: false })
-    s.dumpOnFailure(() => `--- late OpenSIPS output (tail) ---\n${proxy.output().slice(-6000)}\n--- late rtroute ---\n${late.cli.output().slice(-3000)}`)
-    const status = async (): Promise<unknown> => await proxy.mi('sr_get_status', { group: 'rtroute' })
-    // Polled once a second: "not polled yet" (-2) turns into "not ready" (-1).
-    await expect.poll(status, { timeout: 5000, interval: 200 }).toEqual({ Readiness: false, Status: -1, Details: 'rtroute not ready' })
+    await expect.poll(status, { timeout: 5000, interval: 200 }).toEqual({ Readiness: false, Status: -1, Details: 'rtroute not ready (GET /readyz answered 503)' })
     expect(await sipOptions(proxy.port)).toBe(503)
 
     await pgGate.open()
@@ -128,6 +136,7 @@ export function readinessScenarios (s: ProxyStack<OpenSips>): void {
     // Each change left a report, oldest first.
     const reports = await proxy.mi('sr_list_reports', { group: 'rtroute', identifier: 'main' }) as Array<{ Log: string }>
     expect(reports.map((r) => r.Log.replace(/\{.*\}$/, '{...}'))).toEqual([
+      'rtroute not ready: GET /readyz failed (no connection)',
       'rtroute not ready: GET /readyz answered 503 {...}',
       'rtroute ready: GET /readyz answered 200'
     ])
