@@ -1,7 +1,9 @@
 /**
  * Load run (opt-in: scripts/e2e-load.sh, or RTROUTE_E2E_LOAD=1): SIPp places calls at a fixed rate
- * through Kamailio (the shipped config, http_client variant) routed by rtroute to a SIPp gateway,
- * set up as the end-to-end tests are, and every call must complete. Prints SIPp's summary.
+ * through a proxy running its shipped config (Kamailio, http_client variant, or OpenSIPS:
+ * RTROUTE_E2E_LOAD_PROXY), routed by rtroute to a SIPp gateway, set up as the end-to-end tests
+ * are. Prints SIPp's summary with the failed calls counted; at most
+ * RTROUTE_E2E_LOAD_MAX_FAILED_PERCENT of them may fail (default 0: every call must complete).
  */
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -10,60 +12,73 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI } from '../helpers/process.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
-import { kamailioArgs, startKamailio, type Kamailio } from './helpers/kamailio.js'
+import { kamailioArgs } from './helpers/kamailio.js'
+import { opensipsArgs } from './helpers/opensips.js'
 import { startRtroute, type Rtroute } from './helpers/rtroute.js'
 import { describeCall, placeCalls, startGateway, type Gateway } from './helpers/sipp.js'
-import { findTools, skipMessage } from './helpers/tools.js'
+import { e2e, kamailioProxy, opensipsProxy, type Proxy, type ProxyOptions } from './helpers/stack.js'
 
-const tools = findTools()
 const enabled = process.env.RTROUTE_E2E_LOAD === '1'
+const PROXY = process.env.RTROUTE_E2E_LOAD_PROXY ?? 'kamailio'
 const RATE = Number(process.env.RTROUTE_E2E_LOAD_RATE ?? 100)
 const SECONDS = Number(process.env.RTROUTE_E2E_LOAD_SECONDS ?? 30)
 const HOLD_MS = Number(process.env.RTROUTE_E2E_LOAD_HOLD_MS ?? 1000)
-// Each SIP worker is held for one synchronous query (about a millisecond here); 16 leaves room
-// for bursts and a slow query at 100+ calls/s. Size it as calls/s x worst query latency, and more.
-const CHILDREN = Number(process.env.RTROUTE_E2E_LOAD_CHILDREN ?? 16)
+const MAX_FAILED_PERCENT = Number(process.env.RTROUTE_E2E_LOAD_MAX_FAILED_PERCENT ?? 0)
+// Kamailio (http_client): each SIP worker is held for one synchronous query (about a millisecond
+// here); 16 leaves room for bursts at 100+ calls/s. OpenSIPS: no worker waits for rtroute (async
+// query), so one per core and a spare do.
+const WORKERS = Number(process.env.RTROUTE_E2E_LOAD_CHILDREN ?? (PROXY === 'opensips' ? 4 : 16))
 
+const missing = PROXY === 'opensips'
+  ? [...(e2e.opensips.bin === undefined ? [e2e.opensips.message] : []), ...e2e.missing.filter((tool) => tool === 'sipp')]
+  : e2e.missing
 if (!enabled) console.log('[e2e] load run skipped: run scripts/e2e-load.sh (or set RTROUTE_E2E_LOAD=1)')
-else if (tools.missing.length > 0) console.warn(skipMessage(tools.missing))
+else if (PROXY !== 'kamailio' && PROXY !== 'opensips') throw new Error(`RTROUTE_E2E_LOAD_PROXY: expected kamailio or opensips, got ${PROXY}`)
+else if (missing.length > 0) console.warn(`[e2e] load run skipped: missing ${missing.join('; ')}`)
 
-describe.skipIf(!enabled || tools.missing.length > 0)('load through Kamailio and rtroute', () => {
+describe.skipIf(!enabled || missing.length > 0)(`load through ${PROXY} and rtroute`, () => {
   let work: string
   let db: TestDatabase
   let rtroute: Rtroute
   let gateway: Gateway
-  let kamailio: Kamailio
+  let proxy: Proxy
 
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\``)
     work = await mkdtemp(path.join(os.tmpdir(), 'rtroute-load-'))
     db = await createTestDatabase()
     rtroute = await startRtroute({ DATABASE_URL: db.url })
-    gateway = await startGateway(tools.sipp ?? 'sipp', work, 'carrier', { kind: 'answer' })
+    gateway = await startGateway(e2e.sipp, work, 'carrier', { kind: 'answer' })
     await rtroute.load('load', {
       gateways: [{ id: 'carrier', address: gateway.address, probe_mode: 'never' }],
       rules: [{ prefix: '44', targets: [{ gateway: 'carrier' }] }]
     })
-    const options = { kamailio: tools.kamailio ?? 'kamailio', dir: path.join(work, 'kamailio'), rtrouteUrl: rtroute.url, partition: 'load', children: CHILDREN }
-    kamailio = await startKamailio(options)
-    console.log(`[load] kamailio ${kamailioArgs(options, kamailio.port).join(' ')}`)
+    const options: ProxyOptions = { dir: path.join(work, PROXY), rtrouteUrl: rtroute.url, partition: 'load', workers: WORKERS }
+    if (PROXY === 'opensips') {
+      const opensips = await opensipsProxy(options)
+      console.log(`[load] opensips ${opensipsArgs(opensips.config, options.dir).join(' ')} (the shipped config, udp_workers ${WORKERS})`)
+      proxy = opensips
+    } else {
+      proxy = await kamailioProxy('http_client')(options)
+      console.log(`[load] kamailio ${kamailioArgs({ kamailio: e2e.kamailio, children: WORKERS, ...options }, proxy.port).join(' ')}`)
+    }
   })
 
   afterAll(async () => {
-    await kamailio?.stop()
+    await proxy?.stop()
     await gateway?.stop()
     await rtroute?.stop()
     await db?.drop()
     if (work !== undefined) await rm(work, { recursive: true, force: true })
   })
 
-  it(`${RATE} calls/s for ${SECONDS} s complete without a failed call`, async () => {
+  it(`${RATE} calls/s for ${SECONDS} s through ${PROXY}, at most ${MAX_FAILED_PERCENT} % failed`, async () => {
     const calls = RATE * SECONDS
     const started = Date.now()
     const result = await placeCalls({
-      sipp: tools.sipp ?? 'sipp',
+      sipp: e2e.sipp,
       dir: work,
-      proxyPort: kamailio.port,
+      proxyPort: proxy.port,
       number: '442071838750',
       calls,
       rate: RATE,
@@ -74,12 +89,17 @@ describe.skipIf(!enabled || tools.missing.length > 0)('load through Kamailio and
     })
     const seconds = ((Date.now() - started) / 1000).toFixed(1)
     const { stats } = result
-    console.log(`[load] ${calls} calls at ${RATE}/s (hold ${HOLD_MS} ms, ${CHILDREN} Kamailio workers) in ${seconds} s; ` +
-      `SIPp exit code ${String(result.exitCode)}; successful ${stats['SuccessfulCall(C)']}, failed ${stats['FailedCall(C)']}, ` +
+    // SIPp's final screen, cumulative column (the statistics file's last row is written periodically).
+    const cumulative = (label: string): number => Number(new RegExp(`${label}\\s+\\|\\s+\\d+\\s+\\|\\s+(\\d+)\\s`).exec(result.summary)?.[1] ?? NaN)
+    const successful = cumulative('Successful call')
+    const failed = cumulative('Failed call')
+    const failedPercent = (100 * failed) / calls
+    console.log(`[load] ${calls} calls at ${RATE}/s through ${PROXY} (hold ${HOLD_MS} ms, ${WORKERS} SIP workers) in ${seconds} s; ` +
+      `SIPp exit code ${String(result.exitCode)}; successful ${successful}, failed ${failed} (${failedPercent.toFixed(2)} %), ` +
       `retransmissions ${stats['Retransmissions(C)']}; INVITE to 200 (includes the gateway's 100 ms ring) ` +
       `mean ${stats['ResponseTime1(C)']}, stdev ${stats['ResponseTime1StDev(C)']}\n${result.summary}`)
-    expect(result.exitCode, describeCall(result)).toBe(0)
-    expect(result.summary).toMatch(new RegExp(`Successful call\\s+\\|\\s+\\d+\\s+\\|\\s+${calls}\\s`))
-    expect(result.summary).toMatch(/Failed call\s+\|\s+\d+\s+\|\s+0\s/)
+    expect(successful + failed, describeCall(result)).toBe(calls)
+    expect(failedPercent, describeCall(result)).toBeLessThanOrEqual(MAX_FAILED_PERCENT)
+    if (MAX_FAILED_PERCENT === 0) expect(result.exitCode, describeCall(result)).toBe(0)
   }, (SECONDS + 120) * 1000)
 })

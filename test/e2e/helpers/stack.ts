@@ -43,6 +43,8 @@ export interface ProxyOptions {
   readonly secret?: string
   /** OpenSIPS: resolve once it answers OPTIONS at all, not only with 200 (rtroute ready). */
   readonly waitReady?: boolean
+  /** SIP worker processes (Kamailio's CHILDREN, OpenSIPS's udp_workers); the helpers' default otherwise. */
+  readonly workers?: number
 }
 
 /** A running SIP proxy, as the scenarios see it. */
@@ -55,8 +57,8 @@ export interface Proxy {
 export type StartProxy<P extends Proxy> = (options: ProxyOptions) => Promise<P>
 
 /** Kamailio with the shipped config and one HTTP module variant. */
-export const kamailioProxy = (variant: HttpModule): StartProxy<Kamailio> => async (options) =>
-  await startKamailio({ kamailio: e2e.kamailio, http: variant, modulePath: asyncModule.modulePath, ...options })
+export const kamailioProxy = (variant: HttpModule): StartProxy<Kamailio> => async ({ workers, ...options }) =>
+  await startKamailio({ kamailio: e2e.kamailio, http: variant, modulePath: asyncModule.modulePath, children: workers, ...options })
 
 /** OpenSIPS with the shipped config (needs e2e.opensips.bin). */
 export const opensipsProxy: StartProxy<OpenSips> = async (options) =>
