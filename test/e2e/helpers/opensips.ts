@@ -31,6 +31,8 @@ export interface OpenSipsOptions {
   readonly workers?: number
   /** Resolve once OPTIONS get 200 (rtroute ready), the default; false: once they get any answer. */
   readonly waitReady?: boolean
+  /** Shared memory in MB (-m; OpenSIPS's default is 32). */
+  readonly shmMb?: number
 }
 
 export interface OpenSips {
@@ -88,8 +90,8 @@ export async function checkOpenSipsConfig (options: OpenSipsOptions): Promise<{ 
 }
 
 /** The command line the tests use; also what the load run prints. */
-export function opensipsArgs (config: string, dir: string): string[] {
-  return ['-F', '-f', config, '-w', dir, '-P', path.join(dir, 'opensips.pid')]
+export function opensipsArgs (config: string, dir: string, shmMb?: number): string[] {
+  return ['-F', '-f', config, '-w', dir, '-P', path.join(dir, 'opensips.pid'), ...(shmMb === undefined ? [] : ['-m', String(shmMb)])]
 }
 
 async function callMi (url: string, method: string, params?: Record<string, unknown>): Promise<unknown> {
@@ -107,7 +109,7 @@ async function callMi (url: string, method: string, params?: Record<string, unkn
 export async function startOpenSips (options: OpenSipsOptions): Promise<OpenSips> {
   const ports = { sip: await freeUdpPort(), mi: await freePort() }
   const config = await writeConfig(options, ports)
-  const proc = startProcess('opensips', options.opensips, opensipsArgs(config, options.dir), { cwd: options.dir })
+  const proc = startProcess('opensips', options.opensips, opensipsArgs(config, options.dir, options.shmMb), { cwd: options.dir })
   const waitReady = options.waitReady ?? true
   const deadline = Date.now() + 15_000
   for (;;) {
