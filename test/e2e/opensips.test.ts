@@ -19,7 +19,7 @@ import { startRecorder, startRtroute } from './helpers/rtroute.js'
 import { describeCall } from './helpers/sipp.js'
 import { e2e, opensipsProxy, useProxyStack } from './helpers/stack.js'
 import { capacityScenarios } from './scenarios/capacity.js'
-import { readinessScenarios } from './scenarios/opensips-status.js'
+import { statusReportScenarios } from './scenarios/opensips-status.js'
 import { routingScenarios } from './scenarios/routing.js'
 
 const PARTITION = 'e2e'
@@ -94,7 +94,7 @@ describe.skipIf(missing.length > 0)('OpenSIPS 3.6 with the shipped config', () =
       expect([query?.status, query?.response?.rtjson?.reason]).toEqual([403, 'forbidden'])
     })
 
-    readinessScenarios(s)
+    statusReportScenarios(s)
   })
 
   describe('capacity limits through call events', () => {

@@ -72,7 +72,7 @@ function datesOf (value: unknown): string[] {
 }
 
 /** Registers the scenarios in the calling describe block, against its OpenSIPS stack. */
-export function readinessScenarios (s: ProxyStack<OpenSips>): void {
+export function statusReportScenarios (s: ProxyStack<OpenSips>): void {
   const PARTITION = s.partition
   const admin = async (method: string, path: string, body?: unknown): Promise<any> => {
     const res = await fetch(`${s.rtroute.url}${path}`, {
