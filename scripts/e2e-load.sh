@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
-# Load run through a real Kamailio: SIPp places calls at a fixed rate to Kamailio
-# (deploy/kamailio/kamailio.cfg, http_client variant), which asks rtroute (the built CLI on a fresh
-# PostgreSQL database) and relays to a SIPp gateway, all on 127.0.0.1, set up exactly as the e2e
-# tests are (test/e2e/load.test.ts). Every call must complete; SIPp's summary is printed.
+# Load run through a real SIP proxy running its shipped config: SIPp places calls at a fixed rate
+# to Kamailio (deploy/kamailio/kamailio.cfg, http_client variant) or OpenSIPS
+# (deploy/opensips/opensips.cfg), which asks rtroute (the built CLI on a fresh PostgreSQL
+# database) and relays to a SIPp gateway, all on 127.0.0.1, set up exactly as the e2e tests are
+# (test/e2e/load.test.ts). SIPp's summary is printed with the failed calls counted.
 #
-#   scripts/e2e-load.sh [calls-per-second] [seconds]        default: 100 30
+#   scripts/e2e-load.sh [calls-per-second] [seconds] [kamailio|opensips]   default: 100 30 kamailio
 #
-# Environment: RTROUTE_E2E_LOAD_CHILDREN (Kamailio SIP workers, default 16),
-# RTROUTE_E2E_LOAD_HOLD_MS (call length, default 1000), TEST_DATABASE_URL (a PostgreSQL to use
-# instead of an embedded one). Needs kamailio, kamailio-extra-modules, kamailio-utils-modules
-# and sip-tester (Debian) installed.
+# Environment: RTROUTE_E2E_LOAD_MAX_FAILED_PERCENT (failed calls allowed, default 0: every call
+# must complete), RTROUTE_E2E_LOAD_CHILDREN (SIP workers: default 16 for Kamailio, 4 for
+# OpenSIPS), RTROUTE_E2E_LOAD_HOLD_MS (call length, default 1000), TEST_DATABASE_URL (a
+# PostgreSQL to use instead of an embedded one), OPENSIPS_BIN. Needs sip-tester (Debian) and
+# kamailio, kamailio-extra-modules, kamailio-utils-modules, or OpenSIPS
+# (../shared/tools/opensips/install.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rate="${1:-100}"
 seconds="${2:-30}"
+proxy="${3:-kamailio}"
 case "$rate$seconds" in
-  *[!0-9]*|'') echo "usage: $0 [calls-per-second] [seconds]" >&2; exit 64 ;;
+  *[!0-9]*|'') echo "usage: $0 [calls-per-second] [seconds] [kamailio|opensips]" >&2; exit 64 ;;
+esac
+case "$proxy" in
+  kamailio|opensips) ;;
+  *) echo "usage: $0 [calls-per-second] [seconds] [kamailio|opensips]" >&2; exit 64 ;;
 esac
 
 npm run build >/dev/null
-RTROUTE_E2E_LOAD=1 RTROUTE_E2E_LOAD_RATE="$rate" RTROUTE_E2E_LOAD_SECONDS="$seconds" \
+RTROUTE_E2E_LOAD=1 RTROUTE_E2E_LOAD_RATE="$rate" RTROUTE_E2E_LOAD_SECONDS="$seconds" RTROUTE_E2E_LOAD_PROXY="$proxy" \
   exec npx vitest run --project e2e test/e2e/load.test.ts

@@ -11,10 +11,13 @@ const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 const pad = (n: number): string => String(n).padStart(2, '0')
 
-/** `Thu May 12 14:12:20 2022`, the date format of OpenSIPS reports, in UTC. */
+/**
+ * `Thu May 12 14:12:20 2022`, the date format of OpenSIPS reports (ctime(3), whose day of the
+ * month is padded with a space: `Tue Dec  1`), in UTC.
+ */
 export function ctime (ms: number): string {
   const d = new Date(ms)
-  return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${pad(d.getUTCDate())} ` +
+  return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ` +
     `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${d.getUTCFullYear()}`
 }
 

@@ -32,7 +32,8 @@ describe('ReportRing', () => {
     expect(() => new ReportRing(0)).toThrow(RangeError)
   })
 
-  it('pads days and times', () => {
-    expect(ctime(Date.UTC(2026, 0, 5, 3, 4, 5))).toBe('Mon Jan 05 03:04:05 2026')
+  it('pads the day of the month with a space and times with zeros, as ctime(3) does', () => {
+    expect(ctime(Date.UTC(2026, 0, 5, 3, 4, 5))).toBe('Mon Jan  5 03:04:05 2026')
+    expect(ctime(Date.UTC(2026, 11, 1, 21, 39, 53))).toBe('Tue Dec  1 21:39:53 2026')
   })
 })

@@ -1,7 +1,8 @@
 /**
  * The real rtroute (the built CLI, `dist/cli.js serve`) for the end-to-end tests, and a recording
  * HTTP relay put between Kamailio and it, so a test can read what Kamailio actually sent
- * (queries, feedback) and what rtroute answered. The relay only forwards (502 if rtroute is gone).
+ * (queries, feedback) and what rtroute answered. The relay only forwards (502 if rtroute is gone),
+ * with the two request headers rtroute reads from a proxy: Content-Type and X-Rtroute-Secret.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -13,8 +14,8 @@ export interface Rtroute {
   readonly cli: RunningCli
   /** PUT /v1/partitions/:partition/data, then waits until the partition serves that version. */
   load: (partition: string, data: unknown) => Promise<void>
-  /** POST /kamailio/rtjson as Kamailio would, for checking what rtroute decides now. */
-  route: (query: Record<string, unknown>) => Promise<{ status: number, body: RtjsonAnswer }>
+  /** POST /kamailio/rtjson as a proxy would (with X-Rtroute-Secret when given), for checking what rtroute decides now. */
+  route: (query: Record<string, unknown>, secret?: string) => Promise<{ status: number, body: RtjsonAnswer }>
   stop: () => Promise<void>
 }
 
@@ -24,8 +25,9 @@ export interface RtjsonAnswer {
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
-export async function startRtroute (env: Record<string, string>): Promise<Rtroute> {
-  const port = await freePort()
+/** Starts `dist/cli.js serve` with `env`, on `port` (default: a free one); resolves once it listens. */
+export async function startRtroute (env: Record<string, string>, port?: number): Promise<Rtroute> {
+  port ??= await freePort()
   const cli = runCli(['serve'], { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', RTROUTE_RELOAD_DEBOUNCE_MS: '10', ...env })
   // Killed with the test process if a test dies before stop().
   const kill = (): void => { cli.child.kill('SIGKILL') }
@@ -44,10 +46,10 @@ export async function startRtroute (env: Record<string, string>): Promise<Rtrout
     await sleep(50)
   }
 
-  const json = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => {
+  const json = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number, body: any }> => {
     const res = await fetch(`${url}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body)
     })
     const text = await res.text()
@@ -69,7 +71,7 @@ export async function startRtroute (env: Record<string, string>): Promise<Rtrout
         await sleep(20)
       }
     },
-    route: async (query) => await json('POST', '/kamailio/rtjson', query),
+    route: async (query, secret) => await json('POST', '/kamailio/rtjson', query, secret === undefined ? {} : { 'x-rtroute-secret': secret }),
     stop: async () => {
       process.removeListener('exit', kill)
       if (cli.child.exitCode === null) cli.child.kill('SIGTERM')
@@ -83,6 +85,8 @@ export async function startRtroute (env: Record<string, string>): Promise<Rtrout
 export interface Exchange {
   readonly method: string
   readonly path: string
+  /** The forwarded request headers (lower case): content-type, x-rtroute-secret. */
+  readonly headers: Readonly<Record<string, string>>
   readonly request: any
   readonly status: number
   readonly response: any
@@ -93,6 +97,11 @@ export interface Recorder {
   readonly exchanges: Exchange[]
   /** Exchanges on one path, e.g. '/kamailio/feedback'. */
   on: (path: string) => Exchange[]
+  /**
+   * From now on, rtroute's JSON answers on `path` reach the proxy as `edit` changes them (and are
+   * recorded so); without `edit`, as rtroute sent them again.
+   */
+  rewrite: (path: string, edit?: (answer: any) => unknown) => void
   close: () => Promise<void>
 }
 
@@ -104,26 +113,34 @@ const parse = (text: string): unknown => {
   }
 }
 
+const FORWARDED = ['content-type', 'x-rtroute-secret'] as const
+
 export async function startRecorder (upstream: string): Promise<Recorder> {
   const exchanges: Exchange[] = []
+  const edits = new Map<string, (answer: any) => unknown>()
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
       const body = Buffer.concat(chunks)
       const headers: Record<string, string> = {}
-      if (req.headers['content-type'] !== undefined) headers['content-type'] = req.headers['content-type']
+      for (const name of FORWARDED) {
+        const value = req.headers[name]
+        if (typeof value === 'string') headers[name] = value
+      }
       const method = req.method ?? 'GET'
       fetch(`${upstream}${req.url ?? '/'}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : body })
         .then(async (answer) => {
-          const text = await answer.text()
-          exchanges.push({ method, path: (req.url ?? '/').split('?')[0] ?? '/', request: parse(body.toString('utf8')), status: answer.status, response: parse(text) })
+          const path = (req.url ?? '/').split('?')[0] ?? '/'
+          const edit = edits.get(path)
+          const text = edit === undefined ? await answer.text() : JSON.stringify(edit(await answer.json()))
+          exchanges.push({ method, path, headers, request: parse(body.toString('utf8')), status: answer.status, response: parse(text) })
           res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' })
           res.end(text)
         }, (err: unknown) => {
           // Recorded too: a lost exchange must show up as one, not as silence.
           const cause = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err)
-          exchanges.push({ method, path: (req.url ?? '/').split('?')[0] ?? '/', request: parse(body.toString('utf8')), status: 502, response: cause })
+          exchanges.push({ method, path: (req.url ?? '/').split('?')[0] ?? '/', headers, request: parse(body.toString('utf8')), status: 502, response: cause })
           res.writeHead(502)
           res.end(cause)
         })
@@ -135,6 +152,7 @@ export async function startRecorder (upstream: string): Promise<Recorder> {
     url: `http://127.0.0.1:${port}`,
     exchanges,
     on: (path) => exchanges.filter((e) => e.path === path),
+    rewrite: (path, edit) => { if (edit === undefined) edits.delete(path); else edits.set(path, edit) },
     close: async () => {
       server.closeAllConnections()
       await new Promise<void>((resolve) => { server.close(() => { resolve() }) })

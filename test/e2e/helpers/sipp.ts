@@ -67,12 +67,16 @@ function gatewayScenario (behaviour: GatewayBehaviour): string {
       // Retransmissions of the INVITE are absorbed by SIPp as retransmissions of the same call.
       return scenario('gateway stays silent', '  <recv request="INVITE"/>\n  <pause milliseconds="60000"/>')
     case 'ring':
+      // The 487 answers the INVITE, so it carries the INVITE's Via headers, kept here: the
+      // CANCEL (hop by hop, from the proxy) has only the proxy's.
       return scenario('gateway rings until cancelled', [
-        '  <recv request="INVITE"/>',
+        '  <recv request="INVITE">',
+        '    <action><ereg regexp="Via: [^[:cntrl:]]*([[:cntrl:]]+Via: [^[:cntrl:]]*)*" search_in="msg" check_it="true" assign_to="vias"/></action>',
+        '  </recv>',
         reply('180 Ringing', dialog),
         '  <recv request="CANCEL"/>',
         send(['SIP/2.0 200 OK', '[last_Via:]', '[last_From:]', '[last_To:];tag=[pid]gw[call_number]', '[last_Call-ID:]', '[last_CSeq:]', 'Content-Length: 0', ''].join('\n')),
-        send(['SIP/2.0 487 Request Terminated', '[last_Via:]', '[last_From:]', '[last_To:];tag=[pid]gw[call_number]', '[last_Call-ID:]',
+        send(['SIP/2.0 487 Request Terminated', '[$vias]', '[last_From:]', '[last_To:];tag=[pid]gw[call_number]', '[last_Call-ID:]',
           'CSeq: [last_cseq_number] INVITE', 'Content-Length: 0', ''].join('\n')),
         '  <recv request="ACK" crlf="true"/>'
       ].join('\n'))

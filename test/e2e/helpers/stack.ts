@@ -1,7 +1,8 @@
 /**
  * The end-to-end stack one describe block runs against: a fresh database, the built rtroute, a
- * recorder in front of it (what Kamailio asked and what it was answered), and Kamailio with the
- * shipped config; SIPp gateways started per test and stopped after it.
+ * recorder in front of it (what the proxy asked and what it was answered), and a SIP proxy
+ * (Kamailio or OpenSIPS) running its shipped config; SIPp gateways started per test and stopped
+ * after it.
  */
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -10,40 +11,80 @@ import path from 'node:path'
 import { afterAll, afterEach, beforeAll, onTestFailed } from 'vitest'
 import { CLI } from '../../helpers/process.js'
 import { createTestDatabase, type TestDatabase } from '../../helpers/pg.js'
-import { startKamailio, type HttpModule, type Kamailio, type KamailioOptions } from './kamailio.js'
+import { startKamailio, type HttpModule, type Kamailio } from './kamailio.js'
+import { startOpenSips, type OpenSips } from './opensips.js'
 import { startRecorder, startRtroute, type Recorder, type Rtroute } from './rtroute.js'
 import { placeCalls, startGateway, type CallOptions, type CallResult, type Gateway, type GatewayBehaviour } from './sipp.js'
-import { findAsyncHttpModule, findTools, skipMessage } from './tools.js'
+import { findAsyncHttpModule, findOpenSips, findTools, skipMessage } from './tools.js'
 
 const tools = findTools()
 if (tools.missing.length > 0) console.warn(skipMessage(tools.missing))
 const asyncModule = findAsyncHttpModule()
+const opensips = findOpenSips()
 
-/** Whether the stack can run here, and the HTTP module variants to run it with. */
+/** Whether the stacks can run here, and the Kamailio HTTP module variants to run them with. */
 export const e2e = {
   missing: tools.missing,
   kamailio: tools.kamailio ?? 'kamailio',
   sipp: tools.sipp ?? 'sipp',
   asyncModule,
-  variants: (asyncModule.available ? ['http_client', 'http_async_client'] : ['http_client']) as HttpModule[]
+  variants: (asyncModule.available ? ['http_client', 'http_async_client'] : ['http_client']) as HttpModule[],
+  opensips
 }
+
+/** What every proxy of a stack is started with; each proxy kind adds its own settings. */
+export interface ProxyOptions {
+  /** A folder for this instance's runtime files. */
+  readonly dir: string
+  /** Base URL of rtroute. */
+  readonly rtrouteUrl: string
+  readonly partition?: string
+  /** X-Rtroute-Secret to send (OpenSIPS's config has a setting for it). */
+  readonly secret?: string
+  /** OpenSIPS: resolve once it answers OPTIONS at all, not only with 200 (rtroute ready). */
+  readonly waitReady?: boolean
+  /** SIP worker processes (Kamailio's CHILDREN, OpenSIPS's udp_workers); the helpers' default otherwise. */
+  readonly workers?: number
+}
+
+/** A running SIP proxy, as the scenarios see it. */
+export interface Proxy {
+  readonly port: number
+  output: () => string
+  stop: () => Promise<void>
+}
+
+export type StartProxy<P extends Proxy> = (options: ProxyOptions) => Promise<P>
+
+/** Kamailio with the shipped config and one HTTP module variant. */
+export const kamailioProxy = (variant: HttpModule): StartProxy<Kamailio> => async ({ workers, ...options }) =>
+  await startKamailio({ kamailio: e2e.kamailio, http: variant, modulePath: asyncModule.modulePath, children: workers, ...options })
+
+/** OpenSIPS with the shipped config (needs e2e.opensips.bin). */
+export const opensipsProxy: StartProxy<OpenSips> = async (options) =>
+  await startOpenSips({ opensips: opensips.bin ?? 'opensips', modules: opensips.modules ?? '', ...options })
 
 interface Stoppable { stop: () => Promise<void> }
 
+export interface StackOptions {
+  readonly name: string
+  readonly tmpPrefix: string
+  readonly partition: string
+}
+
 /** Registers the hooks of one describe block; the parts are there from its beforeAll on. */
-export function useKamailioStack (variant: HttpModule, options: { tmpPrefix: string, partition: string }) {
+export function useProxyStack<P extends Proxy> (startProxy: StartProxy<P>, options: StackOptions) {
   let work = ''
   let db: TestDatabase | undefined
   let rtroute: Rtroute | undefined
   let recorder: Recorder | undefined
-  let kamailio: Kamailio | undefined
+  let proxy: P | undefined
   let gateways: Gateway[] = []
   const extra: Stoppable[] = []
   const started = <T>(part: T | undefined, name: string): T => {
     if (part === undefined) throw new Error(`${name} is not started (use it inside a test)`)
     return part
   }
-  const proxyOptions = { kamailio: e2e.kamailio, http: variant, modulePath: asyncModule.modulePath }
 
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`)
@@ -51,7 +92,7 @@ export function useKamailioStack (variant: HttpModule, options: { tmpPrefix: str
     db = await createTestDatabase()
     rtroute = await startRtroute({ DATABASE_URL: db.url })
     recorder = await startRecorder(rtroute.url)
-    kamailio = await startKamailio({ ...proxyOptions, dir: path.join(work, 'kamailio'), rtrouteUrl: recorder.url, partition: options.partition })
+    proxy = await startProxy({ dir: path.join(work, 'proxy'), rtrouteUrl: recorder.url, partition: options.partition })
   })
 
   afterEach(async () => {
@@ -61,7 +102,7 @@ export function useKamailioStack (variant: HttpModule, options: { tmpPrefix: str
   })
 
   afterAll(async () => {
-    await kamailio?.stop()
+    await proxy?.stop()
     await recorder?.close()
     await rtroute?.stop()
     await db?.drop()
@@ -69,10 +110,13 @@ export function useKamailioStack (variant: HttpModule, options: { tmpPrefix: str
   })
 
   return {
+    name: options.name,
+    partition: options.partition,
     get work (): string { return work },
+    get db (): TestDatabase { return started(db, 'the database') },
     get rtroute (): Rtroute { return started(rtroute, 'rtroute') },
     get recorder (): Recorder { return started(recorder, 'the recorder') },
-    get kamailio (): Kamailio { return started(kamailio, 'Kamailio') },
+    get proxy (): P { return started(proxy, options.name) },
 
     /** A SIPp gateway for this test. */
     async gateway (name: string, behaviour: GatewayBehaviour): Promise<Gateway> {
@@ -81,26 +125,28 @@ export function useKamailioStack (variant: HttpModule, options: { tmpPrefix: str
       return gw
     },
 
-    /** SIPp calls to `number` through the stack's Kamailio. */
-    call: async (number: string, callOptions: Partial<CallOptions> = {}): Promise<CallResult> =>
-      await placeCalls({ sipp: e2e.sipp, dir: work, proxyPort: started(kamailio, 'Kamailio').port, number, ...callOptions }),
+    /** SIPp calls to `number` through the stack's proxy, or through `via`. */
+    call: async (number: string, callOptions: Partial<CallOptions> = {}, via?: Proxy): Promise<CallResult> =>
+      await placeCalls({ sipp: e2e.sipp, dir: work, proxyPort: (via ?? started(proxy, options.name)).port, number, ...callOptions }),
 
-    /** Another Kamailio with the shipped config (in `dir` under the work folder), stopped after the test. */
-    async extraKamailio (dir: string, more: Pick<KamailioOptions, 'rtrouteUrl'> & Partial<KamailioOptions>): Promise<Kamailio> {
-      const proxy = await startKamailio({ ...proxyOptions, dir: path.join(work, dir), ...more })
-      extra.push(proxy)
-      return proxy
+    /** Another proxy of the stack's kind with its shipped config (in `dir` under the work folder), stopped after the test. */
+    async extraProxy (dir: string, more: Omit<ProxyOptions, 'dir'>): Promise<P> {
+      const another = await startProxy({ dir: path.join(work, dir), ...more })
+      extra.push(another)
+      return another
     },
 
     /** Anything else the test started, stopped after it. */
     track (part: Stoppable): void { extra.push(part) },
 
-    /** On failure, prints the tail of Kamailio's output and whatever `more` returns. */
+    /** On failure, prints the tail of the proxy's output and whatever `more` returns. */
     dumpOnFailure (more?: () => string): void {
       onTestFailed(() => {
         if (more !== undefined) console.log(more())
-        console.log(`--- kamailio output (tail) ---\n${kamailio?.output().slice(-6000) ?? ''}`)
+        console.log(`--- ${options.name} output (tail) ---\n${proxy?.output().slice(-6000) ?? ''}`)
       })
     }
   }
 }
+
+export type ProxyStack<P extends Proxy = Proxy> = ReturnType<typeof useProxyStack<P>>

@@ -1,6 +1,7 @@
-/** Finds the kamailio and sipp binaries, and says how to install them when they are missing. */
+/** Finds the kamailio, sipp and opensips binaries, and says how to install them when they are missing. */
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
+import { PACKAGE_ROOT } from '../../../src/paths.js'
 
 /** The Debian packages behind each binary (Debian 12: Kamailio 5.6, SIPp 3.6). */
 export const PACKAGES = {
@@ -80,4 +81,49 @@ export function findAsyncHttpModule (): AsyncHttpModule {
     message: '[e2e] http_async_client not installed (Debian does not package it): only the http_client variant runs; ' +
       'set RTROUTE_E2E_KAMAILIO_MODULES to a folder holding http_async_client.so to run the default variant too'
   }
+}
+
+/** Where tools/opensips/install.sh puts OpenSIPS by default (Debian does not package it). */
+export const OPENSIPS_PREFIX = '/opt/opensips-3.6.8'
+/** The install script, from a clone with the shared tools beside it (as CI has it). */
+export const OPENSIPS_INSTALL = path.join(path.dirname(PACKAGE_ROOT), 'shared', 'tools', 'opensips', 'install.sh')
+
+export interface OpenSipsTool {
+  /** The opensips binary, or undefined when missing. */
+  readonly bin: string | undefined
+  /** Its modules folder, for the config's mpath (the binary has no built-in module path). */
+  readonly modules: string | undefined
+  /** Why it is missing, and the command that installs it. */
+  readonly message: string
+}
+
+function executable (file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * OpenSIPS: OPENSIPS_BIN, else the install script's default prefix. Its modules are in
+ * OPENSIPS_MODULES, else `<prefix>/lib64/opensips/modules` (or `lib/`) beside `<prefix>/sbin`.
+ */
+export function findOpenSips (env: NodeJS.ProcessEnv = process.env): OpenSipsTool {
+  const given = env.OPENSIPS_BIN !== undefined && env.OPENSIPS_BIN !== ''
+  const bin = given ? path.resolve(env.OPENSIPS_BIN ?? '') : path.join(OPENSIPS_PREFIX, 'sbin', 'opensips')
+  const install = `bash ${path.relative(process.cwd(), OPENSIPS_INSTALL)} (builds OpenSIPS 3.6.8 into ${OPENSIPS_PREFIX}, about 6 minutes), then set OPENSIPS_BIN if it went elsewhere`
+  if (!executable(bin)) {
+    return { bin: undefined, modules: undefined, message: `OpenSIPS not found at ${bin}${given ? ' (OPENSIPS_BIN)' : ''}. Install with: ${install}` }
+  }
+  const prefix = path.dirname(path.dirname(bin))
+  const candidates = env.OPENSIPS_MODULES !== undefined && env.OPENSIPS_MODULES !== ''
+    ? [env.OPENSIPS_MODULES]
+    : [path.join(prefix, 'lib64', 'opensips', 'modules'), path.join(prefix, 'lib', 'opensips', 'modules')]
+  const modules = candidates.find((dir) => existsSync(path.join(dir, 'tm.so')))
+  if (modules === undefined) {
+    return { bin: undefined, modules: undefined, message: `OpenSIPS modules not found in ${candidates.join(' or ')} (set OPENSIPS_MODULES). Install with: ${install}` }
+  }
+  return { bin, modules, message: `[e2e] OpenSIPS ${bin}, modules ${modules}` }
 }
