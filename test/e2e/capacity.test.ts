@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { describeCall, type CallOptions, type CallResult, type Gateway } from './helpers/sipp.js'
 import { e2e, useKamailioStack } from './helpers/stack.js'
+import { httpVariants } from './helpers/tools.js'
 
 const PARTITION = 'e2e'
 const NUMBER = '442071838750'
@@ -20,7 +21,7 @@ const HOLD_ONE_MS = 8000
 /** The state endpoint's capacity: calls = leases (offered, not yet answered) + started (answered). */
 interface Capacity { max_calls: number | null, max_cps: number | null, calls: number, started: number, leases: number, cps: number }
 
-describe.skipIf(e2e.missing.length > 0).each(e2e.variants)('Kamailio (%s): capacity limits through call events', (variant) => {
+describe.skipIf(e2e.missing.length > 0).each(httpVariants(e2e.asyncModule))('Kamailio (%s): capacity limits through call events', (variant) => {
   const s = useKamailioStack(variant, { tmpPrefix: 'rtroute-e2e-capacity-', partition: PARTITION })
   const { gateway, call } = s
   const callIdsOf = async (gw: Gateway): Promise<string[]> => (await gw.invites()).map((i) => i.callId)

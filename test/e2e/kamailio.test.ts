@@ -1,8 +1,9 @@
 /**
  * End to end: SIPp calls through a real Kamailio running deploy/kamailio/kamailio.cfg, which asks a
  * real rtroute (the built CLI on a fresh database) and relays to SIPp gateways; everything on
- * 127.0.0.1. The http_client variant always runs; the default http_async_client one too when that
- * module is at hand. Skips, saying what to install, without kamailio or sipp.
+ * 127.0.0.1. The default http_async_client variant runs first when that module is at hand
+ * (scripts/kamailio-async-module.sh builds it; under CI it must be, or that variant fails), then
+ * the http_client one. Skips, saying what to install, without kamailio or sipp.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -11,11 +12,12 @@ import { freePort } from '../../src/embedded-postgres.js'
 import { startRtroute } from './helpers/rtroute.js'
 import { describeCall, placeCalls } from './helpers/sipp.js'
 import { e2e, useKamailioStack } from './helpers/stack.js'
+import { httpVariants } from './helpers/tools.js'
 
 const PARTITION = 'e2e'
 if (e2e.missing.length === 0) console.log(e2e.asyncModule.message)
 
-describe.skipIf(e2e.missing.length > 0).each(e2e.variants)('Kamailio (%s) with the shipped config, routing through rtroute', (variant) => {
+describe.skipIf(e2e.missing.length > 0).each(httpVariants(e2e.asyncModule))('Kamailio (%s) with the shipped config, routing through rtroute', (variant) => {
   const s = useKamailioStack(variant, { tmpPrefix: 'rtroute-e2e-', partition: PARTITION })
   const { gateway, call, dumpOnFailure } = s
   // Feedback leaves Kamailio from an async worker, after the call's own answer: on a busy

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { PACKAGE_ROOT } from '../../../src/paths.js'
 import { startProcess, type Proc } from './processes.js'
-import { KAMAILIO_INSTALL_HINT } from './tools.js'
+import { ASYNC_MODULE_SCRIPT, KAMAILIO_INSTALL_HINT } from './tools.js'
 import { freeUdpPort, sipOptions } from './udp.js'
 
 export const KAMAILIO_CFG = path.join(PACKAGE_ROOT, 'deploy', 'kamailio', 'kamailio.cfg')
@@ -62,7 +62,9 @@ export async function startKamailio (options: KamailioOptions): Promise<Kamailio
     if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
       await proc.stop()
       const output = proc.output()
-      const hint = /could not find module|load_module/.test(output) ? `\nA module is missing: ${KAMAILIO_INSTALL_HINT}` : ''
+      const hint = /could not find module <http_async_client>/.test(output)
+        ? `\nhttp_async_client is missing (Debian does not package it): build it with ${ASYNC_MODULE_SCRIPT}, or set RTROUTE_E2E_KAMAILIO_MODULES`
+        : /could not find module|load_module/.test(output) ? `\nA module is missing: ${KAMAILIO_INSTALL_HINT}` : ''
       throw new Error(`kamailio exited before answering OPTIONS:${hint}\n${output.slice(-6000)}`)
     }
     if (await sipOptions(port, 300) === 200) break
