@@ -25,6 +25,8 @@ export interface KamailioOptions {
   readonly http?: HttpModule
   /** Kamailio's module search path (-L), when a module lives outside the default folder. */
   readonly modulePath?: string
+  /** Shared memory in MB (-m; Kamailio's default is 64), for load runs. */
+  readonly shmMb?: number
 }
 
 export type HttpModule = 'http_client' | 'http_async_client'
@@ -49,6 +51,7 @@ export function kamailioArgs (options: KamailioOptions, port: number): string[] 
   if ((options.http ?? 'http_client') === 'http_client') args.push('-A', 'WITH_HTTP_CLIENT')
   if (options.partition !== undefined) args.push('-A', `RTROUTE_PARTITION="${options.partition}"`)
   if (options.modulePath !== undefined) args.push('-L', options.modulePath)
+  if (options.shmMb !== undefined) args.push('-m', String(options.shmMb))
   return args
 }
 
