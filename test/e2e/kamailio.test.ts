@@ -2,8 +2,9 @@
  * End to end: SIPp calls through a real Kamailio running deploy/kamailio/kamailio.cfg, which asks a
  * real rtroute (the built CLI on a fresh database) and relays to SIPp gateways; everything on
  * 127.0.0.1 (the scenarios are in scenarios/routing.ts, shared with the OpenSIPS suite). The
- * http_client variant always runs; the default http_async_client one too when that module is at
- * hand. Skips, saying what to install, without kamailio or sipp.
+ * default http_async_client variant runs first when that module is at hand
+ * (scripts/kamailio-async-module.sh builds it; under CI it must be, or that variant fails), then
+ * the http_client one. Skips, saying what to install, without kamailio or sipp.
  */
 import { describe } from 'vitest'
 import { routingScenarios } from './scenarios/routing.js'

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { PACKAGE_ROOT } from '../../../src/paths.js'
 import { startProcess, type Proc } from './processes.js'
-import { KAMAILIO_INSTALL_HINT } from './tools.js'
+import { ASYNC_MODULE_SCRIPT, KAMAILIO_INSTALL_HINT } from './tools.js'
 import { freeUdpPort, sipOptions } from './udp.js'
 
 export const KAMAILIO_CFG = path.join(PACKAGE_ROOT, 'deploy', 'kamailio', 'kamailio.cfg')
@@ -25,6 +25,8 @@ export interface KamailioOptions {
   readonly http?: HttpModule
   /** Kamailio's module search path (-L), when a module lives outside the default folder. */
   readonly modulePath?: string
+  /** Shared memory in MB (-m; Kamailio's default is 64), for load runs. */
+  readonly shmMb?: number
 }
 
 export type HttpModule = 'http_client' | 'http_async_client'
@@ -49,6 +51,7 @@ export function kamailioArgs (options: KamailioOptions, port: number): string[] 
   if ((options.http ?? 'http_client') === 'http_client') args.push('-A', 'WITH_HTTP_CLIENT')
   if (options.partition !== undefined) args.push('-A', `RTROUTE_PARTITION="${options.partition}"`)
   if (options.modulePath !== undefined) args.push('-L', options.modulePath)
+  if (options.shmMb !== undefined) args.push('-m', String(options.shmMb))
   return args
 }
 
@@ -62,7 +65,9 @@ export async function startKamailio (options: KamailioOptions): Promise<Kamailio
     if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
       await proc.stop()
       const output = proc.output()
-      const hint = /could not find module|load_module/.test(output) ? `\nA module is missing: ${KAMAILIO_INSTALL_HINT}` : ''
+      const hint = /could not find module <http_async_client>/.test(output)
+        ? `\nhttp_async_client is missing (Debian does not package it): build it with ${ASYNC_MODULE_SCRIPT}, or set RTROUTE_E2E_KAMAILIO_MODULES`
+        : /could not find module|load_module/.test(output) ? `\nA module is missing: ${KAMAILIO_INSTALL_HINT}` : ''
       throw new Error(`kamailio exited before answering OPTIONS:${hint}\n${output.slice(-6000)}`)
     }
     if (await sipOptions(port, 300) === 200) break

@@ -15,7 +15,7 @@ import { startKamailio, type HttpModule, type Kamailio } from './kamailio.js'
 import { startOpenSips, type OpenSips } from './opensips.js'
 import { startRecorder, startRtroute, type Recorder, type Rtroute } from './rtroute.js'
 import { placeCalls, startGateway, type CallOptions, type CallResult, type Gateway, type GatewayBehaviour } from './sipp.js'
-import { findAsyncHttpModule, findOpenSips, findTools, skipMessage } from './tools.js'
+import { findAsyncHttpModule, findOpenSips, findTools, httpVariants, skipMessage } from './tools.js'
 
 const tools = findTools()
 if (tools.missing.length > 0) console.warn(skipMessage(tools.missing))
@@ -28,7 +28,7 @@ export const e2e = {
   kamailio: tools.kamailio ?? 'kamailio',
   sipp: tools.sipp ?? 'sipp',
   asyncModule,
-  variants: (asyncModule.available ? ['http_client', 'http_async_client'] : ['http_client']) as HttpModule[],
+  variants: httpVariants(asyncModule) as HttpModule[],
   opensips
 }
 

@@ -1,4 +1,9 @@
-/** Finds the kamailio, sipp and opensips binaries, and says how to install them when they are missing. */
+/**
+ * Finds the kamailio, sipp and opensips binaries, and says how to install them when they are
+ * missing; finds the http_async_client module that Debian does not package
+ * (scripts/kamailio-async-module.sh).
+ */
+import { execFileSync } from 'node:child_process'
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { PACKAGE_ROOT } from '../../../src/paths.js'
@@ -65,21 +70,48 @@ export interface AsyncHttpModule {
   readonly message: string
 }
 
+/** What provides the module: the script, and the folder it keeps it in (KAMAILIO_ASYNC_MODULE_ROOT/<kamailio package version>). */
+export const ASYNC_MODULE_SCRIPT = 'scripts/kamailio-async-module.sh'
+const ASYNC_MODULE_ROOT = process.env.KAMAILIO_ASYNC_MODULE_ROOT ?? '/usr/local/lib/kamailio-async'
+
+/** The installed kamailio package's version (5.6.3-2), which keys the script's folder. */
+function kamailioPackageVersion (): string | undefined {
+  try {
+    // eslint-disable-next-line no-template-curly-in-string -- dpkg-query's own format, not a template
+    const version = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'kamailio'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    return version === '' ? undefined : version
+  } catch {
+    return undefined
+  }
+}
+
+/** Under CI the default variant must run: a missing module fails the run instead of dropping the variant. */
+export const ASYNC_MODULE_REQUIRED = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0'
+
 /**
- * http_async_client, for testing the config's default variant too: in Kamailio's module folder, or
- * in RTROUTE_E2E_KAMAILIO_MODULES (a folder holding a http_async_client.so built for this Kamailio).
+ * http_async_client, for testing the config's default variant: in RTROUTE_E2E_KAMAILIO_MODULES (a
+ * folder holding a http_async_client.so built for this Kamailio), in the folder
+ * scripts/kamailio-async-module.sh builds it into, or in Kamailio's module folder.
  */
 export function findAsyncHttpModule (): AsyncHttpModule {
   const dir = kamailioModuleDir()
+  const both = (extra: string): string => dir === undefined ? extra : `${dir}:${extra}`
   const extra = process.env.RTROUTE_E2E_KAMAILIO_MODULES
   if (extra !== undefined && extra !== '' && existsSync(path.join(extra, 'http_async_client.so'))) {
-    return { available: true, modulePath: dir === undefined ? extra : `${dir}:${extra}`, message: `[e2e] http_async_client from ${extra}: both variants run` }
+    return { available: true, modulePath: both(extra), message: `[e2e] http_async_client from ${extra}: both variants run` }
+  }
+  const version = kamailioPackageVersion()
+  const built = version === undefined ? undefined : path.join(ASYNC_MODULE_ROOT, version)
+  if (built !== undefined && existsSync(path.join(built, 'http_async_client.so'))) {
+    return { available: true, modulePath: both(built), message: `[e2e] http_async_client from ${built} (${ASYNC_MODULE_SCRIPT}): both variants run` }
   }
   if (dir !== undefined && existsSync(path.join(dir, 'http_async_client.so'))) return { available: true, message: '[e2e] http_async_client installed: both variants run' }
+  const provide = `build it with ${ASYNC_MODULE_SCRIPT} (from Debian's kamailio source), or set RTROUTE_E2E_KAMAILIO_MODULES to a folder holding http_async_client.so`
   return {
     available: false,
-    message: '[e2e] http_async_client not installed (Debian does not package it): only the http_client variant runs; ' +
-      'set RTROUTE_E2E_KAMAILIO_MODULES to a folder holding http_async_client.so to run the default variant too'
+    message: ASYNC_MODULE_REQUIRED
+      ? `[e2e] http_async_client not found (Debian does not package it) and CI is set: the http_async_client variant runs and fails; ${provide}`
+      : `[e2e] http_async_client not found (Debian does not package it): only the http_client variant runs; ${provide} to run the default variant too`
   }
 }
 
@@ -126,4 +158,12 @@ export function findOpenSips (env: NodeJS.ProcessEnv = process.env): OpenSipsToo
     return { bin: undefined, modules: undefined, message: `OpenSIPS modules not found in ${candidates.join(' or ')} (set OPENSIPS_MODULES). Install with: ${install}` }
   }
   return { bin, modules, message: `[e2e] OpenSIPS ${bin}, modules ${modules}` }
+}
+
+/**
+ * The config's variants to run, the default (http_async_client) first. Without the module it is
+ * left out, except under CI, where it stays and fails on Kamailio's "could not find module".
+ */
+export function httpVariants (asyncModule: AsyncHttpModule): Array<'http_async_client' | 'http_client'> {
+  return asyncModule.available || ASYNC_MODULE_REQUIRED ? ['http_async_client', 'http_client'] : ['http_client']
 }

@@ -94,6 +94,7 @@ export function statusReportScenarios (s: ProxyStack<OpenSips>): void {
     // An OpenSIPS whose rtroute is not there yet.
     const port = await freePort()
     const proxy = await s.extraProxy('proxy-late', { rtrouteUrl: `http://127.0.0.1:${port}`, partition: PARTITION, waitReady: false })
+    // eslint-disable-next-line prefer-const -- the failure dump reads it before it is started
     let late: Rtroute | undefined
     s.dumpOnFailure(() => `--- late OpenSIPS output (tail) ---\n${proxy.output().slice(-6000)}\n--- late rtroute ---\n${late?.cli.output().slice(-3000) ?? ''}`)
     const status = async (): Promise<unknown> => await proxy.mi('sr_get_status', { group: 'rtroute' })
