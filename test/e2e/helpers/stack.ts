@@ -45,6 +45,8 @@ export interface ProxyOptions {
   readonly waitReady?: boolean
   /** SIP worker processes (Kamailio's CHILDREN, OpenSIPS's udp_workers); the helpers' default otherwise. */
   readonly workers?: number
+  /** Shared memory in MB (-m, for load runs); the proxy's own default otherwise. */
+  readonly shmMb?: number
 }
 
 /** A running SIP proxy, as the scenarios see it. */
