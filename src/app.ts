@@ -77,6 +77,8 @@ export interface AppOptions {
   readonly proxyGuard?: ProxyGuardOptions
   /** Admin API rate limit per client address (default: none). */
   readonly adminRateLimit?: AdminRateLimitOptions
+  /** The share of a partition (percent of its rows) an import may drop without ?allow_empty=true (default 50). */
+  readonly importMaxDropPercent?: number
 }
 
 export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
@@ -126,7 +128,7 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
     admin.addHook('onRequest', authenticate)
     await admin.register(statusRoutes, { registry: deps.registry, externalGroups: deps.externalGroups })
     if (deps.db !== undefined) {
-      await admin.register(dataRoutes, { repository: createPartitionDataRepository(deps.db) })
+      await admin.register(dataRoutes, { repository: createPartitionDataRepository(deps.db), maxDropPercent: opts.importMaxDropPercent ?? 50 })
       await admin.register(routingAdminRoutes, { db: deps.db })
     }
     if (routing !== undefined) {

@@ -190,6 +190,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     app = await buildApp({ registry, externalGroups, db: db.kysely, routing: { tables, health: dispatcher.view, onRouted: dispatcher.capacity.onRouted }, dispatcher, observability }, {
       logger: log,
       bodyLimit: config.bodyLimit,
+      importMaxDropPercent: config.importMaxDropPercent,
       adminTokens: config.adminTokens,
       version: PACKAGE_VERSION,
       defaultPartition: config.defaultPartition,

@@ -34,7 +34,9 @@ export async function propagation ({ url, trials, log }) {
     await put(a, '/v1/partitions/p/data', {
       partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
       gateways: [{ id: 'a1', address: '192.0.2.1:5060' }, { id: 'b1', address: '192.0.2.2:5060' }],
-      rules: [{ id: 1, prefix: '+44', targets: [{ gateway: 'a1' }, { gateway: 'b1' }] }]
+      carriers: [],
+      rules: [{ id: 1, prefix: '+44', targets: [{ gateway: 'a1' }, { gateway: 'b1' }] }],
+      caller_groups: []
     })
     await until(async () => [await first(a), await first(b)].join(), (v) => v === 'a1,a1')
     const delays = []

@@ -54,7 +54,9 @@ beforeAll(async () => {
   const put = await post(a, '/v1/partitions/p/data', {
     partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
     gateways: [{ id: 'a1', address: '10.0.0.1:5060' }, { id: 'b1', address: '10.0.0.2:5060' }],
-    rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a1' }, { gateway: 'b1' }] }]
+    carriers: [],
+    rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a1' }, { gateway: 'b1' }] }],
+    caller_groups: []
   }, 'PUT')
   expect(put.status).toBe(201)
   await until(async () => [await first(a), await first(b)], (v) => v[0] === 'a1' && v[1] === 'a1')
@@ -129,9 +131,11 @@ describe('admin state', () => {
 
   it('a carrier switched off at run time is skipped, with its reason', async () => {
     await post(a, '/v1/partitions/p/data', {
+      partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
       gateways: [{ id: 'a1', address: '10.0.0.1:5060' }, { id: 'b1', address: '10.0.0.2:5060' }],
       carriers: [{ id: 'c', gateways: [{ gateway: 'a1' }] }],
-      rules: [{ id: 1, prefix: '44', targets: [{ carrier: 'c' }, { gateway: 'b1' }] }]
+      rules: [{ id: 1, prefix: '44', targets: [{ carrier: 'c' }, { gateway: 'b1' }] }],
+      caller_groups: []
     }, 'PUT')
     await until(async () => (await (await fetch(`${a.url}/v1/partitions/p/carriers/state`)).json() as { items: unknown[] }).items.length, (n) => n === 1)
     expect((await post(a, '/v1/partitions/p/carriers/c/state', { enabled: false, reason: 'contract ended' }, 'PUT')).body).toMatchObject({ carrier: 'c', enabled: false, reason: 'admin: contract ended' })

@@ -46,7 +46,9 @@ describe.skipIf(!hasChromium)('status page in headless Chromium', () => {
     const put = await post('/v1/partitions/p/data', {
       partition: { settings: { down_after_failures: 2, hold_down_ms: 600_000 } },
       gateways: [{ id: 'uk-a', address: '192.0.2.10:5060' }, { id: 'uk-b', address: '192.0.2.11:5060' }],
-      rules: [{ id: 1, prefix: '+44', targets: [{ gateway: 'uk-a' }, { gateway: 'uk-b' }] }]
+      carriers: [],
+      rules: [{ id: 1, prefix: '+44', targets: [{ gateway: 'uk-a' }, { gateway: 'uk-b' }] }],
+      caller_groups: []
     }, 'PUT')
     expect(put.status).toBe(201)
     await until(async () => server.registry.readiness().ready && (await (await fetch(`${server.url}/v1/partitions/p/gateways/state`, { headers: { authorization: `Bearer ${TOKEN}` } })).status) === 200, (ok) => ok)

@@ -58,7 +58,8 @@ export async function startRtroute (env: Record<string, string>): Promise<Rtrout
     url,
     cli,
     load: async (partition, data) => {
-      const put = await json('PUT', `/v1/partitions/${partition}/data`, data)
+      // Each scenario replaces whatever the previous one loaded, sections it does not need included.
+      const put = await json('PUT', `/v1/partitions/${partition}/data?allow_empty=true`, data)
       if (put.status !== 200 && put.status !== 201) throw new Error(`PUT /v1/partitions/${partition}/data: ${put.status} ${JSON.stringify(put.body)}`)
       const version = put.body.data_version as number
       const until = Date.now() + 10_000
