@@ -87,7 +87,7 @@ export const SERVER_SETTINGS = {
   reloadIntervalMs: int('RTROUTE_RELOAD_INTERVAL_MS', 60_000, [1000, 86_400_000],
     'safety sweep: reload every partition whose data version differs from the loaded one (catches missed notifications)'),
   reloadDebounceMs: int('RTROUTE_RELOAD_DEBOUNCE_MS', 50, [0, 60_000], 'folds a burst of change notifications into one reload'),
-  retryAfterS: int('RTROUTE_RETRY_AFTER_S', 5, [0, 3600], '`Retry-After` seconds of a `not_ready` routing answer')
+  retryAfterS: int('RTROUTE_RETRY_AFTER_S', 5, [0, 3600], '`Retry-After` seconds of a `not_ready` routing answer, and of an admin call refused with `db_unavailable` before the database is migrated')
 } as const
 
 type ServerSettings = SettingsOf<typeof SERVER_SETTINGS>

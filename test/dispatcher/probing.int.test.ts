@@ -25,6 +25,8 @@ beforeAll(async () => {
     RTROUTE_LEADER_HEARTBEAT_MS: '200',
     RTROUTE_RELOAD_DEBOUNCE_MS: '10'
   }, { migrate: true }))
+  // Admin writes wait for the database to be connected and migrated (503 db_unavailable before).
+  await until(async () => server.registry.requireIdentifier('db', 'main').ready, (ok) => ok)
   const res = await fetch(`${server.url}/v1/partitions/probe/data`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },

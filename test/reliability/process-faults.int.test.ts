@@ -89,6 +89,8 @@ describe('SIGTERM under a keep-alive load', () => {
   it('turns readiness false first, keeps answering through the drain, finishes in-flight requests and resets no connection', async () => {
     const { cli, url } = await serve()
     const port = Number(new URL(url).port)
+    // Admin writes wait for the migrated database (503 db_unavailable before).
+    await cli.waitFor(/connected to database/, 30_000)
     expect((await json(url, 'PUT', '/v1/partitions/p/data', DATA)).status).toBe(201)
     await until(async () => await firstRoutes(url).catch(() => []), (r) => r.length === 3, 10_000)
 

@@ -44,6 +44,8 @@ describe('the running process', () => {
     })
     try {
       await cli.waitFor(/rtroute listening on/, 30_000)
+      // The admin write below waits for the migrated database (503 db_unavailable before).
+      await cli.waitFor(/connected to database/, 30_000)
       const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } })
       const statuses: number[] = []
       for (const token of [WRONG[0] ?? '', TOKEN, `${TOKEN}x`, TOKEN.slice(0, 20)]) statuses.push((await request(url, 'GET', '/v1/status', undefined, auth(token))).status)
