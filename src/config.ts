@@ -5,7 +5,7 @@
  */
 import path from 'node:path'
 import { DISPATCHER_SETTINGS, loadDispatcherSettings, type DispatcherSettings } from './dispatcher/dispatcher-settings.js'
-import { bool, custom, int, parseSettings, present, text, type Env, type SettingsOf, type VarSpec } from './env-vars.js'
+import { bool, custom, int, listVar, parseSettings, present, text, type Env, type SettingsOf, type VarSpec } from './env-vars.js'
 import { loadObservabilityConfig, OBSERVABILITY_SETTINGS, type ObservabilityConfig } from './observability/observability-config.js'
 import { loadSecurityConfig, SECURITY_SETTINGS, type SecurityConfig } from './security-config.js'
 
@@ -59,6 +59,13 @@ function partitionName (env: Env, problems: string[]): string {
   return 'default'
 }
 
+function partitionList (env: Env, problems: string[]): readonly string[] {
+  const names = listVar(env, 'RTROUTE_REQUIRED_PARTITIONS')
+  const bad = names.filter((name) => !/^[A-Za-z0-9_-]{1,64}$/.test(name))
+  if (bad.length > 0) problems.push(`RTROUTE_REQUIRED_PARTITIONS: ${bad.map((name) => JSON.stringify(name)).join(', ')}: expected partition names (1 to 64 letters, digits, _ or -), comma-separated`)
+  return Object.freeze([...new Set(names)])
+}
+
 /** The server's own variables; the README lists them first, in this order. */
 export const SERVER_SETTINGS = {
   port: int('PORT', 8080, [0, 65_535], 'HTTP port rtroute listens on'),
@@ -83,7 +90,13 @@ export const SERVER_SETTINGS = {
     'on SIGTERM/SIGINT, time between `/readyz` turning 503 and the listener closing; set it to your load balancer\'s probe interval in production (the compose file uses 2000)'),
   shutdownTimeoutMs: int('RTROUTE_SHUTDOWN_TIMEOUT_MS', 10_000, [100, 600_000], 'hard limit for a graceful shutdown, after which the process exits 1'),
   demo: bool('RTROUTE_DEMO', true, 'seed the demo partition into an empty embedded database (`--no-demo` turns it off)'),
-  defaultPartition: custom({ name: 'RTROUTE_PARTITION', type: 'name', default: 'default', help: 'partition of a routing query that names none' }, partitionName),
+  defaultPartition: custom({ name: 'RTROUTE_PARTITION', type: 'name', default: 'default', help: 'partition of a routing query that names none; `/readyz` waits until it exists and is loaded' }, partitionName),
+  requiredPartitions: custom({
+    name: 'RTROUTE_REQUIRED_PARTITIONS',
+    type: 'list',
+    default: UNSET,
+    help: 'comma-separated partitions that `/readyz` also waits for, each until it exists and is loaded (`RTROUTE_PARTITION` always is one)'
+  }, partitionList),
   reloadIntervalMs: int('RTROUTE_RELOAD_INTERVAL_MS', 60_000, [1000, 86_400_000],
     'safety sweep: reload every partition whose data version differs from the loaded one (catches missed notifications)'),
   reloadDebounceMs: int('RTROUTE_RELOAD_DEBOUNCE_MS', 50, [0, 60_000], 'folds a burst of change notifications into one reload'),

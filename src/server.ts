@@ -114,6 +114,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     debounceMs: config.reloadDebounceMs,
     retryMinMs: config.dbRetryMinMs,
     retryMaxMs: config.dbRetryMaxMs,
+    required: [config.defaultPartition, ...config.requiredPartitions],
     onLoad: dispatcher.sync,
     onRemove: dispatcher.drop,
     // Reloads begin once the database monitor starts (below), when `observability` exists.

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Server } from '../../src/server.js'
 import type { TestDatabase } from '../helpers/pg.js'
 import { wholePartition } from '../helpers/partition-document.js'
-import { startTestServer } from '../helpers/test-server.js'
+import { startTestServer, untilDatabaseReady } from '../helpers/test-server.js'
 import { until as waitUntil } from '../helpers/until.js'
 
 let t: TestDatabase
@@ -63,7 +63,7 @@ async function load (partition: string, doc: Record<string, unknown>): Promise<v
 beforeAll(async () => {
   ({ server: a, database: t, close: closeA } = await startTestServer(ENV))
   ;({ server: b, close: closeB } = await startTestServer(ENV, { database: t }))
-  await until(async () => a.registry.readiness().ready && b.registry.readiness().ready, (ok) => ok)
+  await untilDatabaseReady(a, b)
 }, 60_000)
 afterAll(async () => {
   // b first: closing a drops the database.

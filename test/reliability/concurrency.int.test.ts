@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Server } from '../../src/server.js'
-import { startTestServer } from '../helpers/test-server.js'
+import { startTestServer, untilDatabaseReady } from '../helpers/test-server.js'
 import { until } from '../helpers/until.js'
 import { count, describeTally, request } from './helpers/load.js'
 
@@ -52,7 +52,7 @@ beforeAll(async () => {
     RTROUTE_PROBING: 'false',
     RTROUTE_DB_POOL_MAX: '10'
   }))
-  await until(async () => server.registry.readiness().ready, (ok) => ok, 30_000)
+  await untilDatabaseReady(server)
   expect((await call('PUT', '/v1/partitions/gen/data', generation(1))).status).toBe(201)
   expect((await call('PUT', '/v1/partitions/w/data', { partition: {}, gateways: [{ id: 'shared', address: '10.9.9.9:5060' }], carriers: [], rules: [], caller_groups: [] })).status).toBe(201)
   await until(async () => await call('POST', '/kamailio/rtjson', { call_id: 'x', request_uri: 'sip:4420@sbc', partition: 'gen' }), (r) => r.body.rtjson.success === true, 10_000)

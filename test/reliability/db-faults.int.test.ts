@@ -81,6 +81,8 @@ beforeAll(async () => {
     // The periodic sweep is kept out of the way: what is picked up after the outage is picked up by the reconnect.
     RTROUTE_RELOAD_INTERVAL_MS: '3600000',
     RTROUTE_PROBING: 'false',
+    // The partition the load routes in: readiness waits for it, and must then hold through the outage.
+    RTROUTE_PARTITION: 'p',
     RTROUTE_LEADER_HEARTBEAT_MS: '500'
   }, { database: pg, proxy: 'open', log: logs.log }))
   await until(async () => server.registry.readiness().ready, (ok) => ok, 30_000)

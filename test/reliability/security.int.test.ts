@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../src/embedded-postgres.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
 import { CLI, runCli } from '../helpers/process.js'
-import { startTestServer } from '../helpers/test-server.js'
-import { until } from '../helpers/until.js'
+import { startTestServer, untilDatabaseReady } from '../helpers/test-server.js'
 import { request } from './helpers/load.js'
 import { captureLogs } from './helpers/logs.js'
 
@@ -86,7 +85,7 @@ describe('webhook secrets', () => {
         console.log('[security] webhooks: no POST /v1/subscriptions in this build, nothing to check')
         return
       }
-      await until(async () => server.registry.readiness().ready, (ok) => ok, 20_000)
+      await untilDatabaseReady(server)
       const secret = 'webhook-secret-never-shown-0123456789'
       const created = await request(server.url, 'POST', '/v1/subscriptions', { url: 'http://127.0.0.1:9/hook', events: ['E_GATEWAY_STATUS'], secret, description: 'log test' })
       expect(created.status).toBe(201)
