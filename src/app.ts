@@ -3,6 +3,7 @@ import type { GatewayHealthView, Route } from './routing/decide/decision.js'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { adminAuth } from './admin-auth.js'
+import { databaseGate } from './database-gate.js'
 import { registerAdminRateLimit, type AdminRateLimitOptions } from './admin-rate-limit.js'
 import { callsRoutes } from './dispatcher/calls.routes.js'
 import type { CapacityStore } from './dispatcher/capacity-store.js'
@@ -77,6 +78,13 @@ export interface AppOptions {
   readonly proxyGuard?: ProxyGuardOptions
   /** Admin API rate limit per client address (default: none). */
   readonly adminRateLimit?: AdminRateLimitOptions
+  /** The share of a partition (percent of its rows) an import may drop without ?allow_empty=true (default 50). */
+  readonly importMaxDropPercent?: number
+  /**
+   * Whether the database is connected and migrated (serve passes it; tests that bring a migrated
+   * database leave it out). Until it is, admin calls that need the database answer 503 db_unavailable.
+   */
+  readonly databaseReady?: () => boolean
 }
 
 export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
@@ -125,9 +133,10 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
     if (opts.adminRateLimit !== undefined) await registerAdminRateLimit(admin, opts.adminRateLimit)
     admin.addHook('onRequest', authenticate)
     admin.addHook('onRoute', documentAdminScope)
+    if (opts.databaseReady !== undefined) admin.addHook('onRequest', databaseGate(opts.databaseReady, opts.retryAfterS ?? 5))
     await admin.register(statusRoutes, { registry: deps.registry, externalGroups: deps.externalGroups })
     if (deps.db !== undefined) {
-      await admin.register(dataRoutes, { repository: createPartitionDataRepository(deps.db) })
+      await admin.register(dataRoutes, { repository: createPartitionDataRepository(deps.db), maxDropPercent: opts.importMaxDropPercent ?? 50 })
       await admin.register(routingAdminRoutes, { db: deps.db })
     }
     if (routing !== undefined) {

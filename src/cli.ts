@@ -32,6 +32,7 @@ const OPTIONS = {
   'no-demo': { type: 'boolean' },
   partition: { type: 'string', short: 'P' },
   'dry-run': { type: 'boolean' },
+  'allow-empty': { type: 'boolean' },
   output: { type: 'string', short: 'o' },
   url: { type: 'string' },
   group: { type: 'string' },
@@ -67,9 +68,11 @@ Commands:
   serve      run the HTTP service (applies migrations at start; without DATABASE_URL,
              runs an embedded PostgreSQL in the data directory)
   migrate    apply pending database migrations and exit
-  import FILE [--partition P] [--dry-run]
+  import FILE [--partition P] [--dry-run] [--allow-empty]
              replace a partition with the data document in FILE (- for stdin), all or
-             nothing; --dry-run prints the validation result and the diff only
+             nothing; --dry-run prints the validation result and the diff only; a document
+             that leaves out a section, empties the partition or drops more than
+             RTROUTE_IMPORT_MAX_DROP_PERCENT of it is refused unless --allow-empty
   export [--partition P] [--output FILE]
              print a partition's data document (the same as GET /v1/partitions/P/data)
   route NUMBER [--partition P] [--group G] [--call-id C] [--from URI] [--source-ip IP]
@@ -86,6 +89,7 @@ Options:
       --no-demo            do not seed the demo partition (RTROUTE_DEMO=false)
   -P, --partition NAME     partition for import/export (default: default)
       --dry-run            import: validate and diff, write nothing
+      --allow-empty        import: accept a document that would wipe the partition
   -o, --output FILE        export: write to FILE instead of stdout
   -h, --help               this help
       --version            print the version
@@ -118,7 +122,7 @@ async function withDatabase<T> (config: Config, command: string, fn: (repository
   }
 }
 
-async function importFile (config: Config, file: string, partition: string, dryRun: boolean): Promise<number> {
+async function importFile (config: Config, file: string, partition: string, flags: { dryRun: boolean, allowEmpty: boolean }): Promise<number> {
   const text = file === '-' ? readFileSync(0, 'utf8') : await readFile(file, 'utf8')
   let document: unknown
   try {
@@ -127,16 +131,23 @@ async function importFile (config: Config, file: string, partition: string, dryR
     process.stderr.write(`rtroute: ${file} is not JSON: ${(err as Error).message}\n`)
     return 1
   }
-  const outcome = await importPartition(async (fn) => await withDatabase(config, 'import', fn), partition, document, dryRun)
+  const outcome = await importPartition(async (fn) => await withDatabase(config, 'import', fn), partition, document, {
+    ...flags,
+    maxDropPercent: config.importMaxDropPercent
+  })
   if (outcome.kind === 'invalid') {
     for (const p of outcome.problems) process.stderr.write(`${p.path}: ${p.message}\n`)
     process.stderr.write(`rtroute: ${outcome.problems.length} problem(s) in ${file}; nothing was written\n`)
     return 1
   }
-  const { valid, problems, summary, diff } = outcome.report
+  if (outcome.kind === 'refused') {
+    process.stderr.write(`rtroute: ${outcome.refusal.error}: ${outcome.refusal.message}\n`)
+    return 1
+  }
+  const { valid, problems, summary, diff, refused } = outcome.report
   if (outcome.kind === 'checked') {
-    process.stdout.write(`${JSON.stringify({ partition, valid, problems, summary, diff }, null, 2)}\n`)
-    return valid ? 0 : 1
+    process.stdout.write(`${JSON.stringify({ partition, valid, problems, summary, diff, ...(refused === undefined ? {} : { refused }) }, null, 2)}\n`)
+    return valid && refused === undefined ? 0 : 1
   }
   process.stdout.write(`${outcome.created ? 'created' : 'replaced'} partition "${partition}" (data version ${outcome.version}): ${summary}\n`)
   return 0
@@ -202,7 +213,7 @@ async function main (argv: string[]): Promise<void> {
       await withDatabase(config, 'migrate', async () => {})
       return
     case 'import':
-      process.exitCode = await importFile(config, rest[0] ?? '-', partition, values['dry-run'] === true)
+      process.exitCode = await importFile(config, rest[0] ?? '-', partition, { dryRun: values['dry-run'] === true, allowEmpty: values['allow-empty'] === true })
       return
     case 'export':
       process.exitCode = await exportPartition(config, partition, values.output)

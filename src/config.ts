@@ -5,7 +5,7 @@
  */
 import path from 'node:path'
 import { DISPATCHER_SETTINGS, loadDispatcherSettings, type DispatcherSettings } from './dispatcher/dispatcher-settings.js'
-import { bool, custom, int, parseSettings, present, text, type Env, type SettingsOf, type VarSpec } from './env-vars.js'
+import { bool, custom, int, listVar, parseSettings, present, text, type Env, type SettingsOf, type VarSpec } from './env-vars.js'
 import { loadObservabilityConfig, OBSERVABILITY_SETTINGS, type ObservabilityConfig } from './observability/observability-config.js'
 import { loadSecurityConfig, SECURITY_SETTINGS, type SecurityConfig } from './security-config.js'
 
@@ -59,6 +59,13 @@ function partitionName (env: Env, problems: string[]): string {
   return 'default'
 }
 
+function partitionList (env: Env, problems: string[]): readonly string[] {
+  const names = listVar(env, 'RTROUTE_REQUIRED_PARTITIONS')
+  const bad = names.filter((name) => !/^[A-Za-z0-9_-]{1,64}$/.test(name))
+  if (bad.length > 0) problems.push(`RTROUTE_REQUIRED_PARTITIONS: ${bad.map((name) => JSON.stringify(name)).join(', ')}: expected partition names (1 to 64 letters, digits, _ or -), comma-separated`)
+  return Object.freeze([...new Set(names)])
+}
+
 /** The server's own variables; the README lists them first, in this order. */
 export const SERVER_SETTINGS = {
   port: int('PORT', 8080, [0, 65_535], 'HTTP port rtroute listens on'),
@@ -72,6 +79,8 @@ export const SERVER_SETTINGS = {
   adminTokens: custom({ name: 'RTROUTE_ADMIN_TOKEN', type: 'list', default: UNSET, help: 'admin bearer token(s), comma-separated, 16+ characters each; unset → the admin API answers loopback clients only' }, adminTokens),
   logLevel: custom({ name: 'LOG_LEVEL', type: 'level', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' }, logLevel),
   bodyLimit: int('RTROUTE_BODY_LIMIT', 1_048_576, [1024, 1_073_741_824], 'largest request body in bytes (imports included)'),
+  importMaxDropPercent: int('RTROUTE_IMPORT_MAX_DROP_PERCENT', 50, [0, 100],
+    'a whole-partition import that would drop more than this share of the partition\'s rows (gateways, carriers, rules and caller groups, in percent) is refused with 400 `would_wipe` unless it says `?allow_empty=true` (`npx rtroute import --allow-empty`); so is one that leaves out a section, empties the partition or leaves it without rules'),
   dbPoolMax: int('RTROUTE_DB_POOL_MAX', 10, [1, 1000], 'PostgreSQL connections per instance'),
   dbQueryTimeoutMs: int('RTROUTE_DB_QUERY_TIMEOUT_MS', 60_000, [100, 3_600_000], 'a query without an answer by then fails instead of waiting on a dead connection'),
   dbRetryMinMs: int('RTROUTE_DB_RETRY_MIN_MS', 250, [10, 60_000], 'first delay between connection attempts'),
@@ -81,11 +90,17 @@ export const SERVER_SETTINGS = {
     'on SIGTERM/SIGINT, time between `/readyz` turning 503 and the listener closing; set it to your load balancer\'s probe interval in production (the compose file uses 2000)'),
   shutdownTimeoutMs: int('RTROUTE_SHUTDOWN_TIMEOUT_MS', 10_000, [100, 600_000], 'hard limit for a graceful shutdown, after which the process exits 1'),
   demo: bool('RTROUTE_DEMO', true, 'seed the demo partition into an empty embedded database (`--no-demo` turns it off)'),
-  defaultPartition: custom({ name: 'RTROUTE_PARTITION', type: 'name', default: 'default', help: 'partition of a routing query that names none' }, partitionName),
+  defaultPartition: custom({ name: 'RTROUTE_PARTITION', type: 'name', default: 'default', help: 'partition of a routing query that names none; `/readyz` waits until it exists and is loaded' }, partitionName),
+  requiredPartitions: custom({
+    name: 'RTROUTE_REQUIRED_PARTITIONS',
+    type: 'list',
+    default: UNSET,
+    help: 'comma-separated partitions that `/readyz` also waits for, each until it exists and is loaded (`RTROUTE_PARTITION` always is one)'
+  }, partitionList),
   reloadIntervalMs: int('RTROUTE_RELOAD_INTERVAL_MS', 60_000, [1000, 86_400_000],
     'safety sweep: reload every partition whose data version differs from the loaded one (catches missed notifications)'),
   reloadDebounceMs: int('RTROUTE_RELOAD_DEBOUNCE_MS', 50, [0, 60_000], 'folds a burst of change notifications into one reload'),
-  retryAfterS: int('RTROUTE_RETRY_AFTER_S', 5, [0, 3600], '`Retry-After` seconds of a `not_ready` routing answer')
+  retryAfterS: int('RTROUTE_RETRY_AFTER_S', 5, [0, 3600], '`Retry-After` seconds of a `not_ready` routing answer, and of an admin call refused with `db_unavailable` before the database is migrated')
 } as const
 
 type ServerSettings = SettingsOf<typeof SERVER_SETTINGS>

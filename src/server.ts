@@ -95,6 +95,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     debounceMs: config.reloadDebounceMs,
     retryMinMs: config.dbRetryMinMs,
     retryMaxMs: config.dbRetryMaxMs,
+    required: [config.defaultPartition, ...config.requiredPartitions],
     onLoad: dispatcher.sync,
     onRemove: dispatcher.drop,
     // Reloads begin once the database monitor starts (below), when `observability` exists.
@@ -131,6 +132,8 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     retryMaxMs: config.dbRetryMaxMs
   })
   let sweepTimer: NodeJS.Timeout | undefined
+  /** Migrated, status groups loaded, demo seeded: the admin API may use the database (src/database-gate.ts). */
+  let databaseReady = false
   /** Start-up work of the first connection, and whether a shutdown began (it waits for that work to stop). */
   let starting: Promise<void> = Promise.resolve()
   let stopping = false
@@ -149,6 +152,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
         await externalGroups.load()
         // Only into a fresh embedded database: a real deployment's data is never touched.
         if (target.embedded !== undefined && config.demo) await seedDemo(partitionData, log)
+        databaseReady = true
         // A SIGTERM during start-up: start nothing the shutdown has already stopped (it would keep the process alive).
         if (stopping) return
         await dispatcher.start()
@@ -182,6 +186,8 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     app = await buildApp({ registry, externalGroups, db: db.kysely, routing: { tables, health: dispatcher.view, onRouted: dispatcher.capacity.onRouted }, dispatcher, observability }, {
       logger: log,
       bodyLimit: config.bodyLimit,
+      importMaxDropPercent: config.importMaxDropPercent,
+      databaseReady: () => databaseReady,
       adminTokens: config.adminTokens,
       version: PACKAGE_VERSION,
       defaultPartition: config.defaultPartition,

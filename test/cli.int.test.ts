@@ -142,6 +142,42 @@ describe('rtroute export and GET /v1/partitions/:partition/data', () => {
   })
 })
 
+describe('rtroute import: no silent wipe', () => {
+  it('refuses a document that would wipe the partition (exit 1, nothing written), dry run or not, unless --allow-empty', async () => {
+    const t = await createTestDatabase()
+    const file = path.join(tmp, 'empty.json')
+    const env = { DATABASE_URL: t.url }
+    try {
+      const { DEMO_DATA } = await import('../src/routing/admin/demo.js')
+      await writeFile(path.join(tmp, 'demo.json'), JSON.stringify(DEMO_DATA))
+      expect(await runCli(['import', path.join(tmp, 'demo.json'), '-P', 'p1'], env).exited).toBe(0)
+      const exportOf = async (): Promise<string> => { const cli = runCli(['export', '-P', 'p1'], env); await cli.exited; return cli.stdout() }
+      const before = await exportOf()
+
+      await writeFile(file, '{}')
+      const refused = runCli(['import', file, '-P', 'p1'], env)
+      expect(await refused.exited).toBe(1)
+      expect(refused.output()).toContain('would_wipe: the document has no "partition", "gateways", "carriers", "rules", "caller_groups" section')
+      const dry = runCli(['import', file, '-P', 'p1', '--dry-run'], env)
+      expect(await dry.exited).toBe(1)
+      expect(JSON.parse(dry.stdout())).toMatchObject({ valid: true, refused: { error: 'would_wipe' } })
+      expect(await exportOf()).toBe(before)
+
+      await writeFile(file, JSON.stringify({ partition: {}, gateways: [], carriers: [], rules: [], caller_groups: [] }))
+      const empty = runCli(['import', file, '-P', 'p1'], env)
+      expect(await empty.exited).toBe(1)
+      expect(empty.output()).toContain('would empty partition "p1"')
+      expect(await exportOf()).toBe(before)
+      const allowed = runCli(['import', file, '-P', 'p1', '--allow-empty'], env)
+      expect(await allowed.exited).toBe(0)
+      expect(allowed.output()).toContain('gateways +0 ~0 -3')
+      expect(JSON.parse(await exportOf())).toMatchObject({ gateways: [], rules: [] })
+    } finally {
+      await t.drop()
+    }
+  })
+})
+
 describe('rtroute migrate', () => {
   it('applies migrations once, then reports the database up to date', async () => {
     const t = await createTestDatabase({ migrate: false })

@@ -43,6 +43,13 @@ describe('loadConfig', () => {
     expect(config.adminTokens).toEqual(['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb'])
   })
 
+  it('reads the required partitions and the import drop share, and names a bad partition name', () => {
+    expect(loadConfig({ RTROUTE_REQUIRED_PARTITIONS: ' eu, us ,eu,', RTROUTE_IMPORT_MAX_DROP_PERCENT: '90' })).toMatchObject({ requiredPartitions: ['eu', 'us'], importMaxDropPercent: 90 })
+    expect(loadConfig({})).toMatchObject({ requiredPartitions: [], importMaxDropPercent: 50 })
+    expect(() => loadConfig({ RTROUTE_REQUIRED_PARTITIONS: 'eu,bad name' })).toThrow(/RTROUTE_REQUIRED_PARTITIONS: "bad name": expected partition names/)
+    expect(() => loadConfig({ RTROUTE_IMPORT_MAX_DROP_PERCENT: '101' })).toThrow(/RTROUTE_IMPORT_MAX_DROP_PERCENT="101": expected an integer from 0 to 100/)
+  })
+
   it('refuses a retry ceiling below the floor', () => {
     expect(() => loadConfig({ RTROUTE_DB_RETRY_MIN_MS: '1000', RTROUTE_DB_RETRY_MAX_MS: '500' })).toThrow(/RTROUTE_DB_RETRY_MAX_MS/)
   })

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Server } from '../src/server.js'
+import { wholePartition } from './helpers/partition-document.js'
 import type { TcpProxy } from './helpers/tcp-proxy.js'
 import { startTestServer } from './helpers/test-server.js'
 import { until as waitUntil } from './helpers/until.js'
@@ -26,13 +27,21 @@ const readyz = async () => {
 }
 
 describe('a database outage', () => {
-  it('at start is not a crash: /readyz names db until the database answers, then turns 200', async () => {
-    const down = await until(readyz, (r) => r.body.not_ready.some((n) => n.status === -2))
+  it('at start is not a crash: /readyz names db until the database answers, then the default partition until it is loaded', async () => {
+    const down = await until(readyz, (r) => r.body.not_ready.some((n) => n.group === 'db' && n.status === -2))
     expect(down.status).toBe(503)
-    expect(down.body.not_ready).toEqual([{ group: 'db', identifier: 'main', status: -2, details: expect.stringMatching(/^unreachable: .*ECONNREFUSED/) }])
+    expect(down.body.not_ready).toEqual([
+      { group: 'db', identifier: 'main', status: -2, details: expect.stringMatching(/^unreachable: .*ECONNREFUSED/) },
+      { group: 'routing', identifier: 'default', status: -2, details: 'no data loaded' }
+    ])
     expect((await fetch(`${server.url}/livez`)).status).toBe(200)
 
     await proxy.open()
+    // Connected, and nothing to route yet: ready means "can route".
+    const connected = await until(readyz, (r) => r.body.not_ready.every((n) => n.group !== 'db'))
+    expect(connected).toEqual({ status: 503, body: { ready: false, not_ready: [{ group: 'routing', identifier: 'default', status: -2, details: 'no data loaded: partition "default" does not exist (required for readiness)' }] } })
+    const put = await fetch(`${server.url}/v1/partitions/default/data`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(wholePartition({ gateways: [{ id: 'a', address: '10.0.0.1' }], rules: [{ prefix: '', targets: [{ gateway: 'a' }] }] })) })
+    expect(put.status).toBe(201)
     const up = await until(readyz, (r) => r.status === 200)
     expect(up).toEqual({ status: 200, body: { ready: true, not_ready: [] } })
     const reports = server.registry.requireIdentifier('db', 'main').reports().map((r) => r.log)

@@ -9,8 +9,11 @@ import { ROOT, startNode, stop, waitFor } from './procs.mjs'
 const MONITOR = path.join(ROOT, 'bench/lib/loop-monitor.mjs')
 let serial = 0
 
-/** rtroute on `url`'s database, answering once every partition is loaded (/readyz 200). */
-export async function startRtroute ({ url, core, env = {}, nodeArgs = [], readyTimeoutMs = 600_000 }) {
+/**
+ * rtroute on `url`'s database, answering once its default partition (`bench`, unless `env` says
+ * otherwise) is loaded (/readyz 200); `readyPath: '/livez'` waits only for the listener.
+ */
+export async function startRtroute ({ url, core, env = {}, nodeArgs = [], readyTimeoutMs = 600_000, readyPath = '/readyz' }) {
   const port = await freePort()
   const loopFile = path.join(os.tmpdir(), `rtroute-bench-loop-${process.pid}-${serial++}.json`)
   const child = startNode(path.join(ROOT, 'dist/cli.js'), ['serve', '--no-demo'], {
@@ -36,7 +39,7 @@ export async function startRtroute ({ url, core, env = {}, nodeArgs = [], readyT
   }
   const base = `http://127.0.0.1:${port}`
   try {
-    await waitFor(`${base}/readyz`, child, readyTimeoutMs)
+    await waitFor(`${base}${readyPath}`, child, readyTimeoutMs)
   } catch (err) {
     await stop(child)
     throw new Error(`${err.message}\n${child.tail.join('\n')}`)

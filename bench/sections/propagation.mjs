@@ -21,21 +21,34 @@ async function until (fn, ok, timeoutMs = 10_000) {
   }
 }
 
+/** Retried while the database is not migrated yet (503 db_unavailable, right after start). */
 const put = async (server, path, body) => {
-  const res = await fetch(`${server.base}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  if (res.status >= 300) throw new Error(`PUT ${path}: ${res.status} ${await res.text()}`)
+  const deadline = performance.now() + 30_000
+  for (;;) {
+    const res = await fetch(`${server.base}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    if (res.status === 503 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      continue
+    }
+    if (res.status >= 300) throw new Error(`PUT ${path}: ${res.status} ${await res.text()}`)
+    return
+  }
 }
 
 export async function propagation ({ url, trials, log }) {
-  const env = { RTROUTE_RELOAD_DEBOUNCE_MS: '10', RTROUTE_LEADER_HEARTBEAT_MS: '500' }
-  const a = await startRtroute({ url, env })
-  const b = await startRtroute({ url, env })
+  const env = { RTROUTE_RELOAD_DEBOUNCE_MS: '10', RTROUTE_LEADER_HEARTBEAT_MS: '500', RTROUTE_PARTITION: 'p' }
+  // Readiness waits for partition p, which is loaded through A: A is waited for as listening only.
+  const a = await startRtroute({ url, env, readyPath: '/livez' })
+  let b
   try {
     await put(a, '/v1/partitions/p/data', {
       partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
       gateways: [{ id: 'a1', address: '192.0.2.1:5060' }, { id: 'b1', address: '192.0.2.2:5060' }],
-      rules: [{ id: 1, prefix: '+44', targets: [{ gateway: 'a1' }, { gateway: 'b1' }] }]
+      carriers: [],
+      rules: [{ id: 1, prefix: '+44', targets: [{ gateway: 'a1' }, { gateway: 'b1' }] }],
+      caller_groups: []
     })
+    b = await startRtroute({ url, env })
     await until(async () => [await first(a), await first(b)].join(), (v) => v === 'a1,a1')
     const delays = []
     for (let trial = 0; trial < trials; trial++) {
@@ -52,6 +65,6 @@ export async function propagation ({ url, trials, log }) {
     return { trials, medianMs: median(delays), maxMs: max(delays), p90Ms: delays.slice().sort((x, y) => x - y)[Math.floor(delays.length * 0.9)] }
   } finally {
     await a.stop()
-    await b.stop()
+    await b?.stop()
   }
 }

@@ -27,9 +27,13 @@ export const DEFAULT_HEALTH_SETTINGS: HealthSettings = Object.freeze({
 
 export interface GatewayHealth {
   readonly state: HealthState
-  /** Why the gateway entered its current state (set on state changes only, like `since`). */
+  /**
+   * Why the gateway is in its current state: set on state changes, and kept in step with the
+   * failure count of a suspect gateway (`failure 2 of 3 in 60 s: …`), so it never describes
+   * failures that `failures` no longer holds.
+   */
   readonly reason: string
-  /** ms epoch of the last state change. */
+  /** ms epoch of the last state change (of the first sight, for a gateway that never changed). */
   readonly since: number
   /** Failure times inside the window, oldest first, at most downAfterFailures; while down, the ones that took it down. */
   readonly failures: readonly number[]
@@ -140,18 +144,28 @@ function applyWhileRouted (health: GatewayHealth, event: RuntimeEvent, ctx: Heal
   }
 }
 
+/** `failure 2 of 3 in 60 s: <the last failure>`: what a suspect gateway's reason says. */
+function suspectReason (count: number, settings: HealthSettings, last: string): string {
+  return `failure ${count} of ${Math.max(1, settings.downAfterFailures)} in ${formatDuration(settings.failureWindowMs)}: ${last}`
+}
+
+/** The last failure's text in a suspect gateway's reason (the newest failure is the last to leave the window). */
+function lastFailure (reason: string): string {
+  return /^failure \d+ of \d+ in [^:]+: ([\s\S]*)$/.exec(reason)?.[1] ?? reason
+}
+
 function recordFailure (health: GatewayHealth, reason: string, ctx: HealthContext): HealthStep {
   const { settings, now } = ctx
   const threshold = Math.max(1, settings.downAfterFailures)
-  const window = formatDuration(settings.failureWindowMs)
   const failures = [...inWindow(health.failures, now, settings.failureWindowMs), now].slice(-threshold)
   if (failures.length >= threshold) {
-    return goDown(health, failures, `${plural(failures.length, 'failure')} in ${window}: last ${reason}`, ctx)
+    return goDown(health, failures, `${plural(failures.length, 'failure')} in ${formatDuration(settings.failureWindowMs)}: last ${reason}`, ctx)
   }
   if (health.state === 'active') {
-    return transition(health, 'suspect', `failure ${failures.length} of ${threshold} in ${window}: ${reason}`, now, { failures })
+    return transition(health, 'suspect', suspectReason(failures.length, settings, reason), now, { failures })
   }
-  return { health: { ...health, failures } }
+  // Still suspect: no new state (since stays), but the reason counts the failures it now holds.
+  return { health: { ...health, failures, reason: suspectReason(failures.length, settings, reason) } }
 }
 
 function goDown (health: GatewayHealth, failures: readonly number[], reason: string, ctx: HealthContext): HealthStep {
@@ -171,6 +185,9 @@ function expireFailures (health: GatewayHealth, ctx: HealthContext): HealthStep 
   if (health.failures.length === 0) return { health }
   const failures = inWindow(health.failures, ctx.now, ctx.settings.failureWindowMs)
   if (failures === health.failures) return { health }
+  if (failures.length > 0 && health.state === 'suspect') {
+    return { health: { ...health, failures, reason: suspectReason(failures.length, ctx.settings, lastFailure(health.reason)) } }
+  }
   if (failures.length > 0 || health.state !== 'suspect') return { health: { ...health, failures } }
   return transition(health, 'active', `no failure in the last ${formatDuration(ctx.settings.failureWindowMs)}`, ctx.now, { failures: [] })
 }

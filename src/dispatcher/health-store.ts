@@ -242,10 +242,14 @@ export function createHealthStore (options: HealthStoreOptions): HealthStore {
       const before = gateways.get(partition)
       gateways.set(partition, new Map(infos.map((g) => [g.id, g])))
       configs.set(partition, settings)
+      const map = mapOf(records, partition)
       for (const info of infos) {
         if (before?.has(info.id) === true) continue
-        const health = records.get(partition)?.get(info.id)?.health ?? initialHealth(now())
-        announce(partition, info.id, null, health)
+        // A gateway nobody reported on yet is active since now, when it became known: kept, so
+        // that `since` is the same on every read instead of the time of the read.
+        let record = map.get(info.id)
+        if (record === undefined) map.set(info.id, record = { partition, gatewayId: info.id, health: initialHealth(now()), probe: undefined, version: 0 })
+        announce(partition, info.id, null, record.health)
       }
     },
 

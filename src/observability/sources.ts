@@ -21,7 +21,7 @@ export interface GatewayView {
   readonly address: string
   readonly state: GatewayState
   readonly reason: string
-  /** ms epoch of the last change; undefined when never reported since the gateway was loaded. */
+  /** ms epoch of the last change, or of when this instance loaded a gateway that never changed; undefined before that. */
   readonly since: number | undefined
   readonly failures: number
 }

@@ -5,6 +5,12 @@
  */
 import { Type, type Static } from 'typebox'
 
+/**
+ * The largest numeric id (rule ids, caller group ids): every id must survive a JSON number exactly,
+ * so the API, the import and the database (migration 0006) all stop at Number.MAX_SAFE_INTEGER.
+ */
+export const MAX_ID = Number.MAX_SAFE_INTEGER
+
 export const PartitionNameSchema = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'partition name' })
 export const PartitionParamsSchema = Type.Object({ partition: PartitionNameSchema })
 export const EntityIdSchema = Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'gateway or carrier id, unique in its partition' })
@@ -155,7 +161,7 @@ export const RuleTargetSchema = Type.Union([
 export type RuleTargetData = Static<typeof RuleTargetSchema>
 
 export const RuleSchema = Type.Object({
-  id: Type.Integer({ minimum: 1 }),
+  id: Type.Integer({ minimum: 1, maximum: MAX_ID, description: `1 to ${MAX_ID}` }),
   groups: Type.Array(GroupNameSchema, { minItems: 1, maxItems: 64 }),
   prefix: Type.String({ pattern: '^\\+?[0-9]{0,32}$', description: 'digits (optionally after +); empty: the default rule' }),
   priority: Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, description: 'higher wins among rules of one prefix' }),

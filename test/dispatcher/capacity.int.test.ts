@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Server } from '../../src/server.js'
 import type { TestDatabase } from '../helpers/pg.js'
-import { startTestServer } from '../helpers/test-server.js'
+import { wholePartition } from '../helpers/partition-document.js'
+import { startTestServer, untilDatabaseReady } from '../helpers/test-server.js'
 import { until as waitUntil } from '../helpers/until.js'
 
 let t: TestDatabase
@@ -51,7 +52,7 @@ const synced = async (...servers: Server[]): Promise<void> => {
 }
 
 async function load (partition: string, doc: Record<string, unknown>): Promise<void> {
-  const put = await post(a, `/v1/partitions/${partition}/data`, doc, 'PUT')
+  const put = await post(a, `/v1/partitions/${partition}/data`, wholePartition(doc), 'PUT')
   expect(put.status, JSON.stringify(put.body)).toBeLessThan(300)
   await until(async () => [await route(a, 'warm', '4420', partition), await route(b, 'warm', '4420', partition)], (v) => v.every((x) => x.status === 200))
   // The warm-up answers took a lease: ended, and every instance has seen it go.
@@ -62,7 +63,7 @@ async function load (partition: string, doc: Record<string, unknown>): Promise<v
 beforeAll(async () => {
   ({ server: a, database: t, close: closeA } = await startTestServer(ENV))
   ;({ server: b, close: closeB } = await startTestServer(ENV, { database: t }))
-  await until(async () => a.registry.readiness().ready && b.registry.readiness().ready, (ok) => ok)
+  await untilDatabaseReady(a, b)
 }, 60_000)
 afterAll(async () => {
   // b first: closing a drops the database.

@@ -61,6 +61,16 @@ describe('gateway health: failures and thresholds', () => {
     expect(changes).toHaveLength(1)
   })
 
+  it('keeps a suspect gateway\'s reason in step with its failures, new or expired; since stays at the change', () => {
+    const other: HealthEvent = { kind: 'failure', reason: '408 Request Timeout' }
+    const second = drive(initialHealth(0), [[1000, fail], [20_000, other]])
+    expect(second.changes).toHaveLength(1)
+    expect(second.health).toMatchObject({ state: 'suspect', since: 1000, failures: [1000, 20_000], reason: 'failure 2 of 3 in 60 s: 408 Request Timeout' })
+    const expired = applyHealthEvent(second.health, tick, { settings: S, probed: true, now: 61_500 })
+    expect(expired.change).toBeUndefined()
+    expect(expired.health).toMatchObject({ state: 'suspect', since: 1000, failures: [20_000], reason: 'failure 1 of 3 in 60 s: 408 Request Timeout' })
+  })
+
   it('a tick turns a suspect whose failures all expired back to active', () => {
     const suspect = drive(initialHealth(0), [[1000, fail]]).health
     expect(applyHealthEvent(suspect, tick, { settings: S, probed: true, now: 60_999 }).health).toBe(suspect)

@@ -25,13 +25,17 @@ beforeAll(async () => {
     RTROUTE_LEADER_HEARTBEAT_MS: '200',
     RTROUTE_RELOAD_DEBOUNCE_MS: '10'
   }, { migrate: true }))
+  // Admin writes wait for the database to be connected and migrated (503 db_unavailable before).
+  await until(async () => server.registry.requireIdentifier('db', 'main').ready, (ok) => ok)
   const res = await fetch(`${server.url}/v1/partitions/probe/data`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       partition: { settings: { probe_interval_ms: 1000, probe_timeout_ms: 300, down_after_failures: 2, up_after_probes: 2, hold_down_ms: 0 } },
       gateways: gateways.map((g, i) => ({ id: `g${i}`, address: g.uri, probe_mode: 'always' })),
-      rules: [{ id: 1, prefix: '', targets: gateways.map((_g, i) => ({ gateway: `g${i}` })) }]
+      carriers: [],
+      rules: [{ id: 1, prefix: '', targets: gateways.map((_g, i) => ({ gateway: `g${i}` })) }],
+      caller_groups: []
     })
   })
   expect(res.status).toBe(201)

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Server } from '../../src/server.js'
 import type { TestDatabase } from '../helpers/pg.js'
 import type { TcpProxy } from '../helpers/tcp-proxy.js'
-import { startTestServer } from '../helpers/test-server.js'
+import { startTestServer, untilDatabaseReady } from '../helpers/test-server.js'
 import { until as waitUntil } from '../helpers/until.js'
 
 let t: TestDatabase
@@ -25,6 +25,8 @@ const ENV = {
   RTROUTE_RELOAD_DEBOUNCE_MS: '10',
   RTROUTE_PROBING: 'false',
   RTROUTE_LEADER_HEARTBEAT_MS: '200',
+  // The partition the tests route in: readiness (of the restarted instance too) waits for it.
+  RTROUTE_PARTITION: 'p',
   RTROUTE_DB_QUERY_TIMEOUT_MS: '3000'
 }
 
@@ -50,11 +52,13 @@ beforeAll(async () => {
   // A reaches the database through the proxy (the outage test cuts it off), B directly.
   ({ server: a, database: t, proxy, close: closeA } = await startTestServer(ENV, { proxy: 'open' }))
   ;({ server: b, close: closeB } = await startTestServer(ENV, { database: t }))
-  await until(async () => a.registry.readiness().ready && b.registry.readiness().ready, (ok) => ok)
+  await untilDatabaseReady(a, b)
   const put = await post(a, '/v1/partitions/p/data', {
     partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
     gateways: [{ id: 'a1', address: '10.0.0.1:5060' }, { id: 'b1', address: '10.0.0.2:5060' }],
-    rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a1' }, { gateway: 'b1' }] }]
+    carriers: [],
+    rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a1' }, { gateway: 'b1' }] }],
+    caller_groups: []
   }, 'PUT')
   expect(put.status).toBe(201)
   await until(async () => [await first(a), await first(b)], (v) => v[0] === 'a1' && v[1] === 'a1')
@@ -129,9 +133,11 @@ describe('admin state', () => {
 
   it('a carrier switched off at run time is skipped, with its reason', async () => {
     await post(a, '/v1/partitions/p/data', {
+      partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
       gateways: [{ id: 'a1', address: '10.0.0.1:5060' }, { id: 'b1', address: '10.0.0.2:5060' }],
       carriers: [{ id: 'c', gateways: [{ gateway: 'a1' }] }],
-      rules: [{ id: 1, prefix: '44', targets: [{ carrier: 'c' }, { gateway: 'b1' }] }]
+      rules: [{ id: 1, prefix: '44', targets: [{ carrier: 'c' }, { gateway: 'b1' }] }],
+      caller_groups: []
     }, 'PUT')
     await until(async () => (await (await fetch(`${a.url}/v1/partitions/p/carriers/state`)).json() as { items: unknown[] }).items.length, (n) => n === 1)
     expect((await post(a, '/v1/partitions/p/carriers/c/state', { enabled: false, reason: 'contract ended' }, 'PUT')).body).toMatchObject({ carrier: 'c', enabled: false, reason: 'admin: contract ended' })

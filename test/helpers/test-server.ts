@@ -68,3 +68,15 @@ export async function startTestServer<D extends DatabaseTarget> (env: Env, optio
     throw err
   }
 }
+
+/**
+ * Waits until every server's database is connected and migrated (`db/main` ready): from then on
+ * its admin API writes. Readiness itself may need more (the required partitions loaded).
+ */
+export async function untilDatabaseReady (...servers: Server[]): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while (!servers.every((s) => s.registry.requireIdentifier('db', 'main').ready)) {
+    if (Date.now() > deadline) throw new Error('the database did not become ready within 30 s')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}

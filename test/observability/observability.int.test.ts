@@ -8,7 +8,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Server } from '../../src/server.js'
-import { startTestServer } from '../helpers/test-server.js'
+import { startTestServer, untilDatabaseReady } from '../helpers/test-server.js'
 import { until } from '../helpers/until.js'
 import { samples } from './scrape.js'
 import { openSse } from './sse-client.js'
@@ -31,7 +31,9 @@ const scrape = async () => {
 const DATA = {
   partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
   gateways: [{ id: 'a', address: '10.0.0.1:5060' }, { id: 'b', address: '10.0.0.2:5060' }],
-  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }] }]
+  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }] }],
+  carriers: [],
+  caller_groups: []
 }
 
 beforeAll(async () => {
@@ -45,9 +47,11 @@ beforeAll(async () => {
     RTROUTE_WEBHOOK_RETRY_MIN_MS: '20',
     RTROUTE_SSE_HEARTBEAT_MS: '200',
     // Every query is "slow": shows the database's query times reach E_CORE_THRESHOLD.
-    RTROUTE_DB_THRESHOLD_US: '1'
+    RTROUTE_DB_THRESHOLD_US: '1',
+    // The partition the tests route in: readiness waits for it.
+    RTROUTE_PARTITION: 'p'
   }))
-  await until(async () => server.registry.readiness().ready, (ok) => ok)
+  await untilDatabaseReady(server)
   expect((await json('PUT', '/v1/partitions/p/data', DATA)).status).toBe(201)
   await until(async () => (await route('warm-up')).body.rtjson.success as boolean, (ok) => ok)
 })

@@ -12,7 +12,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PACKAGE_ROOT } from '../../src/paths.js'
 import type { Server } from '../../src/server.js'
-import { startTestServer } from '../helpers/test-server.js'
+import { startTestServer, untilDatabaseReady } from '../helpers/test-server.js'
 import { until } from '../helpers/until.js'
 
 const CHROMIUM = process.env.RTROUTE_CHROMIUM ?? '/usr/bin/chromium'
@@ -41,12 +41,14 @@ const gatewayTable = async (): Promise<string[][]> => await page.$$eval('#gatewa
 
 describe.skipIf(!hasChromium)('status page in headless Chromium', () => {
   beforeAll(async () => {
-    ({ server, close } = await startTestServer({ RTROUTE_PROBING: 'false', RTROUTE_RELOAD_DEBOUNCE_MS: '10', RTROUTE_SSE_HEARTBEAT_MS: '1000', RTROUTE_ADMIN_TOKEN: TOKEN }))
-    await until(async () => server.registry.readiness().ready, (ok) => ok)
+    ({ server, close } = await startTestServer({ RTROUTE_PROBING: 'false', RTROUTE_RELOAD_DEBOUNCE_MS: '10', RTROUTE_SSE_HEARTBEAT_MS: '1000', RTROUTE_ADMIN_TOKEN: TOKEN, RTROUTE_PARTITION: 'p' }))
+    await untilDatabaseReady(server)
     const put = await post('/v1/partitions/p/data', {
       partition: { settings: { down_after_failures: 2, hold_down_ms: 600_000 } },
       gateways: [{ id: 'uk-a', address: '192.0.2.10:5060' }, { id: 'uk-b', address: '192.0.2.11:5060' }],
-      rules: [{ id: 1, prefix: '+44', targets: [{ gateway: 'uk-a' }, { gateway: 'uk-b' }] }]
+      carriers: [],
+      rules: [{ id: 1, prefix: '+44', targets: [{ gateway: 'uk-a' }, { gateway: 'uk-b' }] }],
+      caller_groups: []
     }, 'PUT')
     expect(put.status).toBe(201)
     await until(async () => server.registry.readiness().ready && (await (await fetch(`${server.url}/v1/partitions/p/gateways/state`, { headers: { authorization: `Bearer ${TOKEN}` } })).status) === 200, (ok) => ok)

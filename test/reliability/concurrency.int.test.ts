@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Server } from '../../src/server.js'
-import { startTestServer } from '../helpers/test-server.js'
+import { startTestServer, untilDatabaseReady } from '../helpers/test-server.js'
 import { until } from '../helpers/until.js'
 import { count, describeTally, request } from './helpers/load.js'
 
@@ -24,6 +24,8 @@ const DEADLINE_MS = 60_000
 
 const generation = (gen: number) => ({
   partition: { description: `generation ${gen}` },
+  carriers: [],
+  caller_groups: [],
   gateways: [1, 2, 3].map((i) => ({ id: `g${gen}-${i}`, address: `sip:gen${gen}-${i}.example.invalid:5060`, description: `generation ${gen}`, attrs: { generation: gen } })),
   rules: [{ id: gen, prefix: '44', targets: [1, 2, 3].map((i) => ({ gateway: `g${gen}-${i}` })), description: `generation ${gen}`, attrs: { generation: gen } }]
 })
@@ -50,9 +52,9 @@ beforeAll(async () => {
     RTROUTE_PROBING: 'false',
     RTROUTE_DB_POOL_MAX: '10'
   }))
-  await until(async () => server.registry.readiness().ready, (ok) => ok, 30_000)
+  await untilDatabaseReady(server)
   expect((await call('PUT', '/v1/partitions/gen/data', generation(1))).status).toBe(201)
-  expect((await call('PUT', '/v1/partitions/w/data', { gateways: [{ id: 'shared', address: '10.9.9.9:5060' }] })).status).toBe(201)
+  expect((await call('PUT', '/v1/partitions/w/data', { partition: {}, gateways: [{ id: 'shared', address: '10.9.9.9:5060' }], carriers: [], rules: [], caller_groups: [] })).status).toBe(201)
   await until(async () => await call('POST', '/kamailio/rtjson', { call_id: 'x', request_uri: 'sip:4420@sbc', partition: 'gen' }), (r) => r.body.rtjson.success === true, 10_000)
 }, 60_000)
 afterAll(async () => { await close?.() })

@@ -59,7 +59,9 @@ const classify = (answer: HttpAnswer): string => {
 const DATA = {
   partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
   gateways: [{ id: 'a', address: '10.0.0.1:5060' }, { id: 'b', address: '10.0.0.2:5060' }, { id: 'c', address: '10.0.0.3:5060' }],
-  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }, { gateway: 'c' }] }]
+  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }, { gateway: 'c' }] }],
+  carriers: [],
+  caller_groups: []
 }
 
 beforeAll(async () => {
@@ -79,6 +81,8 @@ beforeAll(async () => {
     // The periodic sweep is kept out of the way: what is picked up after the outage is picked up by the reconnect.
     RTROUTE_RELOAD_INTERVAL_MS: '3600000',
     RTROUTE_PROBING: 'false',
+    // The partition the load routes in: readiness waits for it, and must then hold through the outage.
+    RTROUTE_PARTITION: 'p',
     RTROUTE_LEADER_HEARTBEAT_MS: '500'
   }, { database: pg, proxy: 'open', log: logs.log }))
   await until(async () => server.registry.readiness().ready, (ok) => ok, 30_000)

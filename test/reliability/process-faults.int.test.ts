@@ -23,7 +23,9 @@ const LB_REACTION_MS = 500
 const DATA = {
   partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
   gateways: [{ id: 'a', address: '10.0.0.1:5060' }, { id: 'b', address: '10.0.0.2:5060' }, { id: 'c', address: '10.0.0.3:5060' }],
-  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }, { gateway: 'c' }] }]
+  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }, { gateway: 'c' }] }],
+  carriers: [],
+  caller_groups: []
 }
 
 async function serve (): Promise<{ cli: RunningCli, url: string }> {
@@ -87,6 +89,8 @@ describe('SIGTERM under a keep-alive load', () => {
   it('turns readiness false first, keeps answering through the drain, finishes in-flight requests and resets no connection', async () => {
     const { cli, url } = await serve()
     const port = Number(new URL(url).port)
+    // Admin writes wait for the migrated database (503 db_unavailable before).
+    await cli.waitFor(/connected to database/, 30_000)
     expect((await json(url, 'PUT', '/v1/partitions/p/data', DATA)).status).toBe(201)
     await until(async () => await firstRoutes(url).catch(() => []), (r) => r.length === 3, 10_000)
 

@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../src/embedded-postgres.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
 import { CLI, runCli } from '../helpers/process.js'
-import { startTestServer } from '../helpers/test-server.js'
-import { until } from '../helpers/until.js'
+import { startTestServer, untilDatabaseReady } from '../helpers/test-server.js'
 import { request } from './helpers/load.js'
 import { captureLogs } from './helpers/logs.js'
 
@@ -44,10 +43,12 @@ describe('the running process', () => {
     })
     try {
       await cli.waitFor(/rtroute listening on/, 30_000)
+      // The admin write below waits for the migrated database (503 db_unavailable before).
+      await cli.waitFor(/connected to database/, 30_000)
       const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } })
       const statuses: number[] = []
       for (const token of [WRONG[0] ?? '', TOKEN, `${TOKEN}x`, TOKEN.slice(0, 20)]) statuses.push((await request(url, 'GET', '/v1/status', undefined, auth(token))).status)
-      statuses.push((await request(url, 'PUT', '/v1/partitions/p/data', { gateways: [{ id: 'a', address: '10.0.0.1:5060' }], rules: [{ prefix: '44', targets: [{ gateway: 'a' }] }] }, auth(TOKEN))).status)
+      statuses.push((await request(url, 'PUT', '/v1/partitions/p/data', { partition: {}, gateways: [{ id: 'a', address: '10.0.0.1:5060' }], carriers: [], rules: [{ prefix: '44', targets: [{ gateway: 'a' }] }], caller_groups: [] }, auth(TOKEN))).status)
       for (const secret of [WRONG[1] ?? '', SECRET, '', TOKEN]) {
         statuses.push((await request(url, 'POST', '/kamailio/rtjson', { call_id: 'c', request_uri: 'sip:4420@x', partition: 'p' }, { headers: secret === '' ? {} : { 'x-rtroute-secret': secret } })).status)
         statuses.push((await request(url, 'POST', '/kamailio/feedback', { call_id: 'c', partition: 'p', gateway: 'a', code: 503 }, { headers: { 'x-rtroute-secret': secret } })).status)
@@ -84,7 +85,7 @@ describe('webhook secrets', () => {
         console.log('[security] webhooks: no POST /v1/subscriptions in this build, nothing to check')
         return
       }
-      await until(async () => server.registry.readiness().ready, (ok) => ok, 20_000)
+      await untilDatabaseReady(server)
       const secret = 'webhook-secret-never-shown-0123456789'
       const created = await request(server.url, 'POST', '/v1/subscriptions', { url: 'http://127.0.0.1:9/hook', events: ['E_GATEWAY_STATUS'], secret, description: 'log test' })
       expect(created.status).toBe(201)

@@ -8,7 +8,7 @@ import { AppError } from '../../errors.js'
 import { ErrorSchema } from '../../errors.js'
 import {
   CallerGroupInputSchema, CallerGroupKindSchema, CarrierInputSchema, EntityIdSchema, GatewayInputSchema, GroupNameSchema,
-  PartitionInputSchema, PartitionNameSchema, RuleInputSchema, RuleSchema
+  MAX_ID, PartitionInputSchema, PartitionNameSchema, RuleInputSchema, RuleSchema
 } from '../routing-data.schema.js'
 
 export { ErrorSchema }
@@ -16,8 +16,15 @@ export { ErrorSchema }
 export const EntityParamsSchema = Type.Object({ partition: PartitionNameSchema, id: EntityIdSchema })
 export const NumericIdParamsSchema = Type.Object({
   partition: PartitionNameSchema,
-  id: Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'numeric id' })
+  id: Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: `numeric id, 1 to ${MAX_ID}` })
 })
+
+/** A numeric path id as a number; past MAX_ID it could not be told from its neighbours, so it is refused. */
+export function parseId (id: string): number {
+  const value = Number(id)
+  if (!Number.isSafeInteger(value)) throw new AppError(400, 'validation_error', `params/id must be at most ${MAX_ID}, got ${id}`)
+  return value
+}
 
 const DIGITS = '^[0-9]{1,15}$'
 export const MAX_LIMIT = 1000

@@ -2,7 +2,7 @@
 import { PartitionParamsSchema } from '../routing-data.schema.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { CallerGroupPatchSchema, CallerGroupQuerySchema, ListSchema, NumericIdParamsSchema, parsePage, readErrors, writeErrors } from './admin.schema.js'
+import { CallerGroupPatchSchema, CallerGroupQuerySchema, ListSchema, NumericIdParamsSchema, parseId, parsePage, readErrors, writeErrors } from './admin.schema.js'
 import type { CallerGroupRepository } from './caller-group.repository.js'
 import { CallerGroupInputSchema, CallerGroupWithIdSchema } from '../routing-data.schema.js'
 
@@ -42,7 +42,7 @@ export const callerGroupRoutes: FastifyPluginAsyncTypebox<CallerGroupRoutesOptio
 
   app.get('/v1/partitions/:partition/caller-groups/:id', {
     schema: { tags, summary: 'Read a caller group entry', params: NumericIdParamsSchema, response: { 200: CallerGroupWithIdSchema, ...readErrors } }
-  }, async (request) => await callerGroups.get(request.params.partition, Number(request.params.id)))
+  }, async (request) => await callerGroups.get(request.params.partition, parseId(request.params.id)))
 
   app.put('/v1/partitions/:partition/caller-groups/:id', {
     schema: {
@@ -52,7 +52,7 @@ export const callerGroupRoutes: FastifyPluginAsyncTypebox<CallerGroupRoutesOptio
       body: CallerGroupInputSchema,
       response: { 200: CallerGroupWithIdSchema, ...writeErrors }
     }
-  }, async (request) => await callerGroups.replace(request.params.partition, Number(request.params.id), request.body))
+  }, async (request) => await callerGroups.replace(request.params.partition, parseId(request.params.id), request.body))
 
   app.patch('/v1/partitions/:partition/caller-groups/:id', {
     schema: {
@@ -62,12 +62,12 @@ export const callerGroupRoutes: FastifyPluginAsyncTypebox<CallerGroupRoutesOptio
       body: CallerGroupPatchSchema,
       response: { 200: CallerGroupWithIdSchema, ...writeErrors }
     }
-  }, async (request) => await callerGroups.patch(request.params.partition, Number(request.params.id), request.body))
+  }, async (request) => await callerGroups.patch(request.params.partition, parseId(request.params.id), request.body))
 
   app.delete('/v1/partitions/:partition/caller-groups/:id', {
     schema: { tags, summary: 'Delete a caller group entry', params: NumericIdParamsSchema, response: { 204: Type.Null(), ...writeErrors } }
   }, async (request, reply) => {
-    await callerGroups.remove(request.params.partition, Number(request.params.id))
+    await callerGroups.remove(request.params.partition, parseId(request.params.id))
     return await reply.code(204).send(null)
   })
 }

@@ -1,4 +1,4 @@
-/** Whole-partition export and import: GET/PUT /v1/partitions/:partition/data (?dry_run=true). */
+/** Whole-partition export and import: GET/PUT /v1/partitions/:partition/data (?dry_run=true, ?allow_empty=true). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AppError, ErrorSchema } from '../../errors.js'
@@ -9,6 +9,8 @@ import { PartitionDataInputSchema, PartitionDataSchema, PartitionNameSchema } fr
 
 export interface DataRoutesOptions {
   readonly repository: PartitionDataRepository
+  /** The share of a partition (percent of its rows) an import may drop without ?allow_empty=true. */
+  readonly maxDropPercent: number
 }
 
 const ProblemSchema = Type.Object({ path: Type.String(), message: Type.String() })
@@ -26,13 +28,16 @@ const ImportResultSchema = Type.Object({
   problems: Type.Array(ProblemSchema),
   diff: DiffSchema,
   summary: Type.String(),
+  refused: Type.Optional(Type.Object({ error: Type.Literal('would_wipe'), message: Type.String() }, {
+    description: 'a dry run of an import that would be refused (400 would_wipe) without ?allow_empty=true'
+  })),
   created: Type.Optional(Type.Boolean({ description: 'the partition did not exist before' })),
   data_version: Type.Optional(Type.Integer())
 })
 const InvalidSchema = Type.Object({ error: Type.String(), message: Type.String(), problems: Type.Optional(Type.Array(ProblemSchema)) })
 const Params = Type.Object({ partition: PartitionNameSchema })
 
-export const dataRoutes: FastifyPluginAsyncTypebox<DataRoutesOptions> = async (app, { repository }) => {
+export const dataRoutes: FastifyPluginAsyncTypebox<DataRoutesOptions> = async (app, { repository, maxDropPercent }) => {
   app.get('/v1/partitions/:partition/data', {
     schema: {
       tags: ['data'],
@@ -53,17 +58,27 @@ export const dataRoutes: FastifyPluginAsyncTypebox<DataRoutesOptions> = async (a
     schema: {
       tags: ['data'],
       summary: 'Replace a whole partition in one transaction (all or nothing); ?dry_run=true validates and diffs only',
+      description: 'Every section (partition, gateways, carriers, rules, caller_groups) must be given. A document that leaves one out, ' +
+        'would empty the partition or leave it without rules, or would drop more than the configured share of its rows is refused ' +
+        '(400 would_wipe) unless ?allow_empty=true.',
       params: Params,
-      querystring: Type.Object({ dry_run: Type.Optional(Type.Boolean({ default: false })) }),
+      querystring: Type.Object({
+        dry_run: Type.Optional(Type.Boolean({ default: false })),
+        allow_empty: Type.Optional(Type.Boolean({ default: false, description: 'import even a document that would wipe the partition' }))
+      }),
       body: PartitionDataInputSchema,
       response: { 200: ImportResultSchema, 201: ImportResultSchema, 400: InvalidSchema, 409: ErrorSchema, 503: ErrorSchema }
     }
   }, async (request, reply) => {
     const invalid = request.validationError
-    // Only the body is re-validated below; a bad ?dry_run must never be taken for "write".
+    // Only the body is re-validated below; a bad ?dry_run or ?allow_empty must never be taken for "write".
     if (invalid !== undefined && invalid.validationContext !== 'body') throw new AppError(400, 'validation_error', invalid.message)
     const { partition } = request.params
-    const outcome = await importPartition(async (fn) => await fn(repository), partition, request.body, request.query.dry_run === true)
+    const outcome = await importPartition(async (fn) => await fn(repository), partition, request.body, {
+      dryRun: request.query.dry_run === true,
+      allowEmpty: request.query.allow_empty === true,
+      maxDropPercent
+    })
     if (outcome.kind === 'invalid') {
       const { problems } = outcome
       const shown = problems.slice(0, 5).map((p) => `${p.path}: ${p.message}`).join('; ')
@@ -73,8 +88,12 @@ export const dataRoutes: FastifyPluginAsyncTypebox<DataRoutesOptions> = async (a
         problems
       })
     }
-    const { dryRun, valid, problems, diff, summary } = outcome.report
-    const result = { dry_run: dryRun, valid, problems, diff, summary }
+    if (outcome.kind === 'refused') {
+      request.log.warn({ partition, summary: outcome.report.summary }, `import refused: ${outcome.refusal.message}`)
+      return await reply.code(400).send(outcome.refusal)
+    }
+    const { dryRun, valid, problems, diff, summary, refused } = outcome.report
+    const result = { dry_run: dryRun, valid, problems, diff, summary, ...(refused === undefined ? {} : { refused }) }
     if (outcome.kind === 'checked') return result
     request.log.info({ partition, version: outcome.version, summary }, 'partition data replaced')
     return await reply.code(outcome.created ? 201 : 200).send({ ...result, created: outcome.created, data_version: outcome.version })

@@ -17,6 +17,14 @@ export interface LoadedPartition {
   readonly version: number
 }
 
+/** How many rows of each kind a partition holds. */
+export interface PartitionSizes {
+  readonly gateways: number
+  readonly carriers: number
+  readonly rules: number
+  readonly callerGroups: number
+}
+
 /** Rows per INSERT: well under PostgreSQL's 65,535 parameters for the widest table. */
 const BATCH = 2000
 
@@ -51,8 +59,18 @@ function ruleIds (data: ImportData): string[] {
   return data.rules.map((r) => String(r.id ?? ++next))
 }
 
-async function write (trx: Transaction<Database>, name: string, data: ImportData): Promise<boolean> {
+async function sizes (trx: Transaction<Database>, pid: string): Promise<PartitionSizes> {
+  const n = async (table: 'gateway' | 'carrier' | 'rule' | 'caller_group'): Promise<number> => {
+    const row = await trx.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).where('partition_id', '=', pid).executeTakeFirstOrThrow()
+    return Number(row.n)
+  }
+  return { gateways: await n('gateway'), carriers: await n('carrier'), rules: await n('rule'), callerGroups: await n('caller_group') }
+}
+
+async function write (trx: Transaction<Database>, name: string, data: ImportData, guard?: (current: PartitionSizes) => void): Promise<boolean> {
   const { id: pid, created } = await lockPartition(trx, name, data)
+  // Under the row lock: what the guard sees is what this transaction replaces.
+  guard?.(await sizes(trx, pid))
   const ids = ruleIds(data)
   // Replace everything: rules and carriers first (their links cascade), then what they referenced.
   await trx.deleteFrom('rule').where('partition_id', '=', pid).execute()
@@ -99,10 +117,13 @@ export function createPartitionDataRepository (db: Kysely<Database>) {
       return await inTransaction(db, 'read', async (trx) => await read(trx, name))
     },
 
-    /** Replaces the partition's data in one transaction (created when missing); all or nothing. */
-    async replace (name: string, data: ImportData): Promise<{ created: boolean, version: number }> {
+    /**
+     * Replaces the partition's data in one transaction (created when missing); all or nothing.
+     * `guard` sees the sizes being replaced, under the partition's lock, and may throw to refuse.
+     */
+    async replace (name: string, data: ImportData, guard?: (current: PartitionSizes) => void): Promise<{ created: boolean, version: number }> {
       return await inTransaction(db, 'write', async (trx) => {
-        const created = await write(trx, name, data)
+        const created = await write(trx, name, data, guard)
         const row = await trx.selectFrom('partition').select('data_version').where('name', '=', name).executeTakeFirstOrThrow()
         return { created, version: Number(row.data_version) }
       })

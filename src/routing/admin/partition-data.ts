@@ -6,7 +6,7 @@
 import { Compile } from 'typebox/compile'
 import { canonical } from '../snapshot/data-checksum.js'
 import {
-  PartitionDataInputSchema, type CallerGroupData, type CarrierData, type GatewayData, type PartitionData,
+  MAX_ID, PartitionDataInputSchema, type CallerGroupData, type CarrierData, type GatewayData, type PartitionData,
   type PartitionDataInput, type RuleData
 } from '../routing-data.schema.js'
 import { normaliseCallerGroup, normaliseCarrier, normaliseGateway, normaliseRule, type Problem } from '../validate-data.js'
@@ -47,6 +47,16 @@ function duplicates<T> (items: readonly T[], key: (item: T) => string | undefine
   return problems
 }
 
+/** Rules without an id get max + 1 onwards (partition-data.repository.ts): none of those may pass MAX_ID. */
+function idsPastTheRange (rules: readonly ImportRule[]): Problem[] {
+  let next = rules.reduce((max, r) => Math.max(max, r.id ?? 0), 0)
+  const problems: Problem[] = []
+  rules.forEach((r, i) => {
+    if (r.id === undefined && ++next > MAX_ID) problems.push({ path: `rules[${i}].id`, message: `no id given, and the next one after the highest would be past ${MAX_ID}; give a free id` })
+  })
+  return problems
+}
+
 export interface Validated {
   readonly data: ImportData
   readonly problems: Problem[]
@@ -78,6 +88,7 @@ export function validatePartitionData (input: unknown): Validated {
   }
   for (const item of [...gateways, ...carriers, ...rules, ...callerGroups]) problems.push(...item.problems)
   problems.push(
+    ...idsPastTheRange(data.rules),
     ...duplicates(data.gateways, (g) => g.id, 'gateways', (k) => `gateway "${k}"`),
     ...duplicates(data.carriers, (c) => c.id, 'carriers', (k) => `carrier "${k}"`),
     ...duplicates(data.rules, (r) => (r.id === undefined ? undefined : String(r.id)), 'rules', (k) => `rule id ${k}`),

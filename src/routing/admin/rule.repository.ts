@@ -8,7 +8,7 @@ import type { ListResult, Page, RulePatch } from './admin.schema.js'
 import { resolveCarrierIds } from './carrier.repository.js'
 import { resolveGatewayIds } from './gateway.repository.js'
 import { requirePartition, type PartitionRef } from './partition.repository.js'
-import type { RuleData, RuleInput, RuleTargetData } from '../routing-data.schema.js'
+import { MAX_ID, type RuleData, type RuleInput, type RuleTargetData } from '../routing-data.schema.js'
 import { ruleFromRow, ruleToRow } from '../rows.js'
 import { normaliseRule } from '../validate-data.js'
 
@@ -85,10 +85,16 @@ async function overwrite (trx: Kysely<Database>, partition: PartitionRef, id: nu
   return ruleFromRow(row, data.targets)
 }
 
-/** Rule ids are per partition: a new rule takes the next after the highest (the partition row is locked). */
+/**
+ * Rule ids are per partition: a new rule takes the next after the highest (the partition row is
+ * locked). Past MAX_ID there is no next one that a JSON number could carry: the caller must choose.
+ */
 async function nextRuleId (trx: Kysely<Database>, partitionId: string): Promise<string> {
   const row = await trx.selectFrom('rule').select(sql<string>`coalesce(max(id), 0) + 1`.as('next'))
     .where('partition_id', '=', partitionId).executeTakeFirstOrThrow()
+  if (BigInt(row.next) > BigInt(MAX_ID)) {
+    throw new AppError(400, 'invalid_data', `id: the next rule id would be ${row.next}, past the largest allowed (${MAX_ID}); give a free id`)
+  }
   return String(row.next)
 }
 

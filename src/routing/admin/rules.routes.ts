@@ -2,7 +2,7 @@
 import { PartitionParamsSchema } from '../routing-data.schema.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { ListSchema, NumericIdParamsSchema, RulePatchSchema, RuleQuerySchema, parsePage, readErrors, writeErrors } from './admin.schema.js'
+import { ListSchema, NumericIdParamsSchema, RulePatchSchema, RuleQuerySchema, parseId, parsePage, readErrors, writeErrors } from './admin.schema.js'
 import type { RuleRepository } from './rule.repository.js'
 import { RuleInputSchema, RuleSchema } from '../routing-data.schema.js'
 
@@ -42,7 +42,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<RuleRoutesOptions> = async (a
 
   app.get('/v1/partitions/:partition/rules/:id', {
     schema: { tags, summary: 'Read a rule', params: NumericIdParamsSchema, response: { 200: RuleSchema, ...readErrors } }
-  }, async (request) => await rules.get(request.params.partition, Number(request.params.id)))
+  }, async (request) => await rules.get(request.params.partition, parseId(request.params.id)))
 
   app.put('/v1/partitions/:partition/rules/:id', {
     schema: {
@@ -52,7 +52,7 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<RuleRoutesOptions> = async (a
       body: RuleInputSchema,
       response: { 200: RuleSchema, ...writeErrors }
     }
-  }, async (request) => await rules.replace(request.params.partition, Number(request.params.id), request.body))
+  }, async (request) => await rules.replace(request.params.partition, parseId(request.params.id), request.body))
 
   app.patch('/v1/partitions/:partition/rules/:id', {
     schema: {
@@ -62,12 +62,12 @@ export const ruleRoutes: FastifyPluginAsyncTypebox<RuleRoutesOptions> = async (a
       body: RulePatchSchema,
       response: { 200: RuleSchema, ...writeErrors }
     }
-  }, async (request) => await rules.patch(request.params.partition, Number(request.params.id), request.body))
+  }, async (request) => await rules.patch(request.params.partition, parseId(request.params.id), request.body))
 
   app.delete('/v1/partitions/:partition/rules/:id', {
     schema: { tags, summary: 'Delete a rule', params: NumericIdParamsSchema, response: { 204: Type.Null(), ...writeErrors } }
   }, async (request, reply) => {
-    await rules.remove(request.params.partition, Number(request.params.id))
+    await rules.remove(request.params.partition, parseId(request.params.id))
     return await reply.code(204).send(null)
   })
 }

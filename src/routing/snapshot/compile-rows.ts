@@ -240,6 +240,8 @@ function windowByKey (timeWindow: NonNullable<RuleData['time_window']>, ctx: Rul
 }
 
 export function compileRule (row: RuleData, ctx: RuleContext, c: Collector): CompiledRule | string {
+  // Stored before migration 0006: read back rounded, it could stand for a neighbour.
+  if (!Number.isSafeInteger(row.id)) return `id ${row.id} is past ${Number.MAX_SAFE_INTEGER}: it cannot be told from its neighbours`
   if (!RULE_PREFIX.test(row.prefix)) return `prefix "${row.prefix}" is not digits after an optional +`
   if (row.groups.length === 0) return 'names no caller group'
   const window = compileWindow(row, ctx)

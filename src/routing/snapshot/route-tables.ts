@@ -3,7 +3,9 @@
  * Reloads are serialised per partition and coalesced (a reload asked for while one runs becomes
  * one more run after it); a failed reload keeps serving the previous snapshot. Each partition is a
  * status identifier in group `routing` (-2 no data, -1 loading, 1 ready, 2 reloading), reporting
- * as drouting does; the routing endpoint and /readyz read the same identifier.
+ * as drouting does; the routing endpoint and /readyz read the same identifier. A required
+ * partition has its identifier from the start, and keeps it (-2) while it does not exist, so that
+ * /readyz waits for it.
  */
 import { type CompiledPartition, type LoadCounts, type PartitionHead } from './compiled.js'
 import { performance } from 'node:perf_hooks'
@@ -67,6 +69,8 @@ export interface RouteTablesOptions {
   /** Backoff of the retries after a reload or sweep failed for want of a database (defaults 250 / 10000). */
   readonly retryMinMs?: number
   readonly retryMaxMs?: number
+  /** Partitions readiness waits for: each must exist and be loaded (the default partition, and any configured). */
+  readonly required?: readonly string[]
 }
 
 interface Slot {
@@ -98,6 +102,17 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
   let stopped = false
   const attempts = new Map<string, number>()
   const retryTimers = new Map<string, NodeJS.Timeout>()
+  const required = new Set(options.required ?? [])
+  const NO_DATA = { status: PARTITION_STATUS.noData, details: 'no data loaded', ringSize: RING_SIZES.partition }
+  for (const name of required) group.ensure(name, NO_DATA)
+  /** A required partition the database does not hold: not ready, saying why, until it is created. */
+  const absent = (name: string): void => {
+    const identifier = group.ensure(name, NO_DATA)
+    const why = `partition ${JSON.stringify(name)} does not exist (required for readiness)`
+    if (identifier.status === PARTITION_STATUS.noData && identifier.details === `no data loaded: ${why}`) return
+    identifier.set(PARTITION_STATUS.noData, `no data loaded: ${why}`)
+    identifier.report(why)
+  }
 
   /**
    * A reload (or sweep) that failed because the database was away is tried again with backoff,
@@ -120,7 +135,7 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
   const slot = (name: string): Slot => {
     let found = slots.get(name)
     if (found === undefined) {
-      const identifier = group.ensure(name, { status: PARTITION_STATUS.noData, details: 'no data loaded', ringSize: RING_SIZES.partition })
+      const identifier = group.ensure(name, NO_DATA)
       group.ensure(`${name};events`, { status: 1, details: 'gateway state changes', ringSize: RING_SIZES.events })
       found = { table: undefined, identifier, running: undefined, queued: undefined, debounce: undefined }
       slots.set(name, found)
@@ -133,7 +148,8 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     if (found?.debounce !== undefined) clearTimeout(found.debounce)
     succeeded(name)
     slots.delete(name)
-    group.remove(name)
+    if (required.has(name)) absent(name)
+    else group.remove(name)
     group.remove(`${name};events`)
     options.onRemove?.(name)
     log.info({ partition: name }, `partition ${name} removed: its snapshot is dropped`)
@@ -236,6 +252,7 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
       discovered = true
       const present = new Set(versions.map((v) => v.name))
       for (const name of [...slots.keys()]) if (!present.has(name) && slots.get(name)?.running === undefined) remove(name)
+      for (const name of required) if (!present.has(name) && !slots.has(name)) absent(name)
       await Promise.all(versions
         .filter((v) => slots.get(v.name)?.table?.version !== v.version)
         .map(async (v) => {

@@ -60,7 +60,11 @@ export async function startRtroute (env: Record<string, string>, port?: number):
     url,
     cli,
     load: async (partition, data) => {
-      const put = await json('PUT', `/v1/partitions/${partition}/data`, data)
+      // Each scenario replaces whatever the previous one loaded, sections it does not need included.
+      const path = `/v1/partitions/${partition}/data?allow_empty=true`
+      let put = await json('PUT', path, data)
+      // Right after start the database may not be migrated yet: 503 db_unavailable, try again.
+      for (const deadline = Date.now() + 30_000; put.status === 503 && Date.now() < deadline; put = await json('PUT', path, data)) await sleep(100)
       if (put.status !== 200 && put.status !== 201) throw new Error(`PUT /v1/partitions/${partition}/data: ${put.status} ${JSON.stringify(put.body)}`)
       const version = put.body.data_version as number
       const until = Date.now() + 10_000

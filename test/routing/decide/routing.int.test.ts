@@ -26,8 +26,11 @@ const admin = async (method: string, path: string, body?: unknown) => {
 }
 
 const DATA = {
+  partition: {},
   gateways: [{ id: 'a', address: '10.0.0.1:5060' }, { id: 'b', address: '10.0.0.2:5060' }],
-  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }] }]
+  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }] }],
+  carriers: [],
+  caller_groups: []
 }
 
 beforeAll(async () => {
@@ -36,7 +39,9 @@ beforeAll(async () => {
     RTROUTE_DB_RETRY_MAX_MS: '200',
     RTROUTE_DB_HEALTH_INTERVAL_MS: '200',
     RTROUTE_RELOAD_DEBOUNCE_MS: '20',
-    RTROUTE_RETRY_AFTER_S: '7'
+    RTROUTE_RETRY_AFTER_S: '7',
+    // The partition the tests route in: /readyz waits for it.
+    RTROUTE_PARTITION: 'p1'
   }, { proxy: 'closed' }))
 })
 afterAll(async () => { await close() })
@@ -106,10 +111,18 @@ describe('reloading', () => {
     expect(after.body.rtjson.routes[0]?.uri).toBe('sip:4420@10.0.0.22:5070')
   })
 
-  it('drops a partition deleted from the database', async () => {
-    await t.db.kysely.deleteFrom('partition').where('name', '=', 'p1').execute()
-    const gone = await until(async () => await call('4420'), (r) => r.status === 404)
-    expect(gone.body.rtjson.reason).toBe('unknown_partition')
-    expect(server.registry.requireGroup('routing').get('p1')).toBeUndefined()
+  it('drops a partition deleted from the database; the default one stays listed, not ready', async () => {
+    expect((await admin('PUT', '/v1/partitions/p2/data', DATA)).status).toBe(201)
+    await until(async () => await call('4420', 'p2'), (r) => r.body.rtjson.success)
+    await t.db.kysely.deleteFrom('partition').where('name', 'in', ['p1', 'p2']).execute()
+    for (const name of ['p1', 'p2']) {
+      const gone = await until(async () => await call('4420', name), (r) => r.status === 404)
+      expect(gone.body.rtjson.reason).toBe('unknown_partition')
+    }
+    const routing = server.registry.requireGroup('routing')
+    expect(routing.get('p2')).toBeUndefined()
+    expect(routing.get('p1;events')).toBeUndefined()
+    expect(routing.get('p1')?.state()).toMatchObject({ status: -2, details: 'no data loaded: partition "p1" does not exist (required for readiness)' })
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(503)
   })
 })

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../src/app.js'
 import { DEMO_DATA } from '../../../src/routing/admin/demo.js'
 import { fakeDeps } from '../../helpers/fake-deps.js'
+import { wholePartition } from '../../helpers/partition-document.js'
 import { createTestDatabase, type TestDatabase } from '../../helpers/pg.js'
 
 let t: TestDatabase
@@ -124,6 +125,9 @@ describe('all or nothing', () => {
 
   it('rules imported without ids get ids after the highest given', async () => {
     const res = await put('other', {
+      partition: {},
+      carriers: [],
+      caller_groups: [],
       gateways: [{ id: 'g', address: '10.9.9.9' }],
       rules: [{ prefix: '1', targets: [{ gateway: 'g' }] }, { id: 7, prefix: '2', targets: [{ gateway: 'g' }] }, { prefix: '3', targets: [{ gateway: 'g' }] }]
     })
@@ -165,7 +169,7 @@ describe('the snapshot read', () => {
     const { ruleFromRow } = await import('../../../src/routing/rows.js')
     const { targetsFromText, RULE_PAGE } = await import('../../../src/routing/snapshot/rule-pages.js')
     const db = t.db.kysely
-    await put('paged', { gateways: [{ id: 'g1', address: '192.0.2.1' }, { id: 'g2', address: '192.0.2.2' }], carriers: [{ id: 'c1', gateways: [{ gateway: 'g1' }] }], rules: [] })
+    await put('paged', wholePartition({ gateways: [{ id: 'g1', address: '192.0.2.1' }, { id: 'g2', address: '192.0.2.2' }], carriers: [{ id: 'c1', gateways: [{ gateway: 'g1' }] }], rules: [] }))
     const pid = (await db.selectFrom('partition').select('id').where('name', '=', 'paged').executeTakeFirstOrThrow()).id
     const n = RULE_PAGE * 2 + 517
     // Written past the API's validation: the read must not depend on it.
@@ -227,9 +231,9 @@ describe('the snapshot read', () => {
     const { compileRouteTableFromPages } = await import('../../../src/routing/snapshot/route-table.js')
     const { compileRouteTable } = await import('../compile.js')
     const repository = createPartitionDataRepository(t.db.kysely)
-    await put('empty', { gateways: [], carriers: [], rules: [] })
+    await put('empty', wholePartition({}))
     // A gateway whose address does not parse (written past the API) is discarded with its rules' targets.
-    await put('odd', { gateways: [{ id: 'g1', address: '192.0.2.1' }, { id: 'g2', address: '192.0.2.2' }], carriers: [], rules: [{ id: 1, prefix: '1', groups: ['default'], targets: [{ gateway: 'g2' }] }, { id: 2, prefix: '1', groups: ['default'], priority: 5, targets: [{ gateway: 'g1' }, { gateway: 'g2' }] }] })
+    await put('odd', { partition: {}, caller_groups: [], gateways: [{ id: 'g1', address: '192.0.2.1' }, { id: 'g2', address: '192.0.2.2' }], carriers: [], rules: [{ id: 1, prefix: '1', groups: ['default'], targets: [{ gateway: 'g2' }] }, { id: 2, prefix: '1', groups: ['default'], priority: 5, targets: [{ gateway: 'g1' }, { gateway: 'g2' }] }] })
     await sql`UPDATE gateway SET address = 'sip:[::1' WHERE gw_id = 'g2'`.execute(t.db.kysely)
     for (const name of ['empty', 'odd']) {
       const loaded = await repository.load(name)

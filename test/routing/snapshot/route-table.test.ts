@@ -89,6 +89,13 @@ describe('compileRouteTable: rules', () => {
     expect(result.problems).toEqual([{ entity: 'rule', id: '1', message: expect.stringMatching(message) }])
   })
 
+  it('discards a rule whose id is past Number.MAX_SAFE_INTEGER (stored before migration 0006): it could stand for a neighbour', () => {
+    const result = compile({ ...base, rules: [rule(2 ** 53, '44', ['gw1']), rule(2, '33', ['gw1'])] })
+    expect(result.counts.rules).toEqual({ loaded: 1, discarded: 1 })
+    expect([...result.table.rules.keys()]).toEqual([2])
+    expect(result.problems).toEqual([{ entity: 'rule', id: String(2 ** 53), message: expect.stringMatching(/^discarded: id 9007199254740992 is past 9007199254740991/) }])
+  })
+
   it('keeps a rule with some unknown targets, marking them (the trace names them) and listing a problem', () => {
     const result = compile({ ...base, rules: [rule(1, '44', ['gw1', 'ghost', '#cr1'])] })
     expect(result.counts.rules).toEqual({ loaded: 1, discarded: 0 })

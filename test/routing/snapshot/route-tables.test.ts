@@ -47,3 +47,41 @@ describe('a partition sweep', () => {
     expect(tables.lookup('p')).toMatchObject({ state: 'ready', table: { version: 2 } })
   })
 })
+
+describe('required partitions', () => {
+  /** Route tables over partitions held in memory: `stored` is what the database has. */
+  function tablesWith (stored: Map<string, number>, required: string[]) {
+    const registry = new StatusRegistry(createEventBus(() => {}))
+    const group = registry.createGroup('routing', { required: true, ringSize: RING_SIZES.partition })
+    const load = async (name: string) => (stored.has(name) ? { data: DATA, version: stored.get(name) ?? 0 } : undefined)
+    const versions = async () => [...stored].map(([name, version]) => ({ name, version }))
+    const tables = createRouteTables({ repository: { ...memorySnapshot(load), versions }, group, log: pino({ level: 'silent' }), debounceMs: 10, required })
+    return { tables, registry }
+  }
+  const notReady = (registry: StatusRegistry) => registry.readiness().notReady.map(({ identifier, status, details }) => [identifier, status, details])
+
+  it('keeps readiness off until each exists and is loaded, and names what is missing', async () => {
+    const stored = new Map<string, number>()
+    const { tables, registry } = tablesWith(stored, ['default', 'eu'])
+    expect(notReady(registry)).toEqual([['default', -2, 'no data loaded'], ['eu', -2, 'no data loaded']])
+    await tables.sweep('start')
+    const missing = (name: string) => [name, -2, `no data loaded: partition "${name}" does not exist (required for readiness)`]
+    expect(notReady(registry)).toEqual([missing('default'), missing('eu')])
+    // Queries for a partition that does not exist still get unknown_partition.
+    expect(tables.lookup('default')).toEqual({ state: 'unknown' })
+
+    stored.set('default', 1)
+    await tables.sweep('periodic')
+    expect(notReady(registry)).toEqual([missing('eu')])
+    stored.set('eu', 1)
+    await tables.sweep('periodic')
+    expect(registry.readiness()).toEqual({ ready: true, notReady: [] })
+
+    // Deleted again: not ready again, with a report that says so.
+    stored.delete('eu')
+    await tables.sweep('periodic')
+    expect(notReady(registry)).toEqual([missing('eu')])
+    expect(tables.lookup('eu')).toEqual({ state: 'unknown' })
+    expect(registry.requireIdentifier('routing', 'eu').reports().at(-1)?.log).toBe('partition "eu" does not exist (required for readiness)')
+  })
+})
