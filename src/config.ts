@@ -80,7 +80,7 @@ export const SERVER_SETTINGS = {
   logLevel: custom({ name: 'LOG_LEVEL', type: 'level', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' }, logLevel),
   bodyLimit: int('RTROUTE_BODY_LIMIT', 1_048_576, [1024, 1_073_741_824], 'largest request body in bytes (imports included)'),
   importMaxDropPercent: int('RTROUTE_IMPORT_MAX_DROP_PERCENT', 50, [0, 100],
-    'a whole-partition import that would drop more than this share of the partition\'s rows (gateways, carriers, rules and caller groups, in percent) is refused with 400 `would_wipe` unless it says `?allow_empty=true` (`npx rtroute import --allow-empty`); so is one that leaves out a section, empties the partition or leaves it without rules'),
+    'a whole-partition import that would drop more than this share of the partition\'s rows (gateways, carriers, rules and caller groups, in percent) is refused with 400 `would_wipe` unless it says `?allow_empty=true` (`--allow-empty` on the CLI import); so is one that leaves out a section, empties the partition or leaves it without rules'),
   dbPoolMax: int('RTROUTE_DB_POOL_MAX', 10, [1, 1000], 'PostgreSQL connections per instance'),
   dbQueryTimeoutMs: int('RTROUTE_DB_QUERY_TIMEOUT_MS', 60_000, [100, 3_600_000], 'a query without an answer by then fails instead of waiting on a dead connection'),
   dbRetryMinMs: int('RTROUTE_DB_RETRY_MIN_MS', 250, [10, 60_000], 'first delay between connection attempts'),

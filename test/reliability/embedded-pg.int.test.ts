@@ -29,7 +29,9 @@ const CALLS_PER_S = 20
 const DATA = {
   partition: { settings: { down_after_failures: 1000, failure_window_ms: 86_400_000 } },
   gateways: ['a', 'b', 'c'].map((id, i) => ({ id, address: `10.0.0.${i + 1}:5060`, max_calls: 100_000 })),
-  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }, { gateway: 'c' }] }]
+  carriers: [],
+  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }, { gateway: 'c' }] }],
+  caller_groups: []
 }
 
 /** PID and port of the postmaster running in our own temp data directory, from its postmaster.pid. */
@@ -69,6 +71,8 @@ beforeAll(async () => {
     PORT: String(port),
     HOST: '127.0.0.1',
     RTROUTE_PROBING: 'false',
+    // The partition it loads is the default one: readiness waits for it.
+    RTROUTE_PARTITION: 'p',
     RTROUTE_RELOAD_DEBOUNCE_MS: '20',
     RTROUTE_DB_RETRY_MIN_MS: '50',
     RTROUTE_DB_RETRY_MAX_MS: '1000',
