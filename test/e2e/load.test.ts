@@ -84,7 +84,7 @@ describe.skipIf(!enabled || missing.length > 0)(`load through ${PROXY} and rtrou
     }
     work = await mkdtemp(path.join(os.tmpdir(), 'rtroute-load-'))
     db = await createTestDatabase()
-    rtroute = await startRtroute({ DATABASE_URL: db.url })
+    rtroute = await startRtroute({ DATABASE_URL: db.url, RTROUTE_PARTITION: 'load' })
     gateway = await startGateway(e2e.sipp, work, 'carrier', { kind: 'answer' })
     if (FAILOVER) busy = await startGateway(e2e.sipp, work, 'busy', { kind: 'reject', code: 503, reason: 'Service Unavailable' })
     await rtroute.load('load', {

@@ -60,7 +60,7 @@ describe.skipIf(missing.length > 0)('OpenSIPS 3.6 with the shipped config', () =
         rules: [{ prefix: '44', targets: [{ gateway: 'busy' }, { gateway: 'good' }] }]
       })
       // A second rtroute on the same database (it reads that data), requiring the secret, with its own recorder.
-      const guarded = await startRtroute({ DATABASE_URL: s.db.url, RTROUTE_PROXY_SECRET: secret })
+      const guarded = await startRtroute({ DATABASE_URL: s.db.url, RTROUTE_PARTITION: PARTITION, RTROUTE_PROXY_SECRET: secret })
       s.track(guarded)
       const recorder = await startRecorder(guarded.url)
       s.track({ stop: recorder.close })

@@ -92,7 +92,10 @@ export function useProxyStack<P extends Proxy> (startProxy: StartProxy<P>, optio
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`)
     work = await mkdtemp(path.join(os.tmpdir(), options.tmpPrefix))
     db = await createTestDatabase()
-    rtroute = await startRtroute({ DATABASE_URL: db.url })
+    // The suite's partition is rtroute's default, so /readyz waits for it (and the proxy's own
+    // readiness, in OpenSIPS, for that): it starts empty, each test loads its own data into it.
+    rtroute = await startRtroute({ DATABASE_URL: db.url, RTROUTE_PARTITION: options.partition })
+    await rtroute.load(options.partition, { partition: {}, gateways: [], carriers: [], rules: [], caller_groups: [] })
     recorder = await startRecorder(rtroute.url)
     proxy = await startProxy({ dir: path.join(work, 'proxy'), rtrouteUrl: recorder.url, partition: options.partition })
   })

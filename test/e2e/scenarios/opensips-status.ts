@@ -110,7 +110,7 @@ export function statusReportScenarios (s: ProxyStack<OpenSips>): void {
     const gated = new URL(s.db.url)
     gated.hostname = '127.0.0.1'
     gated.port = String(pgGate.port)
-    late = await startRtroute({ DATABASE_URL: gated.toString(), RTROUTE_DB_RETRY_MIN_MS: '100', RTROUTE_DB_RETRY_MAX_MS: '300' }, port)
+    late = await startRtroute({ DATABASE_URL: gated.toString(), RTROUTE_PARTITION: PARTITION, RTROUTE_DB_RETRY_MIN_MS: '100', RTROUTE_DB_RETRY_MAX_MS: '300' }, port)
     s.track(late)
     const readyz = async (): Promise<{ status: number, body: any }> => {
       const res = await fetch(`${late?.url ?? ''}/readyz`)
