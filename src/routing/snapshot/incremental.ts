@@ -22,7 +22,6 @@ import { byPriority, COMPILE_SLICE_MS } from './route-table.js'
 import type { TargetNames } from './rule-pages.js'
 import { ROWS_PER_STEP, runInSlices, type Steps } from './slices.js'
 import { MAX_PREFIX_LENGTH, maxLength, type SnapshotState } from './snapshot-state.js'
-import type { SnapshotRepository } from './snapshot.repository.js'
 
 /** What changed between the loaded version and `version`, read in one transaction. */
 export interface Delta {
@@ -247,7 +246,8 @@ export async function applyDelta (table: CompiledPartition, state: SnapshotState
   return { table: next, counts: copyCounts(state.counts), problems: c.list, rules: ids.size }
 }
 
-type Changes = NonNullable<SnapshotRepository['changes']>
+/** The repository's change-log read (snapshot.repository.ts `changes`). */
+type Changes = <T>(name: string, from: number, apply: (delta: Delta) => Promise<T>) => Promise<T | 'none' | 'full' | undefined>
 
 /**
  * The change log since the table's version applied to it: the new table, 'none' when nothing

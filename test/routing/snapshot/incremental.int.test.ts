@@ -101,7 +101,10 @@ const initial = {
   gateways: Array.from({ length: GATEWAYS }, (_, i) => ({ id: gw(i), address: `10.1.0.${i + 1}:5060`, weight: 1 + (i % 3) })),
   carriers: [0, 1, 2, 3].map((c) => ({ id: `cr${c}`, sort: c % 2 === 0 ? 'weighted' : 'ordered', gateways: [{ gateway: gw(c * 2), weight: 10 }, { gateway: gw(c * 2 + 1), weight: 20 }] })),
   rules: Array.from({ length: 60 }, (_, i) => ({
-    id: i + 1, prefix: `+4${i % 9}${i % 4 === 0 ? '' : String(i % 7)}`, groups: i % 5 === 0 ? ['default', 'retail'] : ['default'], priority: i % 3,
+    id: i + 1,
+    prefix: `+4${i % 9}${i % 4 === 0 ? '' : String(i % 7)}`,
+    groups: i % 5 === 0 ? ['default', 'retail'] : ['default'],
+    priority: i % 3,
     targets: i % 3 === 0 ? [{ carrier: `cr${i % 4}` }, { gateway: gw(i % GATEWAYS) }] : [{ gateway: gw(i % GATEWAYS), weight: 5 }]
   })),
   caller_groups: [{ kind: 'cidr', value: '10.9.0.0/16', group: 'retail' }, { kind: 'from_domain', value: 'pbx.example.com', group: 'retail' }]
