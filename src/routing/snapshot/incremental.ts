@@ -40,6 +40,8 @@ export interface Applied {
   readonly problems: readonly CompileProblem[]
   /** Rules read and recompiled. */
   readonly rules: number
+  /** Gateways, carriers or caller groups changed (else only rules did). */
+  readonly head: boolean
 }
 
 /** Rules a head change may make an update recompile before a full reload is the cheaper way. */
@@ -243,7 +245,7 @@ export async function applyDelta (table: CompiledPartition, state: SnapshotState
     groups,
     callers
   })
-  return { table: next, counts: copyCounts(state.counts), problems: c.list, rules: ids.size }
+  return { table: next, counts: copyCounts(state.counts), problems: c.list, rules: ids.size, head: delta.head !== undefined }
 }
 
 /** The repository's change-log read (snapshot.repository.ts `changes`). */

@@ -173,7 +173,7 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     s.state = state
     if (applied !== 'none') {
       s.table = applied.table
-      options.onLoad?.(name, applied.table, state.head)
+      if (applied.head) options.onLoad?.(name, applied.table, state.head)
       s.identifier.set(PARTITION_STATUS.ready, `data available ${applied.table.checksum}`)
     }
     const { version, checksum } = applied === 'none' ? table : applied.table
