@@ -1,10 +1,8 @@
 /**
- * The loaded partitions: one immutable compiled snapshot each, swapped atomically. A change that
- * the change log describes is applied to the snapshot (incremental.ts), else the partition reloads
- * in full; runs are serialised per partition and coalesced, and a failed one keeps serving the
- * previous snapshot. Each partition is a status identifier in group `routing` (-2 no data, -1
- * loading, 1 ready, 2 reloading), as drouting reports; the routing endpoint and /readyz read it. A
- * required partition keeps its identifier (-2) while it does not exist, so that /readyz waits.
+ * The loaded partitions: one immutable compiled snapshot each, swapped atomically, updated from the change log (incremental.ts) or
+ * reloaded in full; runs are serialised per partition and coalesced, a failed one keeps serving the previous snapshot. Each partition
+ * is a status identifier in group `routing` (-2 no data, -1 loading, 1 ready, 2 reloading) that the routing endpoint and /readyz
+ * read; a required partition keeps its identifier (-2) while it does not exist, so that /readyz waits.
  */
 import { type CompiledPartition, type LoadCounts, type PartitionHead } from './compiled.js'
 import { performance } from 'node:perf_hooks'
@@ -50,7 +48,7 @@ export interface RouteTables {
    * by applying the change log to the loaded snapshot where it can (a full reload where it cannot).
    */
   reload: (partition: string, full?: boolean) => Promise<ReloadOutcome>
-  /** Asks for an update after the debounce (change log first): what a NOTIFY does. */
+  /** Asks for an update (change log first), debounced: what a NOTIFY does. */
   notify: (partition: string) => void
   /** Compares every partition's data version with what is loaded; loads new or changed ones, drops removed ones. */
   sweep: (reason: string) => Promise<void>
@@ -83,6 +81,7 @@ interface Slot {
   /** What an incremental update needs; dropped when one fails (the next change loads in full). */
   state: SnapshotState | undefined
   full: boolean
+  pending: boolean
   readonly identifier: Identifier
   running: Promise<ReloadOutcome> | undefined
   queued: Promise<ReloadOutcome> | undefined
@@ -145,7 +144,7 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     if (found === undefined) {
       const identifier = group.ensure(name, NO_DATA)
       group.ensure(`${name};events`, { status: 1, details: 'gateway state changes', ringSize: RING_SIZES.events })
-      found = { table: undefined, state: undefined, full: false, identifier, running: undefined, queued: undefined, debounce: undefined }
+      found = { table: undefined, state: undefined, full: false, pending: false, identifier, running: undefined, queued: undefined, debounce: undefined }
       slots.set(name, found)
     }
     return found
@@ -171,13 +170,12 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     const applied = await followChanges(repository.changes, name, table, state, log)
     if (applied === undefined) return undefined
     s.state = state
-    if (applied !== 'none') {
-      s.table = applied.table
-      if (applied.head) options.onLoad?.(name, applied.table, state.head)
-      s.identifier.set(PARTITION_STATUS.ready, `data available ${applied.table.checksum}`)
-    }
-    const { version, checksum } = applied === 'none' ? table : applied.table
-    return { partition: name, ok: true, version, checksum, ...(applied === 'none' ? {} : { counts: applied.counts }), durationMs: elapsed(), mode: 'incremental' }
+    if (applied === 'none') return { partition: name, ok: true, version: table.version, checksum: table.checksum, durationMs: elapsed(), mode: 'incremental' }
+    s.table = applied.table
+    if (applied.head) options.onLoad?.(name, applied.table, state.head)
+    const { version, checksum } = applied.table
+    s.identifier.set(PARTITION_STATUS.ready, `data available ${checksum}`)
+    return { partition: name, ok: true, version, checksum, counts: applied.counts, durationMs: elapsed(), mode: 'incremental' }
   }
 
   async function run (name: string, full: boolean): Promise<ReloadOutcome> {
@@ -255,11 +253,13 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     reload,
     notify (partition) {
       const s = slot(partition)
+      s.pending = true
       if (s.debounce !== undefined) return
-      s.debounce = setTimeout(() => {
-        s.debounce = undefined
-        void reload(partition, false)
-      }, options.debounceMs)
+      // An update from the change log is cheap: the first notification runs at once when the
+      // snapshot has what it takes, the ones within the debounce after it fold into one more run.
+      const flush = (): void => { if (s.pending) { s.pending = false; void reload(partition, false) } }
+      if (s.state !== undefined) flush()
+      s.debounce = setTimeout(() => { s.debounce = undefined; flush() }, options.debounceMs)
     },
     // Named, so that its retry can call it again.
     sweep: async function sweep (reason: string): Promise<void> {
