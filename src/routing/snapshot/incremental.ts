@@ -63,7 +63,9 @@ interface HeadApplied {
 function * applyHead (table: CompiledPartition, state: SnapshotState, head: PartitionHead, c: Collector): Steps<HeadApplied> {
   const before = state.head
   const oldGateways = new Map(before.gateways.map((g) => [g.id, json(g)]))
+  // Changed: written differently, added (a target that named it unknown now resolves) or gone.
   const changedGateways = new Set<string>(oldGateways.keys())
+  for (const row of head.gateways) changedGateways.add(row.id)
   zero(c.counts.gateways)
   const gateways = new Map<string, CompiledGateway>()
   for (let i = 0; i < head.gateways.length; i++) {
@@ -78,6 +80,7 @@ function * applyHead (table: CompiledPartition, state: SnapshotState, head: Part
   }
   const oldCarriers = new Map(before.carriers.map((cr) => [cr.id, json(cr)]))
   const changedCarriers = new Set<string>(oldCarriers.keys())
+  for (const row of head.carriers) changedCarriers.add(row.id)
   zero(c.counts.carriers)
   const carriers = new Map<string, CompiledCarrier>()
   for (const row of head.carriers) {

@@ -6,6 +6,7 @@
  * reload, and two route tables on one database follow the same edit to the same table.
  */
 import type { FastifyInstance } from 'fastify'
+import { sql } from 'kysely'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../src/app.js'
@@ -187,6 +188,27 @@ describe('incremental apply of the change log', () => {
     expect((await inject('PATCH', '/v1/partitions/bulk/rules/7', { prefix: '+339' })).status).toBe(200)
     expect(await routeTables.reload('bulk', false)).toMatchObject({ ok: true, mode: 'incremental' })
     expect(dump(served(routeTables, 'bulk'))).toEqual(dump(await fullLoad('bulk')))
+    routeTables.stop()
+  })
+
+  it('brings back the rules of a gateway that was unusable once it is fixed, as a full load would', async () => {
+    const doc = {
+      partition: {},
+      gateways: [{ id: 'a', address: '10.4.0.1:5060' }, { id: 'b', address: '10.4.0.2:5060' }],
+      carriers: [{ id: 'cb', gateways: [{ gateway: 'b' }] }],
+      rules: [{ id: 1, prefix: '+41', targets: [{ gateway: 'a' }, { gateway: 'b' }] }, { id: 2, prefix: '+42', targets: [{ gateway: 'b' }] }, { id: 3, prefix: '+43', targets: [{ carrier: 'cb' }] }],
+      caller_groups: []
+    }
+    expect((await inject('PUT', '/v1/partitions/fix/data', doc)).status).toBe(201)
+    const routeTables = tables()
+    await routeTables.reload('fix')
+    // Written past the API (which would refuse it): the load discards b, so rule 2, carrier cb and rule 3 go, and rule 1 keeps b as unknown.
+    await sql`UPDATE gateway SET address = 'not a host!' WHERE gw_id = 'b'`.execute(t.db.kysely)
+    expect(await routeTables.reload('fix', false)).toMatchObject({ ok: true, mode: 'incremental', counts: { rules: { loaded: 1, discarded: 2 } } })
+    expect(dump(served(routeTables, 'fix'))).toEqual(dump(await fullLoad('fix')))
+    expect((await inject('PATCH', '/v1/partitions/fix/gateways/b', { address: '10.4.0.3:5060' })).status).toBe(200)
+    expect(await routeTables.reload('fix', false)).toMatchObject({ ok: true, mode: 'incremental', counts: { rules: { loaded: 3, discarded: 0 } } })
+    expect(dump(served(routeTables, 'fix'))).toEqual(dump(await fullLoad('fix')))
     routeTables.stop()
   })
 
