@@ -35,7 +35,7 @@ type RuleTuple = [
   maxTargets: number | null, fallback: boolean, attrs: string, enabled: boolean, description: string,
   /** `g<gateway row id>:<weight>` or `c<carrier row id>:<weight>`, comma-separated in position order; null: none. */
   targets: string | null,
-  /** The low 52 bits of PostgreSQL's hashtextextended over the row's text: exact as a JSON number. */
+  /** The low 52 bits of PostgreSQL's hashtextextended over the tuple's JSON text: exact as a JSON number. */
   hash: number
 ]
 
@@ -43,15 +43,15 @@ interface PageRow { readonly n: number, readonly last: string | null, readonly p
 
 /** The page query over the rules `where` selects (it names the rule table `rule`), `limit` of them in id order. */
 function tuples (partitionId: string, where: RawBuilder<unknown>, limit: number | null): RawBuilder<PageRow> {
+  // Each tuple's JSON text is built once; the row hash is of that text, written in as its last
+  // element (json is text in PostgreSQL: no conversion per use).
   return sql<PageRow>`
     WITH r AS (
-      SELECT id, groups, prefix, priority, time_window, sort, max_targets, fallback, attrs, enabled, description, targets
+      SELECT id, json_build_array(id, groups::text, prefix, priority, time_window::text, sort, max_targets, fallback, attrs::text, enabled, description, targets)::text AS t
       FROM rule WHERE partition_id = ${partitionId} AND ${where} ORDER BY id ${limit === null ? sql`` : sql`LIMIT ${limit}`}
     )
-    SELECT count(*)::int AS n, max(r.id)::text AS last, json_agg(json_build_array(
-      r.id, r.groups::text, r.prefix, r.priority, r.time_window::text, r.sort, r.max_targets, r.fallback, r.attrs::text, r.enabled, r.description, r.targets,
-      hashtextextended(r::text, 0) & 4503599627370495
-    ) ORDER BY r.id)::text AS page
+    SELECT count(*)::int AS n, max(id)::text AS last,
+      '[' || string_agg(left(t, -1) || ',' || (hashtextextended(t, 0) & 4503599627370495)::text || ']', ',' ORDER BY id) || ']' AS page
     FROM r`
 }
 
