@@ -163,5 +163,7 @@ export async function compileRouteTableFromPages (
   const headHash = await runInSlices(snapshotHeadHash(head), sliceMs)
   const prefixLengths = new Map<string, Int32Array>()
   const result = await runInSlices(compilation.finish(snapshotChecksum(headHash, rows), prefixLengths), sliceMs)
-  return { ...result, state: { head, names, ctx, headHash, counts: c.counts, rows, hashes, prefixLengths, discarded } }
+  // The identity map holds this read's shared RuleData values (a few hundred thousand target lists
+  // at a million rules): the state keeps the context without it, an update starts its own.
+  return { ...result, state: { head, names, ctx: { ...ctx, shared: new Map() }, headHash, counts: c.counts, rows, hashes, prefixLengths, discarded } }
 }
