@@ -3,8 +3,11 @@
 -- 1. rule.targets: a rule's targets as one compact text, `g<gateway row id>:<weight>` or
 --    `c<carrier row id>:<weight>`, comma-separated in position order (NULL: none). rule_target stays
 --    the source of truth (foreign keys, the admin API); a statement-level trigger on it rewrites the
---    column of the rules a statement touched, in the same transaction. A snapshot load reads the
---    column instead of aggregating ~2 rule_target rows per rule on every load.
+--    column of the rules a statement touched, in the same transaction. And rule.tuple: the row as
+--    the snapshot loader reads it (src/routing/snapshot/rule-pages.ts), a JSON array of its values
+--    and, last, a hash of that text, written by a row trigger on every insert and update. A load
+--    reads the stored tuples instead of aggregating ~2 rule_target rows and converting a dozen
+--    values per rule on every load.
 --
 -- 2. data_change: the change log. Every statement that bumps a partition's data_version (the
 --    child-table triggers of 0002) writes one row with the version it produced, the table it
@@ -15,13 +18,25 @@
 --    creation) is a gap, and a gap means a full reload. Rows older than the last 10000 versions of
 --    a partition are dropped as new ones come.
 
-ALTER TABLE rule ADD COLUMN targets text;
+ALTER TABLE rule ADD COLUMN targets text, ADD COLUMN tuple text;
 
-UPDATE rule r SET targets = t.targets
-  FROM (SELECT partition_id, rule_id,
-               string_agg(coalesce('g' || gateway_id, 'c' || carrier_id) || ':' || weight, ',' ORDER BY position) AS targets
-          FROM rule_target GROUP BY partition_id, rule_id) t
- WHERE r.partition_id = t.partition_id AND r.id = t.rule_id;
+-- [id, groups as text[] text, prefix, priority, time_window as text, sort, max_targets, fallback,
+-- attrs as text, enabled, description, targets, hash]: the hash is the low 52 bits of
+-- hashtextextended over the array's text before it (exact as a JSON number). A new column a load
+-- must see goes into this array (and rule-pages.ts), in a new migration that replaces the function.
+CREATE FUNCTION rtroute_rule_tuple() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE t text;
+BEGIN
+  t := json_build_array(NEW.id, NEW.groups::text, NEW.prefix, NEW.priority, NEW.time_window::text, NEW.sort, NEW.max_targets,
+                        NEW.fallback, NEW.attrs::text, NEW.enabled, NEW.description, NEW.targets)::text;
+  NEW.tuple := left(t, -1) || ',' || (hashtextextended(t, 0) & 4503599627370495)::text || ']';
+  RETURN NEW;
+END $$;
+CREATE TRIGGER rule_tuple BEFORE INSERT OR UPDATE ON rule FOR EACH ROW EXECUTE FUNCTION rtroute_rule_tuple();
+
+UPDATE rule r SET targets = (
+    SELECT string_agg(coalesce('g' || t.gateway_id, 'c' || t.carrier_id) || ':' || t.weight, ',' ORDER BY t.position)
+      FROM rule_target t WHERE t.partition_id = r.partition_id AND t.rule_id = r.id);
 
 -- One function per transition-table shape: a trigger function sees only the tables its trigger declares.
 CREATE FUNCTION rtroute_rule_targets_new() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -1,10 +1,10 @@
 /**
  * The rules and gateways of a partition as the snapshot loader reads them, in pages. A page of
- * rules is one query answering one JSON text: the rules with their targets as the compact text
- * column rule.targets that a trigger keeps on write (migration 0009; aggregating ~2 rule_target
- * rows per rule on every load was half of a million-rule load), and per rule a hash of the row
- * that PostgreSQL computes (the checksum sums them, see data-checksum.ts). The names come from
- * the gateway and carrier rows the same transaction read.
+ * rules is one query answering one JSON text: the rules' tuples as triggers store them on write
+ * (migration 0009: the targets as one compact text, and a hash of the row, which the checksum sums,
+ * see data-checksum.ts), joined; building them per load (aggregating ~2 rule_target rows and
+ * converting a dozen values per rule) was half of a million-rule load. The names come from the
+ * gateway and carrier rows the same transaction read.
  *
  * At a million rules the read is allocation-bound (every object that survives the page is copied
  * by the young-generation collector, then marked in the old one), so a page is mapped straight
@@ -25,7 +25,8 @@ import type { RuleData, RuleTargetData, TimeWindowData } from '../routing-data.s
 export const RULE_PAGE = 2000
 
 /**
- * A page is one row holding the page as JSON text: per rule an array of [id, groups as text[]
+ * A page is one row holding the page as JSON text: the rules' stored tuples (rule.tuple, written
+ * on insert and update by a trigger, migration 0009), per rule an array of [id, groups as text[]
  * text, prefix, priority, time_window as text, sort, max_targets, fallback, attrs as text, enabled,
  * description, targets, row hash]. pg would otherwise build a row object and decode a string per
  * field, a dozen per rule; JSON.parse does the page natively, numbers and booleans without a string.
@@ -43,16 +44,11 @@ interface PageRow { readonly n: number, readonly last: string | null, readonly p
 
 /** The page query over the rules `where` selects (it names the rule table `rule`), `limit` of them in id order. */
 function tuples (partitionId: string, where: RawBuilder<unknown>, limit: number | null): RawBuilder<PageRow> {
-  // Each tuple's JSON text is built once; the row hash is of that text, written in as its last
-  // element (json is text in PostgreSQL: no conversion per use).
   return sql<PageRow>`
     WITH r AS (
-      SELECT id, json_build_array(id, groups::text, prefix, priority, time_window::text, sort, max_targets, fallback, attrs::text, enabled, description, targets)::text AS t
-      FROM rule WHERE partition_id = ${partitionId} AND ${where} ORDER BY id ${limit === null ? sql`` : sql`LIMIT ${limit}`}
+      SELECT id, tuple FROM rule WHERE partition_id = ${partitionId} AND ${where} ORDER BY id ${limit === null ? sql`` : sql`LIMIT ${limit}`}
     )
-    SELECT count(*)::int AS n, max(id)::text AS last,
-      '[' || string_agg(left(t, -1) || ',' || (hashtextextended(t, 0) & 4503599627370495)::text || ']', ',' ORDER BY id) || ']' AS page
-    FROM r`
+    SELECT count(*)::int AS n, max(id)::text AS last, '[' || string_agg(tuple, ',' ORDER BY id) || ']' AS page FROM r`
 }
 
 async function page (trx: Transaction<Database>, partitionId: string, after: string): Promise<PageRow> {
