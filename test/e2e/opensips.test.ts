@@ -57,7 +57,7 @@ describe.skipIf(missing.length > 0)('OpenSIPS 3.6 with the shipped config', () =
       const good = await s.gateway('sec-good', { kind: 'answer' })
       await s.rtroute.load(PARTITION, {
         gateways: [{ id: 'busy', address: busy.address, probe_mode: 'never' }, { id: 'good', address: good.address, probe_mode: 'never' }],
-        rules: [{ prefix: '44', targets: [{ gateway: 'busy' }, { gateway: 'good' }] }]
+        rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'busy' }, { gateway: 'good' }] }]
       })
       // A second rtroute on the same database (it reads that data), requiring the secret, with its own recorder.
       const guarded = await startRtroute({ DATABASE_URL: s.db.url, RTROUTE_PARTITION: PARTITION, RTROUTE_PROXY_SECRET: secret })

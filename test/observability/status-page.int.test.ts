@@ -47,7 +47,7 @@ describe.skipIf(!hasChromium)('status page in headless Chromium', () => {
       partition: { settings: { down_after_failures: 2, hold_down_ms: 600_000 } },
       gateways: [{ id: 'uk-a', address: '192.0.2.10:5060' }, { id: 'uk-b', address: '192.0.2.11:5060' }],
       carriers: [],
-      rules: [{ id: 1, prefix: '+44', targets: [{ gateway: 'uk-a' }, { gateway: 'uk-b' }] }],
+      rules: [{ groups: ['default'], id: 1, prefix: '+44', targets: [{ gateway: 'uk-a' }, { gateway: 'uk-b' }] }],
       caller_groups: []
     }, 'PUT')
     expect(put.status).toBe(201)

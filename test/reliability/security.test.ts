@@ -25,7 +25,7 @@ import { memorySnapshot } from '../helpers/memory-snapshot.js'
 const TOKEN = 'admin-token-0123456789-abcdef'
 const SECRET = 'proxy-secret-9876543210-zyxwvu'
 const DATA: PartitionData = {
-  partition: { default_group: 'default', description: '', settings: {} },
+  partition: { default_group: 'default', extra_prefix_chars: '', description: '', settings: {} },
   gateways: [gateway('a', '10.0.0.1:5060')],
   carriers: [],
   rules: [rule(1, '44', ['a'])],

@@ -129,7 +129,7 @@ describe('all or nothing', () => {
       carriers: [],
       caller_groups: [],
       gateways: [{ id: 'g', address: '10.9.9.9' }],
-      rules: [{ prefix: '1', targets: [{ gateway: 'g' }] }, { id: 7, prefix: '2', targets: [{ gateway: 'g' }] }, { prefix: '3', targets: [{ gateway: 'g' }] }]
+      rules: [{ groups: ['default'], prefix: '1', targets: [{ gateway: 'g' }] }, { groups: ['default'], id: 7, prefix: '2', targets: [{ gateway: 'g' }] }, { groups: ['default'], prefix: '3', targets: [{ gateway: 'g' }] }]
     })
     expect(res.statusCode).toBe(201)
     expect((await get('other')).json().rules.map((r: { id: number, prefix: string }) => [r.id, r.prefix])).toEqual([[7, '2'], [8, '1'], [9, '3']])
