@@ -85,7 +85,7 @@ describe('all or nothing', () => {
     const before = (await get('demo')).body
     const doc = (await get('demo')).json()
     doc.gateways.splice(1, 0, { ...doc.gateways[0], id: 'broken', address: 'sip:10.0.0.1:99999' })
-    doc.rules.push({ ...doc.rules[0], id: 99, prefix: '+4a' })
+    doc.rules.push({ ...doc.rules[0], id: 99, prefix: '+4 a' })
     const res = await put('demo', doc)
     expect(res.statusCode).toBe(400)
     expect(res.json()).toMatchObject({ error: 'invalid_data', problems: [{ path: 'rules[4].prefix' }] })
