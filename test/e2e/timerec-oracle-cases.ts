@@ -1,0 +1,111 @@
+/**
+ * Seeded time recurrence cases for the oracle test (timerec-oracle.test.ts): strings rtroute
+ * accepts, across every field, operators and zones with and without DST, and for each string
+ * instants where answers change — around dtstart, the span edges, the DST changes of its zone.
+ */
+import { zoneTable } from '../../src/routing/snapshot/timerec-zones.js'
+
+/** mulberry32: small, seeded, reproducible. */
+export function prng (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export const ZONES = [null, 'Europe/London', 'Europe/Bucharest', 'America/New_York', 'Australia/Sydney', 'Asia/Kolkata'] as const
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0')
+const stamp = (d: Date): string =>
+  `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}T${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`
+
+interface Gen { readonly r: () => number, pick: <T>(list: readonly T[]) => T, int: (lo: number, hi: number) => number }
+
+function gen (seed: number): Gen {
+  const r = prng(seed)
+  return { r, pick: (list) => list[Math.floor(r() * list.length)] as never, int: (lo, hi) => lo + Math.floor(r() * (hi - lo + 1)) }
+}
+
+/** A wall-clock start, often on a DST change day of the zone, at night, or on a round hour. */
+function wallStart (g: Gen, zone: string | null): Date {
+  const changes = zone === null ? [] : Array.from(zoneTable(zone).starts).filter((s) => s > 1.5e9 && s < 1.82e9)
+  if (changes.length > 0 && g.r() < 0.35) {
+    const at = new Date((g.pick(changes) as number) * 1000)
+    return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() - g.int(0, 1), g.int(0, 3), g.pick([0, 30, 59]), 0))
+  }
+  return new Date(Date.UTC(g.int(2019, 2027), g.int(0, 11), g.int(1, 28), g.pick([0, 8, 9, 14, 17, 22, 23, g.int(0, 23)]), g.pick([0, 0, 30, 15, g.int(0, 59)]), g.pick([0, 0, 0, g.int(0, 59)])))
+}
+
+const DURATIONS = ['pt30m', 'pt1h', 'pt8h', 'pt8h30m', 'pt23h', 'p1d', 'p1dt12h', 'p2d', 'p1w', 'p30d', 'pt90m', '3600s', 'PT14H30M', 'p3w']
+const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU']
+
+function list (g: Gen, n: number, item: () => string): string {
+  const out = new Set<string>()
+  for (let i = 0; i < n; i++) out.add(item())
+  return [...out].join(',')
+}
+
+function byday (g: Gen, freq: string): string {
+  return list(g, g.int(1, 3), () => {
+    const day = g.pick(WEEKDAYS)
+    if (day === 'WE' || (freq !== 'monthly' && freq !== 'yearly') || g.r() < 0.4) return day
+    const n = freq === 'monthly' ? g.int(1, 5) : g.int(1, 53)
+    return `${g.r() < 0.5 ? '-' : ''}${n}${day}`
+  })
+}
+
+/** One recurrence string. */
+export function recurrence (g: Gen): { text: string, zone: string | null, start: number } {
+  const zone = g.pick(ZONES)
+  const start = wallStart(g, zone)
+  const freq = g.pick(['', 'daily', 'weekly', 'weekly', 'monthly', 'yearly'])
+  const f: string[] = [zone ?? '', stamp(start), '', '', g.r() < 0.3 ? freq.toUpperCase() : freq, '', '', '', '', '', '', '']
+  const end = g.r()
+  if (end < 0.4) f[3] = g.pick(DURATIONS)
+  else if (end < 0.8) f[2] = stamp(new Date(start.getTime() + g.pick([1800, 3600, 8 * 3600, 30600, 86_400, 3 * 86_400, 40 * 86_400]) * 1000))
+  if (freq !== '') {
+    if (g.r() < 0.3) f[5] = stamp(new Date(start.getTime() + g.int(1, 700) * 86_400_000 + g.int(0, 86_399) * 1000))
+    if (g.r() < 0.25) f[6] = String(g.int(1, 4))
+    if (g.r() < 0.45) f[7] = byday(g, freq)
+    if (g.r() < 0.2) f[8] = list(g, g.int(1, 3), () => String(g.r() < 0.3 ? -g.int(1, 7) : g.int(1, 31)))
+    if (g.r() < 0.1) f[9] = list(g, g.int(1, 2), () => String(g.r() < 0.3 ? -g.int(1, 40) : g.int(1, 366)))
+    if (g.r() < 0.1) f[10] = list(g, g.int(1, 2), () => String(g.r() < 0.3 ? -g.int(1, 5) : g.int(1, 53)))
+    if (g.r() < 0.2) f[11] = list(g, g.int(1, 3), () => String(g.int(1, 12)))
+  }
+  let last = f.length
+  while (last > 2 && f[last - 1] === '') last--
+  const fields = f.slice(0, last)
+  // Without a zone, half the time the empty timezone slot is left out altogether.
+  const text = zone === null && g.r() < 0.5 ? fields.slice(1).join('|') : fields.join('|')
+  return { text, zone, start: Math.floor(start.getTime() / 1000) }
+}
+
+export interface OracleString { readonly text: string, readonly instants: readonly number[] }
+
+/** An expression of 1–3 recurrences with operators, and the instants to ask about. */
+export function oracleString (seed: number, instantsPerString: number): OracleString {
+  const g = gen(seed)
+  const n = g.pick([1, 1, 1, 2, 2, 3])
+  const recs = Array.from({ length: n }, () => recurrence(g))
+  const neg = (s: string): string => (g.r() < 0.25 ? `!${s}` : s)
+  let text = neg(recs[0]?.text ?? '')
+  if (n >= 2) text = `${text} ${g.pick(['&', '/'])} ${neg(recs[1]?.text ?? '')}`
+  if (n === 3) text = `${neg(`(${text})`)} ${g.pick(['&', '/'])} ${neg(recs[2]?.text ?? '')}`
+  const instants = new Set<number>()
+  for (const rec of recs) {
+    const changes = rec.zone === null ? [] : Array.from(zoneTable(rec.zone).starts).filter((s) => s > rec.start - 86_400 * 400 && s < rec.start + 86_400 * 800)
+    for (const d of [0, -1, 1]) instants.add(rec.start + d)
+    for (let i = 0; instants.size < instantsPerString * (recs.indexOf(rec) + 1) / n; i++) {
+      const kind = g.r()
+      if (kind < 0.3 && changes.length > 0) instants.add((g.pick(changes) as number) + g.pick([-3601, -3600, -1, 0, 1, 1800, 3599, 3600, 7200, 86_399]))
+      else if (kind < 0.65) instants.add(rec.start + g.int(0, 120) * g.pick([86_400, 7 * 86_400, 30 * 86_400]) + g.pick([-1, 0, 1, 1800, 28_800, 30_599, 30_600, 30_601, 86_399]))
+      else instants.add(rec.start + g.int(-86_400 * 30, 86_400 * 800))
+      if (i > instantsPerString * 4) break
+    }
+  }
+  return { text, instants: [...instants].filter((t) => t > 0) }
+}
