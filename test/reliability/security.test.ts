@@ -176,7 +176,8 @@ describe('SQL', () => {
   const REVIEWED: Record<string, RegExp> = {
     'src/migrate.ts': /sql\.raw\(text\)/,
     'src/pg-listener.ts': /LISTEN "\$\{channel\.replaceAll\('"', '""'\)\}"/,
-    'src/embedded-postgres.ts': /CREATE DATABASE "\$\{options\.database\.replaceAll\('"', '""'\)\}"/
+    'src/embedded-postgres.ts': /CREATE DATABASE "\$\{options\.database\.replaceAll\('"', '""'\)\}"/,
+    'src/routing/admin/drouting-reader.ts': /`SELECT \$\{columns\} FROM \$\{quoteTable\(table\)\} ORDER BY \$\{order\}`/
   }
   const RAW = /sql\.(raw|lit|id|ref|table)\(|CompiledQuery\.raw\(|\.unsafe\(/
   /** A pg `query(` whose text is not a plain literal: a template with `${`, a concatenation or a variable. */

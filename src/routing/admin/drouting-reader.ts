@@ -44,11 +44,16 @@ async function tableExists (client: pg.Client, table: string): Promise<boolean> 
   return rows[0]?.found !== null && rows[0]?.found !== undefined
 }
 
+/** The one statement built here: constant column lists, and a table name quoted as an identifier. */
+async function selectAll<T> (client: pg.Client, columns: string, table: string, order: string): Promise<T[]> {
+  const { rows } = await client.query(`SELECT ${columns} FROM ${quoteTable(table)} ORDER BY ${order}`)
+  return rows as T[]
+}
+
 async function selectTable<T> (client: pg.Client, kind: keyof typeof COLUMNS, table: string): Promise<T[]> {
   const spec = COLUMNS[kind]
   try {
-    const { rows } = await client.query(`SELECT ${spec.list} FROM ${quoteTable(table)} ORDER BY ${spec.order}`)
-    return rows as T[]
+    return await selectAll<T>(client, spec.list, table, spec.order)
   } catch (err) {
     const message = (err as Error).message
     throw new Error(`table ${table}: ${message} (expected the drouting ${kind} table, version ${spec.version}: columns ${spec.list})`, { cause: err })
@@ -64,8 +69,8 @@ const orDefault = (value: string | null | undefined, fallback: string): string =
 export async function readDroutingPartitions (url: string, table: string, defaults: DroutingTableNames = DEFAULT_TABLE_NAMES): Promise<DroutingSource[] | undefined> {
   return await withClient(url, async (client) => {
     if (!await tableExists(client, table)) return undefined
-    const { rows } = await client.query<{ partition_name: string, db_url: string | null, drd_table: string | null, drr_table: string | null, drg_table: string | null, drc_table: string | null }>(
-      `SELECT partition_name, db_url, drd_table, drr_table, drg_table, drc_table FROM ${quoteTable(table)} ORDER BY id`)
+    const rows = await selectAll<{ partition_name: string, db_url: string | null, drd_table: string | null, drr_table: string | null, drg_table: string | null, drc_table: string | null }>(
+      client, 'partition_name, db_url, drd_table, drr_table, drg_table, drc_table', table, 'id')
     if (rows.length === 0) return undefined
     return rows.map((row) => ({
       partition: row.partition_name,
