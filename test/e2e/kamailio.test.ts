@@ -8,10 +8,13 @@
  */
 import { describe } from 'vitest'
 import { routingScenarios } from './scenarios/routing.js'
+import { userPartScenarios } from './scenarios/user-part.js'
 import { e2e, kamailioProxy, useProxyStack } from './helpers/stack.js'
 
 if (e2e.missing.length === 0) console.log(e2e.asyncModule.message)
 
 describe.skipIf(e2e.missing.length > 0).each(e2e.variants)('Kamailio (%s) with the shipped config, routing through rtroute', (variant) => {
-  routingScenarios(useProxyStack(kamailioProxy(variant), { name: 'Kamailio', tmpPrefix: 'rtroute-e2e-', partition: 'e2e' }))
+  const s = useProxyStack(kamailioProxy(variant), { name: 'Kamailio', tmpPrefix: 'rtroute-e2e-', partition: 'e2e' })
+  routingScenarios(s)
+  userPartScenarios(s)
 })

@@ -21,6 +21,7 @@ import { e2e, opensipsProxy, useProxyStack } from './helpers/stack.js'
 import { capacityScenarios } from './scenarios/capacity.js'
 import { statusReportScenarios } from './scenarios/opensips-status.js'
 import { routingScenarios } from './scenarios/routing.js'
+import { userPartScenarios } from './scenarios/user-part.js'
 
 const PARTITION = 'e2e'
 const missing = [
@@ -49,6 +50,7 @@ describe.skipIf(missing.length > 0)('OpenSIPS 3.6 with the shipped config', () =
   describe('routing through rtroute', () => {
     const s = useProxyStack(opensipsProxy, { name: 'OpenSIPS', tmpPrefix: 'rtroute-e2e-opensips-', partition: PARTITION })
     routingScenarios(s)
+    userPartScenarios(s)
 
     it('sends X-Rtroute-Secret on every request when a proxy secret is set, and is refused without it', async () => {
       s.dumpOnFailure()
