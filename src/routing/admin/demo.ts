@@ -17,7 +17,8 @@ export const DEMO_DATA: PartitionDataInput = {
   ],
   rules: [
     { groups: ['default'], id: 1, prefix: '+44', targets: [{ carrier: 'uk' }, { gateway: 'wholesale' }], description: 'UK: the UK carriers by weight, then wholesale' },
-    { groups: ['default'], 
+    {
+      groups: ['default'],
       id: 2,
       prefix: '+4420',
       priority: 10,
