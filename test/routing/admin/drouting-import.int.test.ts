@@ -102,6 +102,20 @@ describe('rtroute import --from-drouting', () => {
   })
 })
 
+describe('extra_prefix_chars', () => {
+  it('comes from --extra-prefix-chars, is exported, and an export imports back to the same document', async () => {
+    expect((await cli('--partition', 'dx', '--extra-prefix-chars', '*#')).code).toBe(0)
+    const url = `${rt.server.url}/v1/partitions/dx/data`
+    const before = await (await fetch(url)).text()
+    expect(JSON.parse(before)).toMatchObject({ partition: { extra_prefix_chars: '*#', default_group: 'default' } })
+    expect((await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: before })).status).toBe(200)
+    expect(await (await fetch(url)).text()).toBe(before)
+    const refused = await cli('--partition', 'dy', '--extra-prefix-chars', '<')
+    expect(refused.code).toBe(1)
+    expect(refused.all).toContain('extra_prefix_chars "<": "<" is not a character a SIP user part carries unescaped')
+  })
+})
+
 describe('a user part outside the prefix alphabet, through the proxy endpoint', () => {
   const rtjson = async (requestUri: string): Promise<{ status: number, body: { rtjson: { success: boolean, reason?: string, sip_code?: number, routes: Array<{ gateway: string }> } } }> => {
     const res = await fetch(`${rt.server.url}/kamailio/rtjson`, {
