@@ -74,7 +74,6 @@ interface Stoppable { stop: () => Promise<void> }
  */
 export const STACK_SECRET = 'e2e-stack-proxy-secret-0123456789'
 
-
 export interface StackOptions {
   readonly name: string
   readonly tmpPrefix: string
