@@ -1,19 +1,21 @@
 /**
  * Failover between two rtroute instances, for every proxy's shipped config: both on the stack's
- * PostgreSQL, the proxy given both URLs. SIPp calls at a steady rate while one instance is stopped
- * (SIGTERM) and started again, then the other: no call may fail. The proxy sticks to the
+ * PostgreSQL, the proxy given both URLs. SIPp calls at a steady rate (back-to-back runs of
+ * BATCH_S seconds, for as long as the restarts take on a busy machine) while one instance is
+ * stopped (SIGTERM) and started again, then the other: no call may fail. The proxy sticks to the
  * instance that answered last, so the second stop is what sends calls to the restarted first one
  * (its routed answers prove it). kamailio.test.ts and opensips.test.ts run it; it logs its figures.
  */
 import { expect, it } from 'vitest'
 import { freePort } from '../../../src/embedded-postgres.js'
 import { startRtroute, type Rtroute } from '../helpers/rtroute.js'
-import { describeCall } from '../helpers/sipp.js'
+import { describeCall, type CallResult } from '../helpers/sipp.js'
 import { STACK_SECRET, type ProxyStack } from '../helpers/stack.js'
 
 const NUMBER = '442071838750'
 const RATE = 20
-const CALLS = 360
+/** Each SIPp run places RATE × BATCH_S calls; runs follow each other until the restarts are done. */
+const BATCH_S = 2
 /** How long an instance stays stopped before it is started again. */
 const DOWN_MS = 2000
 
@@ -47,7 +49,12 @@ export function failoverScenarios (s: ProxyStack): void {
     s.dumpOnFailure(() => `--- failover proxy (tail) ---\n${proxy.output().slice(-6000)}\n` +
       instances.map((i, n) => `--- rtroute ${n} ---\n${i.cli.output().slice(-2000)}`).join('\n'))
 
-    const placed = s.call(NUMBER, { calls: CALLS, rate: RATE, trace: false, timeoutS: 90 }, proxy)
+    let calling = true
+    const runs: CallResult[] = []
+    const started = Date.now()
+    const placed = (async () => {
+      while (calling) runs.push(await s.call(NUMBER, { calls: RATE * BATCH_S, rate: RATE, trace: false, timeoutS: 60 }, proxy))
+    })()
     // Stops instance n (SIGTERM, waiting for it to exit), starts it again on its port DOWN_MS
     // later and waits until it routes: how long its exit took, and from SIGTERM to routing again.
     const bounce = async (n: 0 | 1): Promise<{ exitMs: number, downMs: number }> => {
@@ -66,16 +73,21 @@ export function failoverScenarios (s: ProxyStack): void {
     const downFirst = await bounce(0)
     await sleep(1500)
     const downSecond = await bounce(1)
-    const result = await placed
+    await sleep(1000)
+    calling = false
+    await placed
+    const seconds = ((Date.now() - started) / 1000).toFixed(1)
 
-    const ok = Number(result.stats['SuccessfulCall(C)'])
-    const failed = Number(result.stats['FailedCall(C)'])
+    const sum = (name: string): number => runs.reduce((total, run) => total + Number(run.stats[name]), 0)
+    const ok = sum('SuccessfulCall(C)')
+    const failed = sum('FailedCall(C)')
+    const calls = RATE * BATCH_S * runs.length
     const restartedFirst = await routedAnswers(instances[0] as Rtroute)
-    console.log(`[e2e] failover through ${s.name}: ${CALLS} calls at ${RATE}/s, ${ok} ok, ${failed} failed; ` +
+    console.log(`[e2e] failover through ${s.name}: ${calls} calls at ${RATE}/s in ${runs.length} SIPp runs over ${seconds} s, ${ok} ok, ${failed} failed; ` +
       `instance 1 answered ${before} before its stop, was ${figures(downFirst)} and answered ` +
       `${restartedFirst} after its restart; instance 2 ${figures(downSecond)}`)
-    expect(result.exitCode, describeCall(result)).toBe(0)
-    expect([ok, failed]).toEqual([CALLS, 0])
+    for (const run of runs) expect(run.exitCode, describeCall(run)).toBe(0)
+    expect([ok, failed]).toEqual([calls, 0])
     expect(before).toBeGreaterThan(0)
     // The restarted first instance took the calls while the second was down.
     expect(restartedFirst).toBeGreaterThan(0)
