@@ -6,9 +6,11 @@
  * instance that answered last, so the second stop is what sends calls to the restarted first one
  * (its routed answers prove it). kamailio.test.ts and opensips.test.ts run it; it logs its figures.
  */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { expect, it } from 'vitest'
 import { freePort } from '../../../src/embedded-postgres.js'
-import { startRtroute, type Rtroute } from '../helpers/rtroute.js'
+import { startRecorder, startRtroute, type Rtroute } from '../helpers/rtroute.js'
 import { describeCall, type CallResult } from '../helpers/sipp.js'
 import { STACK_SECRET, type ProxyStack } from '../helpers/stack.js'
 
@@ -91,5 +93,37 @@ export function failoverScenarios (s: ProxyStack): void {
     expect(before).toBeGreaterThan(0)
     // The restarted first instance took the calls while the second was down.
     expect(restartedFirst).toBeGreaterThan(0)
+  })
+
+  it('asks the next instance after a 5xx or no connection, and never after a routing verdict', async () => {
+    s.dumpOnFailure()
+    const gw = await s.gateway('verdict', { kind: 'answer' })
+    await s.rtroute.load(s.partition, {
+      gateways: [{ id: 'verdict', address: gw.address, probe_mode: 'never' }],
+      rules: [{ prefix: '44', targets: [{ gateway: 'verdict' }] }]
+    })
+    // First in the list: something answering 500 (a gateway error page); second: nobody listens;
+    // third: the stack's rtroute, through a recorder of its own.
+    let failing = 0
+    const broken = http.createServer((_req, res) => { failing++; res.writeHead(500, { 'content-type': 'text/plain' }); res.end('upstream error') })
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve))
+    s.track({ stop: async () => { await new Promise<void>((resolve) => { broken.close(() => { resolve() }) }) } })
+    const recorder = await startRecorder(s.rtroute.url)
+    s.track({ stop: recorder.close })
+    const urls = [`http://127.0.0.1:${(broken.address() as AddressInfo).port}`, `http://127.0.0.1:${await freePort()}`, recorder.url]
+    const proxy = await s.extraProxy('proxy-verdict', { rtrouteUrl: urls.join(','), partition: s.partition, waitReady: false })
+
+    const routed = await s.call(NUMBER, {}, proxy)
+    expect(routed.exitCode, describeCall(routed)).toBe(0)
+    expect((await gw.invites()).map((i) => i.callId)).toEqual(routed.callIds)
+    expect(failing).toBe(1)
+    expect(recorder.on('/kamailio/rtjson').map((e) => [e.request?.call_id, e.status])).toEqual([[routed.callIds[0], 200]])
+
+    // The third instance answered: it is asked first now, and its verdict (no route: 404) is final.
+    const unrouted = await s.call('3312345678', { expect: 404 }, proxy)
+    expect(unrouted.exitCode, describeCall(unrouted)).toBe(0)
+    const query = recorder.on('/kamailio/rtjson').find((e) => e.request?.call_id === unrouted.callIds[0])
+    expect([query?.status, query?.response?.rtjson?.reason]).toEqual([200, 'no_route'])
+    expect(failing).toBe(1)
   })
 }
