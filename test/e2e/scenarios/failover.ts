@@ -116,8 +116,12 @@ export function failoverScenarios (s: ProxyStack): void {
     const routed = await s.call(NUMBER, {}, proxy)
     expect(routed.exitCode, describeCall(routed)).toBe(0)
     expect((await gw.invites()).map((i) => i.callId)).toEqual(routed.callIds)
-    expect(failing).toBe(1)
     expect(recorder.on('/kamailio/rtjson').map((e) => [e.request?.call_id, e.status])).toEqual([[routed.callIds[0], 200]])
+    // The call's events went to the instance that answered (start, in the INVITE's transaction)
+    // and to the live one, the same (the BYE's end); none to the failing ones.
+    const events = () => recorder.on('/kamailio/calls').filter((e) => e.request?.call_id === routed.callIds[0]).map((e) => [e.request?.event, e.status])
+    await expect.poll(events, { timeout: 5000 }).toEqual([['start', 202], ['end', 202]])
+    expect(failing).toBe(1)
 
     // The third instance answered: it is asked first now, and its verdict (no route: 404) is final.
     const unrouted = await s.call('3312345678', { expect: 404 }, proxy)
