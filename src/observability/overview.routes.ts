@@ -75,16 +75,16 @@ const EVENTS = 20
 const REPORTS = 30
 
 type Capacity = OverviewRoutesOptions['capacity']
-type Limits = Parameters<typeof describeCapacity>[0]
-
-/** A gateway's or carrier's capacity: null when it has no limit, or the snapshot does not hold it. */
-const capacityOf = (limits: Limits | undefined, usage: () => ReturnType<CapacityStore['gatewayUsage']>): CapacityDescription | null =>
-  limits === undefined ? null : describeCapacity(limits, usage())
 
 function partitionOverview (name: string, tables: RouteTables, registry: StatusRegistry, store: HealthStore | undefined, capacity: Capacity) {
   const events: Report[] = registry.group('routing')?.get(`${name};events`)?.reports() ?? []
   const found = tables.lookup(name)
   const table = found.state === 'ready' ? found.table : undefined
+  // null: no limit (unlimited gateways and carriers are not counted), or no capacity accounting.
+  const gatewayCapacity = (id: string): CapacityDescription | null => {
+    const gw = table?.gateways.get(id)
+    return gw === undefined || capacity === undefined ? null : describeCapacity(gw, capacity.gatewayUsage(name, id))
+  }
   const gateways = store === undefined
     ? []
     : [...gatewayViews(store, name)].sort((a, b) => (a.gateway < b.gateway ? -1 : 1)).map((g) => ({
@@ -94,13 +94,13 @@ function partitionOverview (name: string, tables: RouteTables, registry: StatusR
         reason: g.reason,
         since: g.since === undefined ? null : new Date(g.since).toISOString(),
         failures: g.failures,
-        capacity: capacity === undefined ? null : capacityOf(table?.gateways.get(g.gateway), () => capacity.gatewayUsage(name, g.gateway)),
+        capacity: gatewayCapacity(g.gateway),
         history: events.filter((r) => r.log.startsWith(`GW <${g.gateway}>/`)).slice(-HISTORY)
       }))
   const carriers = [...(table?.carriers.values() ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1)).map((c) => ({
     carrier: c.id,
     enabled: c.enabled,
-    capacity: capacity === undefined ? null : capacityOf(c, () => capacity.carrierUsage(name, c.id))
+    capacity: capacity === undefined ? null : describeCapacity(c, capacity.carrierUsage(name, c.id))
   }))
   return { gateways, carriers, events: events.slice(-EVENTS) }
 }
