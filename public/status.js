@@ -100,7 +100,7 @@ function renderGateways (overview) {
         ...capacityCells(g.capacity),
         el('td', { class: 'reason' }, g.reason),
         el('td', { class: 'muted when' }, when(g.since)),
-        el('td', {}, el('ul', { class: 'history' }, ...g.history.slice().reverse().map((r) => el('li', { title: r.date }, r.log))))))
+        el('td', {}, el('ul', { class: 'history' }, ...g.history.slice().reverse().map((r) => el('li', { title: `${r.date} UTC` }, r.log))))))
     }
   }
   $('gateways').tBodies[0].replaceChildren(...rows)
