@@ -29,6 +29,8 @@ export interface KamailioOptions {
   readonly modulePath?: string
   /** Shared memory in MB (-m; Kamailio's default is 64), for load runs. */
   readonly shmMb?: number
+  /** More pre-processor defines (-A), e.g. WITH_UAC. */
+  readonly defines?: readonly string[]
 }
 
 export type HttpModule = 'http_client' | 'http_async_client'
@@ -55,6 +57,7 @@ export function kamailioArgs (options: KamailioOptions, port: number): string[] 
   if (options.secret !== undefined) args.push('-A', `RTROUTE_SECRET="${options.secret}"`)
   if (options.modulePath !== undefined) args.push('-L', options.modulePath)
   if (options.shmMb !== undefined) args.push('-m', String(options.shmMb))
+  for (const define of options.defines ?? []) args.push('-A', define)
   return args
 }
 
