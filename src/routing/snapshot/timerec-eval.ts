@@ -106,9 +106,9 @@ function byMiss (r: CompiledRecurrence): number {
     for (; i < byday.length; i += 2) {
       if (byday[i] !== wday) continue
       const req = byday[i + 1] as number
-      if (r.freq === FREQ.yearly ? Math.trunc(yday / 7) === (req + ywdayMax) % ywdayMax
-        : r.freq === FREQ.monthly ? Math.trunc((mday - 1) / 7) === (req + mwdayMax) % mwdayMax
-          : true) break
+      if (r.freq === FREQ.yearly) {
+        if (Math.trunc(yday / 7) === (req + ywdayMax) % ywdayMax) break
+      } else if (r.freq !== FREQ.monthly || Math.trunc((mday - 1) / 7) === (req + mwdayMax) % mwdayMax) break
     }
     if (i >= byday.length) return MISS.byday
   }

@@ -93,8 +93,10 @@ export function offsetAt (zone: ZoneTable, sec: number): number {
 
 /**
  * The instant of a wall-clock time (`local`: its seconds as if it were UTC), as glibc's mktime
- * gives it with tm_isdst -1: in an overlap the first (earlier) instant, in a gap the offset from
- * before the change (America/New_York 02:30 on the spring-forward day is 07:30Z, i.e. 03:30 EDT).
+ * gives it with tm_isdst -1 in a gap: with the offset from before the change (America/New_York
+ * 02:30 on the spring-forward day is 07:30Z, i.e. 03:30 EDT). In an overlap (the repeated hour)
+ * glibc's answer depends on the offset of the process's previous mktime call, so OpenSIPS has no
+ * fixed one: rtroute takes the first (earlier) instant, as RFC 5545 does.
  */
 export function localToUtc (zone: ZoneTable, local: number): number {
   const before = offsetAt(zone, local - 86_400)
@@ -103,4 +105,13 @@ export function localToUtc (zone: ZoneTable, local: number): number {
   if (before === after || offsetAt(zone, early) === before) return early
   const late = local - after
   return offsetAt(zone, late) === after ? late : early
+}
+
+/** How many instants show this wall-clock time in the zone: 0 in a gap, 2 in an overlap (the repeated hour), else 1. */
+export function wallClockCount (zone: ZoneTable, local: number): number {
+  const before = offsetAt(zone, local - 86_400)
+  const after = offsetAt(zone, local + 86_400)
+  const valid = (offset: number): boolean => offsetAt(zone, local - offset) === offset
+  if (before === after) return valid(before) ? 1 : 0
+  return (valid(before) ? 1 : 0) + (valid(after) ? 1 : 0)
 }
