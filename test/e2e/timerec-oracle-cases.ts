@@ -140,7 +140,14 @@ export const EDGE_CASES: ReadonlyArray<{ text: string, days: readonly string[] }
   { text: 'Europe/London|20240101T090000||pt8h|weekly||2|MO,WE', days: ['2024-01-08', '2024-01-15'] },
   { text: 'Europe/London|20240101T000000|||weekly', days: ['2024-01-06', '2024-03-31'] },
   { text: 'Europe/London|20240115T100000|||monthly', days: ['2024-01-31', '2024-03-31'] },
-  { text: 'Europe/London|20240301T000000|||yearly|20260101T000000', days: ['2024-12-31', '2025-10-26'] }
+  { text: 'Europe/London|20240301T000000|||yearly|20260101T000000', days: ['2024-12-31', '2025-10-26'] },
+  { text: '20210104T080000||pt10h|WEEKLY|||MO,TU,WE,TH,FR & !20210104T120000||pt2h|WEEKLY|||MO,TU,WE,TH,FR', days: ['2021-03-03'] },
+  { text: '20240101T000000||p1d|daily|20240110T120000', days: ['2024-01-10'] },
+  { text: '20240101T000000||p1d|monthly|||FR', days: ['2024-03-01', '2024-03-08'] },
+  { text: '20240101T000000||p1d|monthly||||31', days: ['2024-01-31', '2024-04-01', '2024-05-01'] },
+  { text: 'Europe/London|20240103T100000|||weekly', days: ['2024-01-06', '2024-01-10'] },
+  { text: '(20240101T000000||pt12h|daily & !20240101T060000||pt12h|daily) / 20240101T060000||pt12h|daily', days: ['2024-02-01'] },
+  { text: 'Europe/London|20240101T000000||pt12h|daily/20240101T060000||pt12h|daily', days: ['2024-02-01'] }
 ]
 
 /** The instants an edge case is asked about. */
