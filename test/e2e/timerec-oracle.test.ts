@@ -31,7 +31,7 @@ import { findOpenSips } from './helpers/tools.js'
 import { freeUdpPort, sipOptions } from './helpers/udp.js'
 import { EDGE_CASES, edgeInstants, oracleString } from './timerec-oracle-cases.js'
 
-const SEED = Number(process.env.RTROUTE_TIMEREC_SEED ?? 18)
+const SEED = Number(process.env.RTROUTE_E2E_TIMEREC_SEED ?? 18)
 const STRINGS = 400
 const INSTANTS = 12
 

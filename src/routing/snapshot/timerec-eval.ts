@@ -8,6 +8,7 @@
  * allocation, no Intl (see timerec-zones.ts).
  */
 import { fillTm, isLeapYear, monthDays, TM } from './timerec-calendar.js'
+import { offsetAt } from './timerec-zones.js'
 import { FREQ, type CompiledRecurrence, type CompiledTimeNode, type CompiledTimerec } from './timerec-model.js'
 
 const DAY = 86_400
@@ -132,8 +133,7 @@ export function nodeHolds (node: CompiledTimeNode, sec: number): boolean {
   switch (node.kind) {
     case 'rec': return recurrenceMiss(node, sec) === MISS.none
     case 'dates': {
-      fillTm(node.zone, sec, tm)
-      const day = tm[TM.days] as number
+      const day = Math.floor((sec + offsetAt(node.zone, sec)) / DAY)
       return day >= node.fromDay && day <= node.untilDay
     }
     case 'group': {
