@@ -111,6 +111,32 @@ function inOverlap (text: string): boolean {
   return parsed.ok && parsed.expr !== null && walk(parsed.expr)
 }
 
+/** How many strings use each field, operator and zone: what the comparisons covered. */
+function coverage (texts: readonly string[]): string {
+  const count = new Map<string, number>()
+  const add = (key: string): void => { count.set(key, (count.get(key) ?? 0) + 1) }
+  for (const text of texts) {
+    const parsed = parseTimerec(text)
+    if (!parsed.ok || parsed.expr === null) continue
+    const seen = new Set<string>()
+    const walk = (e: TimerecExpr): void => {
+      if (e.inverted) seen.add('!')
+      if (e.kind === 'group') {
+        if (e.operands.length > 1) seen.add(e.op === 'and' ? '&' : '/')
+        e.operands.forEach(walk)
+        return
+      }
+      const r = e.rec
+      seen.add(r.timezone ?? 'no zone')
+      for (const [k, v] of Object.entries(r)) if (v !== null && k !== 'timezone' && k !== 'dtstart') seen.add(k === 'freq' ? `freq ${String(v)}` : k)
+      if (r.byday?.some((d) => d.ordinal !== 0) === true) seen.add('byday ordinal')
+    }
+    walk(parsed.expr)
+    seen.forEach(add)
+  }
+  return [...count].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')
+}
+
 /** Runs `work` over `items`, `width` at a time. */
 async function pool<T> (items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0
@@ -177,6 +203,7 @@ describe.skipIf(opensips.bin === undefined)('time recurrences against OpenSIPS 3
     })
     console.log(`[timerec oracle] seed ${SEED}: ${cases.length} strings (${overlapping.length} not compared: a date-time in a DST overlap), ` +
       `${questions.length} string × instant comparisons, ${matched} matching in OpenSIPS, ${disagreements.length} disagreements`)
+    console.log(`[timerec oracle] strings using: ${coverage(cases.map((c) => c.text))}`)
     for (const c of overlapping) console.log(`[timerec oracle] not compared (DST overlap): ${JSON.stringify(c.text)}`)
     for (const d of disagreements.slice(0, 200)) console.log(`[timerec oracle] ${d}`)
     expect(disagreements).toEqual([])
