@@ -147,7 +147,10 @@ export const EDGE_CASES: ReadonlyArray<{ text: string, days: readonly string[] }
   { text: '20240101T000000||p1d|monthly||||31', days: ['2024-01-31', '2024-04-01', '2024-05-01'] },
   { text: 'Europe/London|20240103T100000|||weekly', days: ['2024-01-06', '2024-01-10'] },
   { text: '(20240101T000000||pt12h|daily & !20240101T060000||pt12h|daily) / 20240101T060000||pt12h|daily', days: ['2024-02-01'] },
-  { text: 'Europe/London|20240101T000000||pt12h|daily/20240101T060000||pt12h|daily', days: ['2024-02-01'] }
+  { text: 'Europe/London|20240101T000000||pt12h|daily/20240101T060000||pt12h|daily', days: ['2024-02-01'] },
+  { text: 'America/New_York|20050101T090000||pt8h|daily||2', days: ['2006-04-02', '2007-03-11', '2007-11-04'] },
+  { text: 'Europe/London|20400101T093000||pt1h|weekly||3|MO', days: ['2040-03-26', '2061-10-31', '2099-12-28'] },
+  { text: 'Australia/Sydney|20300101T000000||p1d|yearly|||1SU,-1SA', days: ['2030-01-05', '2030-12-27', '2031-01-04'] }
 ]
 
 /** The instants an edge case is asked about. */
