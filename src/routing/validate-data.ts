@@ -209,7 +209,7 @@ export interface RuleRefs {
 export function normaliseRule (input: RuleInput, refs: RuleRefs, defaultGroup: string, path = ''): { data: Omit<RuleData, 'id'> & { id: number | undefined }, problems: Problem[] } {
   const problems: Problem[] = [...checkOpaque(input.attrs, at(path, 'attrs'))]
   if (input.time_window !== undefined && input.time_window !== null) problems.push(...checkTimeWindow(input.time_window, at(path, 'time_window')))
-  const timerecProblem = typeof input.timerec === 'string' ? checkTimerec(input.timerec, isTimeZone) : undefined
+  const timerecProblem = typeof input.timerec === 'string' ? checkTimerec(input.timerec) : undefined
   if (timerecProblem !== undefined) problems.push({ path: at(path, 'timerec'), message: timerecProblem })
   input.targets.forEach((target, i) => {
     const where = `${at(path, 'targets')}[${i}]`

@@ -84,6 +84,7 @@ describe('checkTimerec', () => {
     ['20210104T080000||pt8h|yearly|||||||-1', 'field bymonth, position 1: "-1": bymonth cannot count back from the end'],
     ['20210104T080000||pt8h|yearly||||||||x', 'field bymonth: has 1 field(s) past bymonth'],
     ['Mars/Olympus|20210104T080000', 'field timezone: unknown timezone "Mars/Olympus"'],
+    ['EUROPE/LONDON|20210104T080000', 'field timezone: unknown timezone "EUROPE/LONDON"'],
     ['Europe/London', 'field dtstart: is required'],
     ['20210104T080000||pt8h||20220101T000000', 'field freq: is required when until, interval or a by… field is given'],
     ['20210104T080000 & x', 'recurrence 2 (character 19): field dtstart: "x" is not a date-time'],
