@@ -150,7 +150,16 @@ export const EDGE_CASES: ReadonlyArray<{ text: string, days: readonly string[] }
   { text: 'Europe/London|20240101T000000||pt12h|daily/20240101T060000||pt12h|daily', days: ['2024-02-01'] },
   { text: 'America/New_York|20050101T090000||pt8h|daily||2', days: ['2006-04-02', '2007-03-11', '2007-11-04'] },
   { text: 'Europe/London|20400101T093000||pt1h|weekly||3|MO', days: ['2040-03-26', '2061-10-31', '2099-12-28'] },
-  { text: 'Australia/Sydney|20300101T000000||p1d|yearly|||1SU,-1SA', days: ['2030-01-05', '2030-12-27', '2031-01-04'] }
+  { text: 'Australia/Sydney|20300101T000000||p1d|yearly|||1SU,-1SA', days: ['2030-01-05', '2030-12-27', '2031-01-04'] },
+  { text: '20240110T120000|20240110T080000||daily', days: ['2024-01-11'] },
+  { text: '20240110T120000|20240105T080000||weekly|||MO,FR', days: ['2024-01-12', '2024-01-15'] },
+  { text: '20240110T120000||pt1h|daily|20240101T000000', days: ['2024-01-10'] },
+  { text: '20200101T000000||p1d|yearly|||||366,-366', days: ['2020-12-31', '2021-01-01', '2024-12-31'] },
+  { text: '20240101T000000||p1d|monthly||||-31', days: ['2024-02-01', '2024-04-01', '2024-01-01'] },
+  { text: '20240101T000000||p1d|monthly|||5FR,-5MO', days: ['2024-02-02', '2024-03-29', '2024-04-01'] },
+  { text: 'Europe/London|20240115T080000||p31d|monthly|||||||2,3', days: ['2024-02-15', '2024-03-30'] },
+  { text: 'Europe/London|20240115T080000||p366d|yearly', days: ['2025-01-14'] },
+  { text: 'Europe/London|20240115T080000||p30d|monthly', days: ['2024-02-13', '2024-03-14'] }
 ]
 
 /** The instants an edge case is asked about. */
