@@ -67,6 +67,7 @@ export function recurrence (g: Gen): { text: string, zone: string | null, start:
   const end = g.r()
   if (end < 0.4) f[3] = g.pick(DURATIONS)
   else if (end < 0.8) f[2] = stamp(new Date(start.getTime() + g.pick([1800, 3600, 8 * 3600, 30600, 86_400, 3 * 86_400, 40 * 86_400]) * 1000))
+  else if (end < 0.88) [f[2], f[3]] = [stamp(new Date(start.getTime() + 7200_000)), g.pick(DURATIONS)] // both: the duration wins
   if (freq !== '') {
     if (g.r() < 0.3) f[5] = stamp(new Date(start.getTime() + g.int(1, 700) * 86_400_000 + g.int(0, 86_399) * 1000))
     if (g.r() < 0.25) f[6] = String(g.int(1, 4))
