@@ -74,6 +74,8 @@ export interface RuleTable {
   prefix: Generated<string>
   priority: Generated<number>
   time_window: Json | null
+  /** Migration 0007: a drouting/cfgutils time recurrence; null: none. */
+  timerec: Generated<string | null>
   sort: Generated<SortAlgorithm>
   max_targets: number | null
   fallback: Generated<boolean>

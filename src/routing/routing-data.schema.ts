@@ -154,6 +154,13 @@ export const TimeWindowSchema = Type.Object({
 }, { additionalProperties: false, description: 'open on dates from..until (inclusive) and within a weekly window, in the timezone' })
 export type TimeWindowData = Static<typeof TimeWindowSchema>
 
+/** Longest timerec text accepted (drouting's dr_rules.timerec is a varchar(255); several joined by operators run longer). */
+export const TIMEREC_MAX_LENGTH = 4096
+export const TimerecSchema = Type.Union([Type.String({ maxLength: TIMEREC_MAX_LENGTH }), Type.Null()], {
+  description: 'OpenSIPS drouting/cfgutils time recurrence: [timezone|]dtstart|dtend|duration|freq|until|interval|byday|bymonthday|byyearday|byweekno|bymonth, ' +
+    'several joined by & (and), / (or), ! (not) and parentheses; null or empty: always valid'
+})
+
 export const RuleTargetSchema = Type.Union([
   Type.Object({ gateway: EntityIdSchema, weight: Type.Optional(WeightSchema) }, { additionalProperties: false }),
   Type.Object({ carrier: EntityIdSchema, weight: Type.Optional(WeightSchema) }, { additionalProperties: false })
@@ -166,6 +173,8 @@ export const RuleSchema = Type.Object({
   prefix: Type.String({ pattern: '^\\+?[0-9]{0,32}$', description: 'digits (optionally after +); empty: the default rule' }),
   priority: Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, description: 'higher wins among rules of one prefix' }),
   time_window: Type.Union([TimeWindowSchema, Type.Null()]),
+  /** Absent when null (documents written before it stay the same); with time_window, both must match. */
+  timerec: Type.Optional(TimerecSchema),
   targets: Type.Array(RuleTargetSchema, { maxItems: 256 }),
   sort: SortSchema,
   max_targets: Type.Union([Type.Integer({ minimum: 1, maximum: 64 }), Type.Null()]),
@@ -182,6 +191,7 @@ export const RuleInputSchema = Type.Object({
   prefix: Type.Optional(RuleSchema.properties.prefix),
   priority: Type.Optional(RuleSchema.properties.priority),
   time_window: Type.Optional(RuleSchema.properties.time_window),
+  timerec: Type.Optional(TimerecSchema),
   targets: RuleSchema.properties.targets,
   sort: Type.Optional(SortSchema),
   max_targets: Type.Optional(RuleSchema.properties.max_targets),

@@ -7,6 +7,7 @@
 import net from 'node:net'
 import sip from 'sip'
 import { parseCidr } from '../net.js'
+import { checkTimerec } from './timerec/parse-timerec.js'
 import type {
   CallerGroupData, CallerGroupInput, CarrierData, CarrierInput, GatewayData, GatewayInput, RuleData, RuleInput, TimeWindowData
 } from './routing-data.schema.js'
@@ -208,6 +209,8 @@ export interface RuleRefs {
 export function normaliseRule (input: RuleInput, refs: RuleRefs, defaultGroup: string, path = ''): { data: Omit<RuleData, 'id'> & { id: number | undefined }, problems: Problem[] } {
   const problems: Problem[] = [...checkOpaque(input.attrs, at(path, 'attrs'))]
   if (input.time_window !== undefined && input.time_window !== null) problems.push(...checkTimeWindow(input.time_window, at(path, 'time_window')))
+  const timerecProblem = typeof input.timerec === 'string' ? checkTimerec(input.timerec) : undefined
+  if (timerecProblem !== undefined) problems.push({ path: at(path, 'timerec'), message: timerecProblem })
   input.targets.forEach((target, i) => {
     const where = `${at(path, 'targets')}[${i}]`
     if ('gateway' in target && !refs.gateways.has(target.gateway)) problems.push({ path: `${where}.gateway`, message: `unknown gateway "${target.gateway}"` })
@@ -221,6 +224,7 @@ export function normaliseRule (input: RuleInput, refs: RuleRefs, defaultGroup: s
     prefix: input.prefix ?? '',
     priority: input.priority ?? 0,
     time_window: input.time_window ?? null,
+    ...(input.timerec === undefined || input.timerec === null ? {} : { timerec: input.timerec }),
     targets: input.targets.map((target) => ('gateway' in target
       ? { gateway: target.gateway, weight: target.weight ?? 1 }
       : { carrier: target.carrier, weight: target.weight ?? 1 })),

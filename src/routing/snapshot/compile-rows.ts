@@ -8,6 +8,7 @@ import { fmix32, hashString } from './hash.js'
 import type { CarrierData, GatewayData, RuleData } from '../routing-data.schema.js'
 import { ROWS_PER_STEP, type Steps } from './slices.js'
 import { compileTimeWindow, type CompiledWindow } from './time-window.js'
+import { withTimerec } from './timerec-compile.js'
 import { parseGatewayAddress } from '../validate-data.js'
 
 /** Problems listed per compile; counts stay exact beyond it, a closing entry says how many were left out. */
@@ -224,9 +225,10 @@ function internGroupsByKey (groups: readonly string[], ctx: RuleContext): readon
   return interned
 }
 
+/** The time window and the timerec (timerec-compile.ts), both to match. */
 function compileWindow (row: RuleData, ctx: RuleContext): CompiledWindow | string | null {
-  if (row.time_window === null) return null
-  return byIdentity(row.time_window, ctx, (tw) => windowByKey(tw, ctx))
+  const window = row.time_window === null ? null : byIdentity(row.time_window, ctx, (tw) => windowByKey(tw, ctx))
+  return withTimerec(window, row.timerec, ctx.windows)
 }
 
 function windowByKey (timeWindow: NonNullable<RuleData['time_window']>, ctx: RuleContext): CompiledWindow | string {

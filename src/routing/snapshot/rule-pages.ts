@@ -25,7 +25,7 @@ export const RULE_PAGE = 2000
 /**
  * A page is one row holding the page as JSON text: per rule an array of [id, groups as text[]
  * text, prefix, priority, time_window as text, sort, max_targets, fallback, attrs as text, enabled,
- * description, targets]. pg would otherwise build a row object and decode a string per field, a
+ * description, targets, timerec]. pg would otherwise build a row object and decode a string per field, a
  * dozen per rule; JSON.parse does the page natively, numbers and booleans without a string. The
  * text is also what the snapshot's checksum hashes (see data-checksum.ts), as it arrives.
  */
@@ -33,7 +33,8 @@ type RuleTuple = [
   id: number, groups: string, prefix: string, priority: number, timeWindow: string | null, sort: RuleData['sort'],
   maxTargets: number | null, fallback: boolean, attrs: string, enabled: boolean, description: string,
   /** `g<gateway row id>:<weight>` or `c<carrier row id>:<weight>`, comma-separated in position order; null: none. */
-  targets: string | null
+  targets: string | null,
+  timerec: string | null
 ]
 
 interface PageRow { readonly n: number, readonly last: string | null, readonly page: string | null }
@@ -41,11 +42,11 @@ interface PageRow { readonly n: number, readonly last: string | null, readonly p
 async function page (trx: Transaction<Database>, partitionId: string, after: string): Promise<PageRow> {
   const { rows } = await sql<PageRow>`
     WITH r AS (
-      SELECT id, groups, prefix, priority, time_window, sort, max_targets, fallback, attrs, enabled, description
+      SELECT id, groups, prefix, priority, time_window, sort, max_targets, fallback, attrs, enabled, description, timerec
       FROM rule WHERE partition_id = ${partitionId} AND id > ${after} ORDER BY id LIMIT ${RULE_PAGE}
     )
     SELECT count(*)::int AS n, max(r.id)::text AS last, json_agg(json_build_array(
-      r.id, r.groups::text, r.prefix, r.priority, r.time_window::text, r.sort, r.max_targets, r.fallback, r.attrs::text, r.enabled, r.description, t.targets
+      r.id, r.groups::text, r.prefix, r.priority, r.time_window::text, r.sort, r.max_targets, r.fallback, r.attrs::text, r.enabled, r.description, t.targets, r.timerec
     ) ORDER BY r.id)::text AS page
     FROM r LEFT JOIN (
       SELECT rule_id, string_agg(coalesce('g' || gateway_id, 'c' || carrier_id) || ':' || weight, ',' ORDER BY position) AS targets
@@ -129,7 +130,7 @@ export async function * ruleDataPages (trx: Transaction<Database>, partitionId: 
     const tuples = JSON.parse(text) as RuleTuple[]
     const rules = new Array<RuleData>(tuples.length)
     for (let i = 0; i < tuples.length; i++) {
-      const [id, groups, prefix, priority, timeWindow, sortText, maxTargets, fallback, attrs, enabled, description, targets] = tuples[i] as RuleTuple
+      const [id, groups, prefix, priority, timeWindow, sortText, maxTargets, fallback, attrs, enabled, description, targets, timerec] = tuples[i] as RuleTuple
       let sort = sorts.get(sortText)
       if (sort === undefined) sorts.set(sortText, sort = sortText)
       rules[i] = {
@@ -144,7 +145,8 @@ export async function * ruleDataPages (trx: Transaction<Database>, partitionId: 
         fallback,
         attrs: attrs === '{}' ? EMPTY_ATTRS : attrsOf(attrs),
         enabled,
-        description
+        description,
+        ...(timerec === null ? {} : { timerec })
       }
     }
     yield { rules, text }
