@@ -221,7 +221,7 @@ export function normaliseRule (input: RuleInput, refs: RuleRefs, extraPrefixChar
   const prefixIssue = prefixProblem(input.prefix ?? '', extraPrefixChars)
   if (prefixIssue !== undefined) problems.push({ path: at(path, 'prefix'), message: `${prefixIssue}${named}` })
   if (input.time_window !== undefined && input.time_window !== null) problems.push(...checkTimeWindow(input.time_window, at(path, 'time_window')))
-  const timerecProblem = typeof input.timerec === 'string' ? checkTimerec(input.timerec, isTimeZone) : undefined
+  const timerecProblem = typeof input.timerec === 'string' ? checkTimerec(input.timerec) : undefined
   if (timerecProblem !== undefined) problems.push({ path: at(path, 'timerec'), message: timerecProblem })
   input.targets.forEach((target, i) => {
     const where = `${at(path, 'targets')}[${i}]`

@@ -8,6 +8,7 @@
  * allocation, no Intl (see timerec-zones.ts).
  */
 import { fillTm, isLeapYear, monthDays, TM } from './timerec-calendar.js'
+import { offsetAt } from './timerec-zones.js'
 import { FREQ, type CompiledRecurrence, type CompiledTimeNode, type CompiledTimerec } from './timerec-model.js'
 
 const DAY = 86_400
@@ -106,9 +107,9 @@ function byMiss (r: CompiledRecurrence): number {
     for (; i < byday.length; i += 2) {
       if (byday[i] !== wday) continue
       const req = byday[i + 1] as number
-      if (r.freq === FREQ.yearly ? Math.trunc(yday / 7) === (req + ywdayMax) % ywdayMax
-        : r.freq === FREQ.monthly ? Math.trunc((mday - 1) / 7) === (req + mwdayMax) % mwdayMax
-          : true) break
+      if (r.freq === FREQ.yearly) {
+        if (Math.trunc(yday / 7) === (req + ywdayMax) % ywdayMax) break
+      } else if (r.freq !== FREQ.monthly || Math.trunc((mday - 1) / 7) === (req + mwdayMax) % mwdayMax) break
     }
     if (i >= byday.length) return MISS.byday
   }
@@ -132,8 +133,7 @@ export function nodeHolds (node: CompiledTimeNode, sec: number): boolean {
   switch (node.kind) {
     case 'rec': return recurrenceMiss(node, sec) === MISS.none
     case 'dates': {
-      fillTm(node.zone, sec, tm)
-      const day = tm[TM.days] as number
+      const day = Math.floor((sec + offsetAt(node.zone, sec)) / DAY)
       return day >= node.fromDay && day <= node.untilDay
     }
     case 'group': {

@@ -52,13 +52,15 @@ export type TimerecParse =
   | { readonly ok: true, readonly expr: TimerecExpr | null, readonly recurrences: number }
   | { readonly ok: false, readonly error: TimerecError }
 
-/** A timezone Intl knows, written with the capital OpenSIPS needs to see it as one. */
+/**
+ * A timezone Intl knows, spelt as the tz database does: OpenSIPS sets TZ to the text, and glibc
+ * finds no file for `EUROPE/LONDON` (it would run in UTC) where Intl, ignoring case, would not.
+ */
 export function knownZone (name: string): boolean {
   if (!/^[A-Z]/.test(name)) return false
   try {
-    // eslint-disable-next-line no-new
-    new Intl.DateTimeFormat('en-US', { timeZone: name })
-    return true
+    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone
+    return resolved === name || resolved.toLowerCase() !== name.toLowerCase()
   } catch {
     return false
   }
