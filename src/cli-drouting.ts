@@ -66,10 +66,17 @@ function report (source: DroutingSource, mapping: DroutingMapping, io: Out): voi
   for (const note of mapping.notes) io.out(`  ${formatNote(note)}${note.lossy ? '' : ' [as drouting]'}`)
 }
 
+/** A bad --extra-prefix-chars or --default-group, found before any database is opened; undefined when both are fine. */
+export function droutingUsageProblem (flags: Pick<DroutingFlags, 'extra-prefix-chars' | 'default-group'>): string | undefined {
+  const defaultGroup = str(flags['default-group']) ?? 'default'
+  return extraPrefixCharsProblem(str(flags['extra-prefix-chars']) ?? '') ??
+    (GROUP_NAME.test(defaultGroup) ? undefined : `--default-group ${JSON.stringify(defaultGroup)}: expected 1 to 64 of A-Z a-z 0-9 _ . -`)
+}
+
 export async function importFromDrouting (url: string, flags: DroutingFlags, withRepository: WithRepository, maxDropPercent: number, io: Out): Promise<number> {
   const extraPrefixChars = str(flags['extra-prefix-chars']) ?? ''
   const defaultGroup = str(flags['default-group']) ?? 'default'
-  const usage = extraPrefixCharsProblem(extraPrefixChars) ?? (GROUP_NAME.test(defaultGroup) ? undefined : `--default-group ${JSON.stringify(defaultGroup)}: expected 1 to 64 of A-Z a-z 0-9 _ . -`)
+  const usage = droutingUsageProblem(flags)
   if (usage !== undefined) {
     io.err(`rtroute: ${usage}`)
     return 1

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { Logger } from 'pino'
-import { DROUTING_HELP, DROUTING_OPTIONS, importFromDrouting } from './cli-drouting.js'
+import { DROUTING_HELP, DROUTING_OPTIONS, droutingUsageProblem, importFromDrouting } from './cli-drouting.js'
 import { routeCommand } from './cli-route.js'
 import { CONFIG_VARS, ConfigError, loadConfig, redactUrl, type Config } from './config.js'
 import type { VarSpec } from './env-vars.js'
@@ -193,6 +193,8 @@ async function main (argv: string[]): Promise<void> {
   if (rest.length !== expected) fail(EXIT_USAGE, rest.length > expected ? `unexpected arguments: ${rest.slice(expected).join(' ')}` : `${command} needs ${command === 'route' ? 'a NUMBER' : 'a FILE'}`)
   const partition = values.partition ?? 'default'
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(partition)) fail(EXIT_USAGE, `--partition ${JSON.stringify(partition)}: expected 1 to 64 letters, digits, _ or -`)
+  const droutingUsage = fromDrouting === undefined ? undefined : droutingUsageProblem(values)
+  if (droutingUsage !== undefined) fail(EXIT_USAGE, droutingUsage)
 
   const env: Record<string, string | undefined> = { ...process.env }
   for (const [flag, name] of Object.entries(FLAG_ENV)) {

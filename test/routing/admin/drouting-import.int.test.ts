@@ -111,7 +111,7 @@ describe('extra_prefix_chars', () => {
     expect((await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: before })).status).toBe(200)
     expect(await (await fetch(url)).text()).toBe(before)
     const refused = await cli('--partition', 'dy', '--extra-prefix-chars', '<')
-    expect(refused.code).toBe(1)
+    expect(refused.code).toBe(64)
     expect(refused.all).toContain('extra_prefix_chars "<": "<" is not a character a SIP user part carries unescaped')
   })
 })
