@@ -12,6 +12,7 @@ import { createDbMonitor, type DbMonitor } from './db-monitor.js'
 import { resolveDatabase, type DatabaseTarget } from './database-target.js'
 import { superviseEmbedded, type EmbeddedSupervisor } from './embedded-supervisor.js'
 import { createEventBus, type EventBus } from './events.js'
+import { exposureWarning } from './exposure.js'
 import { migrateToLatest } from './migrate.js'
 import { PACKAGE_VERSION } from './paths.js'
 import { seedDemo } from './routing/admin/demo.js'
@@ -193,6 +194,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
       defaultPartition: config.defaultPartition,
       retryAfterS: config.retryAfterS,
       proxyGuard: { allow: config.security.proxyAllow, secrets: config.security.proxySecrets },
+      trustProxy: config.security.trustProxy,
       adminRateLimit: { max: config.security.adminRateMax, windowMs: config.security.adminRateWindowMs }
     })
     await app.listen({ port: config.port, host: config.host })
@@ -208,7 +210,16 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
   core.set(CORE_STATUS.running, 'running')
   core.report('running')
   log.info(`rtroute listening on ${url}`)
-  if (config.adminTokens.length === 0) log.warn('RTROUTE_ADMIN_TOKEN is unset: the admin API answers loopback clients only')
+  const exposure = exposureWarning({
+    host: config.host,
+    proxyRoutes: app.routeAccess.proxy,
+    proxyAllow: config.security.proxyAllow,
+    proxySecret: config.security.proxySecrets.length > 0,
+    trustProxy: config.security.trustProxy,
+    adminToken: config.adminTokens.length > 0
+  })
+  if (exposure !== undefined) log.warn(exposure)
+  else if (config.adminTokens.length === 0) log.warn('RTROUTE_ADMIN_TOKEN is unset: the admin API answers loopback clients only')
   monitor.start()
   observability.start()
 

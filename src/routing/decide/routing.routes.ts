@@ -125,6 +125,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
   }
 
   app.post('/kamailio/rtjson', {
+    config: { proxy: true },
     attachValidation: true,
     errorHandler: errorHandlerOf(RTJSON),
     schema: {
@@ -136,6 +137,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
   }, async (request, reply) => await handle(request, reply, RTJSON))
 
   app.post('/1.0/kamailio/routing', {
+    config: { proxy: true },
     attachValidation: true,
     errorHandler: errorHandlerOf(WAZO),
     schema: {
