@@ -42,6 +42,10 @@ afterEach(async () => {
 })
 
 async function appWith (options: AppOptions): Promise<FastifyInstance> {
+  return (await appWithHealth(options)).app
+}
+
+async function appWithHealth (options: AppOptions): Promise<{ app: FastifyInstance, health: ReturnType<typeof createHealthStore>['view'] }> {
   const deps = fakeDeps()
   const group = deps.registry.createGroup('routing', { required: true, ringSize: RING_SIZES.partition })
   const tables = createRouteTables({
@@ -56,7 +60,7 @@ async function appWith (options: AppOptions): Promise<FastifyInstance> {
   const dispatcher = { store, repository: repository as unknown as GatewayStateRepository, isLeader: () => false }
   const app = await buildApp({ ...deps, routing: { tables, health: store.view }, dispatcher }, { docs: false, ...options })
   apps.push(app)
-  return app
+  return { app, health: store.view }
 }
 
 const inject = async (app: FastifyInstance, options: InjectOptions) => await app.inject(options)
@@ -126,6 +130,49 @@ describe('the proxy paths', () => {
     expect(refusedFeedback.json()).toEqual({ error: 'forbidden', message: 'invalid x-rtroute-secret header' })
     expect((await inject(app, { ...feedback, headers: { 'x-rtroute-secret': SECRET } })).statusCode).toBe(202)
     console.log(`[security] proxy secret: ${tried} wrong secrets refused`)
+  })
+
+  it('with the defaults answer loopback clients only: every proxy path refuses another source, and refused feedback changes no state', async () => {
+    expect(loadSecurityConfig({}, []).proxyAllow).toEqual(['127.0.0.0/8', '::1/128'])
+    expect(loadSecurityConfig({ RTROUTE_PROXY_ALLOW: ' ' }, []).proxyAllow).toEqual(['127.0.0.0/8', '::1/128'])
+    expect(loadSecurityConfig({ RTROUTE_PROXY_ALLOW: 'any' }, []).proxyAllow).toEqual(['0.0.0.0/0', '::/0'])
+    const { app, health } = await appWithHealth({})
+    const outside = '192.0.2.50'
+    const feedback = (remoteAddress: string): InjectOptions => ({ method: 'POST', url: '/kamailio/feedback', payload: { call_id: `f-${remoteAddress}`, partition: 'p', gateway: 'a', code: 503 }, remoteAddress })
+    for (const url of ['/kamailio/rtjson', '/1.0/kamailio/routing']) {
+      const refused = await inject(app, { ...rtjson({}, outside), url })
+      expect(refused.statusCode, url).toBe(403)
+      expect(refused.body).toContain('source address not allowed (RTROUTE_PROXY_ALLOW)')
+    }
+    // Nine 503s from outside (three per gateway took the issue's demo down): all refused, gateway a still up.
+    for (let i = 0; i < 9; i++) expect((await inject(app, { ...feedback(outside), payload: { call_id: `f${i}`, partition: 'p', gateway: 'a', code: 503 } })).statusCode).toBe(403)
+    expect([undefined, 'active']).toContain(health('p').stateOf('a'))
+    expect((await inject(app, rtjson({}, '::ffff:127.0.0.1'))).statusCode).toBe(200)
+    expect((await inject(app, rtjson({}, '::1'))).statusCode).toBe(200)
+    expect((await inject(app, feedback('127.0.0.1'))).statusCode).toBe(202)
+    const open = await appWith({ proxyGuard: { allow: loadSecurityConfig({ RTROUTE_PROXY_ALLOW: 'any' }, []).proxyAllow, secrets: [] } })
+    expect((await inject(open, rtjson({}, outside))).statusCode).toBe(200)
+    expect((await inject(open, rtjson({}, '2001:db8::1'))).statusCode).toBe(200)
+  })
+
+  it('treat a request that an untrusted hop forwarded as coming from an unknown client; a trusted hop names the client', async () => {
+    const app = await appWith({})
+    const forwarded = (headers: Record<string, string>): InjectOptions => ({ ...rtjson(headers, '127.0.0.1') })
+    for (const header of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }]) {
+      const refused = await inject(app, forwarded(header))
+      expect(refused.statusCode, JSON.stringify(header)).toBe(403)
+      expect(refused.body).toContain('forwarded by a proxy that is not trusted (RTROUTE_TRUST_PROXY)')
+      const admin = await inject(app, { method: 'GET', url: '/v1/status', remoteAddress: '127.0.0.1', headers: header })
+      expect(admin.statusCode).toBe(403)
+      expect(admin.json<{ message: string }>().message).toMatch(/RTROUTE_TRUST_PROXY does not name/)
+    }
+    const trusting = await appWith({ trustProxy: ['127.0.0.1/32'] })
+    expect((await inject(trusting, forwarded({ 'x-forwarded-for': '203.0.113.9' }))).statusCode).toBe(403)
+    expect((await inject(trusting, forwarded({ 'x-forwarded-for': '127.0.0.1' }))).statusCode).toBe(200)
+    expect((await inject(trusting, { method: 'GET', url: '/v1/status', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.9' } })).statusCode).toBe(403)
+    expect((await inject(trusting, { method: 'GET', url: '/v1/status', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '127.0.0.1' } })).statusCode).toBe(200)
+    // A hop that is not trusted cannot name a client, even a loopback one.
+    expect((await inject(trusting, { method: 'GET', url: '/v1/status', remoteAddress: '10.0.0.5', headers: { 'x-forwarded-for': '127.0.0.1' } })).statusCode).toBe(403)
   })
 
   it('configuration refuses bad networks and short secrets without echoing the secret', () => {
