@@ -158,7 +158,8 @@ describe('the proxy paths', () => {
   it('treat a request that an untrusted hop forwarded as coming from an unknown client; a trusted hop names the client', async () => {
     const app = await appWith({})
     const forwarded = (headers: Record<string, string>): InjectOptions => ({ ...rtjson(headers, '127.0.0.1') })
-    for (const header of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }]) {
+    const headers: Array<Record<string, string>> = [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }]
+    for (const header of headers) {
       const refused = await inject(app, forwarded(header))
       expect(refused.statusCode, JSON.stringify(header)).toBe(403)
       expect(refused.body).toContain('forwarded by a proxy that is not trusted (RTROUTE_TRUST_PROXY)')
