@@ -97,6 +97,8 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
   const app = Fastify({
     ...(opts.logger === undefined || opts.logger === false ? { logger: false } : { loggerInstance: opts.logger }),
     bodyLimit: opts.bodyLimit ?? 1_048_576,
+    // A request that reaches a connection still open during shutdown is answered, not refused (src/drain.ts).
+    return503OnClosing: false,
     // request.ip believes X-Forwarded-For from these hops only (src/client-address.ts).
     ...(trustProxy === undefined ? {} : { trustProxy }),
     // Per-request log lines cost a third of the throughput on the routing path: decisions are counted, not logged.

@@ -9,6 +9,7 @@ import { buildApp } from './app.js'
 import { redactUrl, type Config } from './config.js'
 import { createDb, type Db } from './db.js'
 import { createDbMonitor, type DbMonitor } from './db-monitor.js'
+import { closeHttpGracefully } from './drain.js'
 import { resolveDatabase, type DatabaseTarget } from './database-target.js'
 import { superviseEmbedded, type EmbeddedSupervisor } from './embedded-supervisor.js'
 import { createEventBus, type EventBus } from './events.js'
@@ -236,18 +237,9 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     core.set(CORE_STATUS.terminating, 'terminating')
     core.report(`terminating: ${reason}`)
     log.info({ reason, drainMs: config.shutdownDrainMs }, 'shutting down')
-    // Every answer from now on closes its connection: keep-alive clients (curl in Kamailio) move
-    // off during the drain, so the listener's close finds no idle connection to cut under them.
-    app.server.prependListener('request', (_request, response) => { response.setHeader('connection', 'close') })
+    // Serving as usual while load balancers see readiness false; then the listener closes without resetting anyone (src/drain.ts).
     if (config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
-    // Node closes idle connections once, when the listener closes; a connection whose in-flight
-    // request is answered later would keep the close waiting for the keep-alive timeout (72 s).
-    const reaper = setInterval(() => { app.server.closeIdleConnections() }, 50)
-    try {
-      await app.close()
-    } finally {
-      clearInterval(reaper)
-    }
+    await closeHttpGracefully(app)
     observability.stop()
     monitor.stop()
     await starting.catch(() => {})
