@@ -114,14 +114,18 @@ describe('the proxy paths', () => {
       const routing = await from(OWN_ADDRESS, outside, 'POST', '/kamailio/rtjson', ROUTE)
       const states = JSON.parse((await request(local, 'GET', '/v1/partitions/p/gateways/state')).body) as { items: Array<{ gateway: string, state: string }> }
       const routed = JSON.parse((await request(local, 'POST', '/kamailio/rtjson', ROUTE)).body) as { rtjson: { routes: unknown[] } }
+      const stored = await t.db.kysely.selectFrom('gateway_state').selectAll().where('partition', '=', 'p').execute()
+      const calls = await t.db.kysely.selectFrom('call_lease').selectAll().execute()
       const line = logs.lines.map((l) => JSON.parse(l) as { level: number, msg: string }).find((l) => l.msg.startsWith('listening on every interface'))
       console.log(`[safe-defaults] defaults, HOST=0.0.0.0, client ${OWN_ADDRESS}: 9 × feedback 503 → ${statuses.join(',')}; call start → ${forged.status}; rtjson → ${routing.status}; ` +
-        `gateway states after: ${states.items.map((s) => `${s.gateway}=${s.state}`).join(', ')}; loopback rtjson offers ${routed.rtjson.routes.length} routes`)
+        `gateway states after: ${states.items.map((s) => `${s.gateway}=${s.state}`).join(', ')} (gateway_state rows for p: ${stored.length}, call_lease rows: ${calls.length}); loopback rtjson offers ${routed.rtjson.routes.length} routes`)
       expect(statuses).toEqual(Array(9).fill(403))
       expect(forged.status).toBe(403)
       expect(routing.status).toBe(403)
       expect(states.items.map((s) => s.state)).toEqual(['active', 'active', 'active'])
       expect(routed.rtjson.routes).toHaveLength(3)
+      expect(stored.filter((row) => row.state !== 'active')).toEqual([])
+      expect(calls).toEqual([])
       expect(line?.level).toBe(40)
       expect(line?.msg).toMatch(/proxy paths \(POST \/kamailio\/rtjson, POST \/1\.0\/kamailio\/routing, POST \/kamailio\/feedback, POST \/kamailio\/calls\) answer sources in RTROUTE_PROXY_ALLOW=127\.0\.0\.0\/8,::1\/128 only/)
       expect(line?.msg).toMatch(/admin API: loopback clients only/)
