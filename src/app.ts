@@ -156,7 +156,7 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
       await admin.register(stateRoutes, { tables: routing.tables, ...deps.dispatcher })
     }
     if (deps.observability !== undefined) {
-      await admin.register(observabilityAdminRoutes, { ...deps.observability, registry: deps.registry, tables: routing?.tables, store: deps.dispatcher?.store })
+      await admin.register(observabilityAdminRoutes, { ...deps.observability, registry: deps.registry, tables: routing?.tables, store: deps.dispatcher?.store, capacity: deps.dispatcher?.capacity })
     }
   })
   return app

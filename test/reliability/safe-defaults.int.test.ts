@@ -69,11 +69,11 @@ describe('the proxy paths', () => {
     try {
       const access = server.app.routeAccess
       expect([...access.proxy].sort()).toEqual(['POST /1.0/kamailio/routing', 'POST /kamailio/calls', 'POST /kamailio/feedback', 'POST /kamailio/rtjson'])
-      // What the shipped configs post to is in that list (OpenSIPS also polls GET /readyz: a probe, open to anyone, changing nothing).
+      // What the shipped configs post to is in that list (OpenSIPS also polls GET /readyz with rest_get: a probe, open to anyone, changing nothing).
       const called = new Set<string>()
       for (const file of ['deploy/kamailio/kamailio.cfg', 'deploy/opensips/opensips.cfg']) {
         const text = readFileSync(path.join(PACKAGE_ROOT, file), 'utf8')
-        for (const match of text.matchAll(/(?:RTROUTE_URL \+ "|rest_post\("\$shv\(rtroute_url\))(\/[^"]+)"/g)) called.add(`POST ${match[1] ?? ''}`)
+        for (const match of text.matchAll(/(?:http_client_query|http_async_query|rest_post)\("\$var\(url\)(\/[^"]+)"/g)) called.add(`POST ${match[1] ?? ''}`)
       }
       expect(called.size).toBeGreaterThanOrEqual(3)
       for (const route of called) expect(access.proxy, route).toContain(route)
