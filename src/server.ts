@@ -198,7 +198,7 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
       trustProxy: config.security.trustProxy,
       adminRateLimit: { max: config.security.adminRateMax, windowMs: config.security.adminRateWindowMs }
     })
-    await app.listen({ port: config.port, host: config.host })
+    await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog })
   } catch (err) {
     observability.stop()
     await listener.stop()
