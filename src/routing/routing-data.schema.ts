@@ -248,7 +248,8 @@ export const CallerGroupWithIdSchema = Type.Object({ id: Type.Integer(), ...Call
 export const PartitionDataSchema = Type.Object({
   partition: Type.Object({
     default_group: GroupNameSchema,
-    extra_prefix_chars: ExtraPrefixCharsSchema,
+    /** Always in an export; optional in the type so that documents built before it stay valid. */
+    extra_prefix_chars: Type.Optional(ExtraPrefixCharsSchema),
     description: DescriptionSchema,
     settings: PartitionSettingsSchema
   }, { additionalProperties: false }),
