@@ -19,6 +19,7 @@ export interface PartitionTable {
   id: Generated<string>
   name: string
   default_group: Generated<string>
+  extra_prefix_chars: Generated<string>
   settings: Generated<Json>
   description: Generated<string>
   data_version: Generated<string>

@@ -49,9 +49,27 @@ export const PartitionSettingsSchema = Type.Object({
 }, { additionalProperties: false })
 export type PartitionSettings = Static<typeof PartitionSettingsSchema>
 
+/**
+ * drouting's `extra_prefix_chars`: characters besides the digits that rule prefixes and dialled
+ * numbers may hold (printable ASCII, no digits, no space). A number with any other character
+ * matches no prefix and is routed by the prefixless rules only. Only characters a SIP user part
+ * carries unescaped (prefix-chars.ts USER_PART_MARKS, and letters).
+ */
+export const ExtraPrefixCharsSchema = Type.String({
+  pattern: "^[A-Za-z_.!~*'()&=+$,?/#-]{0,32}$",
+  description: 'characters besides 0-9 that prefixes and numbers may hold (drouting extra_prefix_chars), e.g. "*#"; a leading + is always allowed; default none'
+})
+
+/** Any character extra_prefix_chars may name: which ones a prefix may hold besides digits depends on its partition (validate-data.ts). */
+export const RulePrefixSchema = Type.String({
+  pattern: "^[A-Za-z0-9_.!~*'()&=+$,?/#-]{0,32}$",
+  description: 'digits (optionally after +) and the partition\'s extra_prefix_chars; empty: the prefixless rule'
+})
+
 export const PartitionSchema = Type.Object({
   name: PartitionNameSchema,
   default_group: GroupNameSchema,
+  extra_prefix_chars: ExtraPrefixCharsSchema,
   description: DescriptionSchema,
   settings: PartitionSettingsSchema,
   data_version: Type.Integer({ description: 'advanced by every committed change' }),
@@ -63,6 +81,7 @@ export type PartitionOut = Static<typeof PartitionSchema>
 export const PartitionInputSchema = Type.Object({
   name: PartitionNameSchema,
   default_group: Type.Optional(GroupNameSchema),
+  extra_prefix_chars: Type.Optional(ExtraPrefixCharsSchema),
   description: Type.Optional(DescriptionSchema),
   settings: Type.Optional(PartitionSettingsSchema)
 }, { additionalProperties: false })
@@ -169,8 +188,8 @@ export type RuleTargetData = Static<typeof RuleTargetSchema>
 
 export const RuleSchema = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: MAX_ID, description: `1 to ${MAX_ID}` }),
-  groups: Type.Array(GroupNameSchema, { minItems: 1, maxItems: 64 }),
-  prefix: Type.String({ pattern: '^\\+?[0-9]{0,32}$', description: 'digits (optionally after +); empty: the default rule' }),
+  groups: Type.Array(GroupNameSchema, { minItems: 1, maxItems: 64, description: 'the caller groups the rule serves; required (drouting discards a rule without groups)' }),
+  prefix: RulePrefixSchema,
   priority: Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, description: 'higher wins among rules of one prefix' }),
   time_window: Type.Union([TimeWindowSchema, Type.Null()]),
   /** Absent when null (documents written before it stay the same); with time_window, both must match. */
@@ -229,6 +248,8 @@ export const CallerGroupWithIdSchema = Type.Object({ id: Type.Integer(), ...Call
 export const PartitionDataSchema = Type.Object({
   partition: Type.Object({
     default_group: GroupNameSchema,
+    /** Always in an export; optional in the type so that documents built before it stay valid. */
+    extra_prefix_chars: Type.Optional(ExtraPrefixCharsSchema),
     description: DescriptionSchema,
     settings: PartitionSettingsSchema
   }, { additionalProperties: false }),
@@ -243,6 +264,7 @@ export type PartitionData = Static<typeof PartitionDataSchema>
 export const PartitionDataInputSchema = Type.Object({
   partition: Type.Optional(Type.Object({
     default_group: Type.Optional(GroupNameSchema),
+    extra_prefix_chars: Type.Optional(ExtraPrefixCharsSchema),
     description: Type.Optional(DescriptionSchema),
     settings: Type.Optional(PartitionSettingsSchema)
   }, { additionalProperties: false })),

@@ -15,6 +15,7 @@ export function partitionFromRow (row: Selectable<PartitionTable>): PartitionOut
   return {
     name: row.name,
     default_group: row.default_group,
+    extra_prefix_chars: row.extra_prefix_chars,
     description: row.description,
     settings: attrs(row.settings),
     data_version: Number(row.data_version),

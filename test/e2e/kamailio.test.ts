@@ -11,6 +11,7 @@ import { describe } from 'vitest'
 import { failoverScenarios } from './scenarios/failover.js'
 import { proxySecretScenarios } from './scenarios/proxy-secret.js'
 import { routingScenarios } from './scenarios/routing.js'
+import { userPartScenarios } from './scenarios/user-part.js'
 import { e2e, kamailioProxy, useProxyStack } from './helpers/stack.js'
 
 if (e2e.missing.length === 0) console.log(e2e.asyncModule.message)
@@ -18,6 +19,7 @@ if (e2e.missing.length === 0) console.log(e2e.asyncModule.message)
 describe.skipIf(e2e.missing.length > 0).each(e2e.variants)('Kamailio (%s) with the shipped config, routing through rtroute', (variant) => {
   const s = useProxyStack(kamailioProxy(variant), { name: 'Kamailio', tmpPrefix: 'rtroute-e2e-', partition: 'e2e' })
   routingScenarios(s)
+  userPartScenarios(s)
   proxySecretScenarios(s)
   failoverScenarios(s)
 })

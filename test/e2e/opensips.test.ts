@@ -22,6 +22,7 @@ import { failoverScenarios } from './scenarios/failover.js'
 import { statusReportScenarios } from './scenarios/opensips-status.js'
 import { proxySecretScenarios } from './scenarios/proxy-secret.js'
 import { routingScenarios } from './scenarios/routing.js'
+import { userPartScenarios } from './scenarios/user-part.js'
 
 const PARTITION = 'e2e'
 const missing = [
@@ -50,6 +51,7 @@ describe.skipIf(missing.length > 0)('OpenSIPS 3.6 with the shipped config', () =
   describe('routing through rtroute', () => {
     const s = useProxyStack(opensipsProxy, { name: 'OpenSIPS', tmpPrefix: 'rtroute-e2e-opensips-', partition: PARTITION })
     routingScenarios(s)
+    userPartScenarios(s)
 
     proxySecretScenarios(s)
     failoverScenarios(s)

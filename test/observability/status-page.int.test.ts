@@ -65,7 +65,7 @@ describe.skipIf(!hasChromium)('status page in headless Chromium', () => {
       partition: { settings: { down_after_failures: 2, hold_down_ms: 600_000 } },
       gateways: [{ id: 'uk-a', address: '192.0.2.10:5060', max_calls: 2, max_cps: 5 }, { id: 'uk-b', address: '192.0.2.11:5060' }],
       carriers: [{ id: 'intl', gateways: [{ gateway: 'uk-b' }], max_calls: 4, max_cps: 10 }, { id: 'spare', gateways: [{ gateway: 'uk-a' }] }],
-      rules: [{ id: 1, prefix: '+44', targets: [{ gateway: 'uk-a' }, { gateway: 'uk-b' }] }, { id: 2, prefix: '+33', targets: [{ carrier: 'intl' }] }],
+      rules: [{ groups: ['default'], id: 1, prefix: '+44', targets: [{ gateway: 'uk-a' }, { gateway: 'uk-b' }] }, { groups: ['default'], id: 2, prefix: '+33', targets: [{ carrier: 'intl' }] }],
       caller_groups: []
     }, 'PUT')
     expect(put.status).toBe(201)

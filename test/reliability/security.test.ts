@@ -27,7 +27,7 @@ import { memorySnapshot } from '../helpers/memory-snapshot.js'
 const TOKEN = 'admin-token-0123456789-abcdef'
 const SECRET = 'proxy-secret-9876543210-zyxwvu'
 const DATA: PartitionData = {
-  partition: { default_group: 'default', description: '', settings: {} },
+  partition: { default_group: 'default', extra_prefix_chars: '', description: '', settings: {} },
   gateways: [gateway('a', '10.0.0.1:5060')],
   carriers: [],
   rules: [rule(1, '44', ['a'])],
@@ -258,7 +258,8 @@ describe('SQL', () => {
   const REVIEWED: Record<string, RegExp> = {
     'src/migrate.ts': /sql\.raw\(text\)/,
     'src/pg-listener.ts': /LISTEN "\$\{channel\.replaceAll\('"', '""'\)\}"/,
-    'src/embedded-postgres.ts': /CREATE DATABASE "\$\{options\.database\.replaceAll\('"', '""'\)\}"/
+    'src/embedded-postgres.ts': /CREATE DATABASE "\$\{options\.database\.replaceAll\('"', '""'\)\}"/,
+    'src/routing/admin/drouting-reader.ts': /`SELECT \$\{columns\} FROM \$\{quoteTable\(table\)\} ORDER BY \$\{order\}`/
   }
   const RAW = /sql\.(raw|lit|id|ref|table)\(|CompiledQuery\.raw\(|\.unsafe\(/
   /** A pg `query(` whose text is not a plain literal: a template with `${`, a concatenation or a variable. */

@@ -87,7 +87,7 @@ export function displayNameScenarios (s: ProxyStack): void {
     const gw = await s.gateway('busy-here', { kind: 'reject', code: 486, reason: 'Busy Here' })
     await s.rtroute.load(s.partition, {
       gateways: [{ id: 'uk', address: gw.address, probe_mode: 'never' }],
-      rules: [{ prefix: '44', targets: [{ gateway: 'uk' }] }]
+      rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'uk' }] }]
     })
 
     const first = await call(s)

@@ -36,7 +36,7 @@ export function failoverScenarios (s: ProxyStack): void {
     const gw = await s.gateway('failover', { kind: 'answer' })
     await s.rtroute.load(s.partition, {
       gateways: [{ id: 'fo', address: gw.address, probe_mode: 'never' }],
-      rules: [{ prefix: '44', targets: [{ gateway: 'fo' }] }]
+      rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'fo' }] }]
     })
     const env = { DATABASE_URL: s.db.url, RTROUTE_PARTITION: s.partition, RTROUTE_PROXY_SECRET: STACK_SECRET }
     const ports = [await freePort(), await freePort()] as const
@@ -100,7 +100,7 @@ export function failoverScenarios (s: ProxyStack): void {
     const gw = await s.gateway('verdict', { kind: 'answer' })
     await s.rtroute.load(s.partition, {
       gateways: [{ id: 'verdict', address: gw.address, probe_mode: 'never' }],
-      rules: [{ prefix: '44', targets: [{ gateway: 'verdict' }] }]
+      rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'verdict' }] }]
     })
     // First in the list: something answering 500 (a gateway error page); second: nobody listens;
     // third: the stack's rtroute, through a recorder of its own.

@@ -18,7 +18,7 @@ export function proxySecretScenarios (s: ProxyStack): void {
     const good = await s.gateway('sec-good', { kind: 'answer' })
     await s.rtroute.load(s.partition, {
       gateways: [{ id: 'busy', address: busy.address, probe_mode: 'never' }, { id: 'good', address: good.address, probe_mode: 'never' }],
-      rules: [{ prefix: '44', targets: [{ gateway: 'busy' }, { gateway: 'good' }] }]
+      rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'busy' }, { gateway: 'good' }] }]
     })
 
     const result = await s.call(NUMBER)

@@ -16,7 +16,7 @@ afterAll(async () => { await a.close() })
 
 describe('timerec on the rules API', () => {
   it('stores the text as given, shows it, clears it with null, and leaves it out when there is none', async () => {
-    const created = await a.call('POST', rules, { prefix: '44', timerec: CHRISTMAS, targets: [{ gateway: 'gw1' }] })
+    const created = await a.call('POST', rules, { groups: ['default'], prefix: '44', timerec: CHRISTMAS, targets: [{ gateway: 'gw1' }] })
     expect(created.statusCode).toBe(201)
     const rule = created.json()
     expect(rule.timerec).toBe(CHRISTMAS)
@@ -24,16 +24,16 @@ describe('timerec on the rules API', () => {
     const cleared = await a.call('PATCH', `${rules}/${rule.id}`, { timerec: null })
     expect(cleared.statusCode).toBe(200)
     expect('timerec' in cleared.json()).toBe(false)
-    const plain = await a.call('POST', rules, { prefix: '33', targets: [{ gateway: 'gw1' }] })
+    const plain = await a.call('POST', rules, { groups: ['default'], prefix: '33', targets: [{ gateway: 'gw1' }] })
     expect('timerec' in plain.json()).toBe(false)
   })
 
   it('answers 400 naming the field and the position of a bad value, and stores nothing', async () => {
     const before = await a.counts()
-    const res = await a.call('POST', rules, { prefix: '44', timerec: '20210104T080000||pt8h|weekly|||MO,XX', targets: [{ gateway: 'gw1' }] })
+    const res = await a.call('POST', rules, { groups: ['default'], prefix: '44', timerec: '20210104T080000||pt8h|weekly|||MO,XX', targets: [{ gateway: 'gw1' }] })
     expect(res.statusCode).toBe(400)
     expect(res.json().message).toContain('timerec: field byday, position 2: "XX" is not a weekday')
-    const long = await a.call('POST', rules, { prefix: '44', timerec: 'x'.repeat(5000), targets: [{ gateway: 'gw1' }] })
+    const long = await a.call('POST', rules, { groups: ['default'], prefix: '44', timerec: 'x'.repeat(5000), targets: [{ gateway: 'gw1' }] })
     expect(long.statusCode).toBe(400)
     expect(await a.counts()).toEqual(before)
   })
@@ -43,10 +43,10 @@ describe('timerec in the partition document', () => {
   const doc = (timerec: string) => wholePartition({
     gateways: [{ id: 'gw1', address: 'gw1.example.com' }],
     rules: [
-      { id: 1, prefix: '1', targets: [{ gateway: 'gw1' }] },
-      { id: 2, prefix: '2', timerec: CHRISTMAS, targets: [{ gateway: 'gw1' }] },
-      { id: 3, prefix: '3', timerec: '', targets: [{ gateway: 'gw1' }] },
-      { id: 4, prefix: '4', timerec, targets: [{ gateway: 'gw1' }] }
+      { groups: ['default'], id: 1, prefix: '1', targets: [{ gateway: 'gw1' }] },
+      { groups: ['default'], id: 2, prefix: '2', timerec: CHRISTMAS, targets: [{ gateway: 'gw1' }] },
+      { groups: ['default'], id: 3, prefix: '3', timerec: '', targets: [{ gateway: 'gw1' }] },
+      { groups: ['default'], id: 4, prefix: '4', timerec, targets: [{ gateway: 'gw1' }] }
     ]
   })
 
