@@ -21,14 +21,14 @@
 ALTER TABLE rule ADD COLUMN targets text, ADD COLUMN tuple text;
 
 -- [id, groups as text[] text, prefix, priority, time_window as text, sort, max_targets, fallback,
--- attrs as text, enabled, description, targets, hash]: the hash is the low 52 bits of
+-- attrs as text, enabled, description, targets, timerec (0007), hash]: the hash is the low 52 bits of
 -- hashtextextended over the array's text before it (exact as a JSON number). A new column a load
 -- must see goes into this array (and rule-pages.ts), in a new migration that replaces the function.
 CREATE FUNCTION rtroute_rule_tuple() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE t text;
 BEGIN
   t := json_build_array(NEW.id, NEW.groups::text, NEW.prefix, NEW.priority, NEW.time_window::text, NEW.sort, NEW.max_targets,
-                        NEW.fallback, NEW.attrs::text, NEW.enabled, NEW.description, NEW.targets)::text;
+                        NEW.fallback, NEW.attrs::text, NEW.enabled, NEW.description, NEW.targets, NEW.timerec)::text;
   NEW.tuple := left(t, -1) || ',' || (hashtextextended(t, 0) & 4503599627370495)::text || ']';
   RETURN NEW;
 END $$;

@@ -1,28 +1,69 @@
-/** Rate limit of the admin API (@fastify/rate-limit), per client address; the proxy paths never pass through it. */
-import rateLimit from '@fastify/rate-limit'
-import type { FastifyInstance } from 'fastify'
-import { AppError } from './errors.js'
+/**
+ * The admin API's limit on failed authentications, per client address: past `max` failures in a
+ * window, requests from that address without a valid token get 429. Only failures count, and a
+ * valid token is checked first, so guesses from one address (or from everyone behind one proxy)
+ * never lock out the right token. Bounded: at most `maxKeys` addresses are remembered, the oldest
+ * window dropped first. The proxy paths never pass through it.
+ */
 
 export interface AdminRateLimitOptions {
-  /** Requests per client address per window; 0 turns the limit off. */
+  /** Failed authentications per client address per window; 0 turns the limit off. */
   readonly max: number
   readonly windowMs: number
+  /** Addresses remembered at most (default 10 000). */
+  readonly maxKeys?: number
+  readonly now?: () => number
 }
 
-/**
- * Registers the limiter in the admin plugin's own context and runs it as that context's first
- * onRequest hook, so it sees requests before authentication: failed token guesses count too.
- * Call it before the authentication hook is added.
- */
-export async function registerAdminRateLimit (admin: FastifyInstance, options: AdminRateLimitOptions): Promise<void> {
-  if (options.max <= 0) return
-  await admin.register(rateLimit, {
-    global: false,
-    max: options.max,
-    timeWindow: options.windowMs,
-    // One AppError: the app's error handler answers {error, message}; the plugin adds Retry-After.
-    errorResponseBuilder: (_request, context) =>
-      new AppError(429, 'rate_limited', `too many admin requests: at most ${context.max} per ${options.windowMs} ms from one address; retry in ${context.after}`)
-  })
-  admin.addHook('onRequest', admin.rateLimit())
+export interface FailureLimiter {
+  readonly max: number
+  readonly windowMs: number
+  /** Seconds until the address may try again, when it is over the limit; undefined otherwise. */
+  refused: (key: string) => { readonly retryAfterS: number, readonly first: boolean } | undefined
+  /** Counts a failed authentication. */
+  failed: (key: string) => void
+}
+
+interface Window { count: number, readonly resetAt: number, refusedLogged: boolean }
+
+export function createFailureLimiter (options: AdminRateLimitOptions): FailureLimiter | undefined {
+  if (options.max <= 0) return undefined
+  const { max, windowMs } = options
+  const maxKeys = options.maxKeys ?? 10_000
+  const now = options.now ?? Date.now
+  const windows = new Map<string, Window>()
+  const current = (key: string, t: number): Window | undefined => {
+    const found = windows.get(key)
+    if (found !== undefined && found.resetAt <= t) {
+      windows.delete(key)
+      return undefined
+    }
+    return found
+  }
+  return {
+    max,
+    windowMs,
+    refused (key) {
+      const t = now()
+      const window = current(key, t)
+      if (window === undefined || window.count < max) return undefined
+      // One log line per address and window, however many refusals follow.
+      const first = !window.refusedLogged
+      window.refusedLogged = true
+      return { retryAfterS: Math.max(1, Math.ceil((window.resetAt - t) / 1000)), first }
+    },
+    failed (key) {
+      const t = now()
+      const window = current(key, t)
+      if (window !== undefined) {
+        window.count++
+        return
+      }
+      if (windows.size >= maxKeys) {
+        const oldest = windows.keys().next().value
+        if (oldest !== undefined) windows.delete(oldest)
+      }
+      windows.set(key, { count: 1, resetAt: t + windowMs, refusedLogged: false })
+    }
+  }
 }

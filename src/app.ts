@@ -4,7 +4,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { adminAuth } from './admin-auth.js'
 import { databaseGate } from './database-gate.js'
-import { registerAdminRateLimit, type AdminRateLimitOptions } from './admin-rate-limit.js'
+import { createFailureLimiter, type AdminRateLimitOptions } from './admin-rate-limit.js'
+import { matcher, trustProxyOption } from './client-address.js'
 import { callsRoutes } from './dispatcher/calls.routes.js'
 import type { CapacityStore } from './dispatcher/capacity-store.js'
 import { feedbackRoutes } from './dispatcher/feedback.routes.js'
@@ -25,6 +26,7 @@ import { createPartitionDataRepository } from './routing/admin/partition-data.re
 import { documentAdminScope, registerOpenApi } from './openapi.js'
 import { registerStrictJsonParser } from './json-body.js'
 import { registerProxyGuard, type ProxyGuardOptions } from './proxy-guard.js'
+import { LOOPBACK_NETWORKS } from './net.js'
 import { createValidatorCompiler } from './validation.js'
 import type { ExternalGroups } from './status/external-groups.js'
 import { healthRoutes } from './status/health.routes.js'
@@ -74,9 +76,11 @@ export interface AppOptions {
   readonly defaultPartition?: string
   /** Retry-After seconds on a not_ready answer (default 5). */
   readonly retryAfterS?: number
-  /** Source allow-list and shared secret of the proxy paths (default: none). */
-  readonly proxyGuard?: ProxyGuardOptions
-  /** Admin API rate limit per client address (default: none). */
+  /** Source allow-list and shared secret of the proxy paths (default: loopback only, no secret). */
+  readonly proxyGuard?: Omit<ProxyGuardOptions, 'trusted'>
+  /** Reverse proxies (canonical CIDRs) whose X-Forwarded-For is believed (default: none). */
+  readonly trustProxy?: readonly string[]
+  /** Limit on failed admin authentications per client address (default: none). */
   readonly adminRateLimit?: AdminRateLimitOptions
   /** The share of a partition (percent of its rows) an import may drop without ?allow_empty=true (default 50). */
   readonly importMaxDropPercent?: number
@@ -88,9 +92,15 @@ export interface AppOptions {
 }
 
 export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const trustProxy = trustProxyOption(opts.trustProxy ?? [])
+  const trusted = matcher(opts.trustProxy ?? [])
   const app = Fastify({
     ...(opts.logger === undefined || opts.logger === false ? { logger: false } : { loggerInstance: opts.logger }),
     bodyLimit: opts.bodyLimit ?? 1_048_576,
+    // A request that reaches a connection still open during shutdown is answered, not refused (src/drain.ts).
+    return503OnClosing: false,
+    // request.ip believes X-Forwarded-For from these hops only (src/client-address.ts).
+    ...(trustProxy === undefined ? {} : { trustProxy }),
     // Per-request log lines cost a third of the throughput on the routing path: decisions are counted, not logged.
     logController: new LogController({ disableRequestLogging: true })
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -99,11 +109,12 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
   registerStrictJsonParser(app)
-  if (opts.proxyGuard !== undefined) registerProxyGuard(app, opts.proxyGuard)
+  registerProxyGuard(app, { ...(opts.proxyGuard ?? { allow: LOOPBACK_NETWORKS, secrets: [] }), trusted })
   if (opts.docs !== false) await registerOpenApi(app, opts.version ?? '0.0.0', { proxySecret: (opts.proxyGuard?.secrets.length ?? 0) > 0 })
 
   const defaultPartition = opts.defaultPartition ?? 'default'
-  const authenticate = adminAuth(opts.adminTokens ?? [])
+  const limiter = opts.adminRateLimit === undefined ? undefined : createFailureLimiter(opts.adminRateLimit)
+  const authenticate = adminAuth(opts.adminTokens ?? [], { trusted, ...(limiter === undefined ? {} : { limiter }) })
   await app.register(healthRoutes, { registry: deps.registry })
   if (deps.observability !== undefined) await app.register(observabilityPublicRoutes, { ...deps.observability, adminAuth: authenticate })
   const { routing } = deps
@@ -129,8 +140,6 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
     }
   }
   await app.register(async (admin) => {
-    // Before authentication: failed token guesses count against the limit too.
-    if (opts.adminRateLimit !== undefined) await registerAdminRateLimit(admin, opts.adminRateLimit)
     admin.addHook('onRequest', authenticate)
     admin.addHook('onRoute', documentAdminScope)
     if (opts.databaseReady !== undefined) admin.addHook('onRequest', databaseGate(opts.databaseReady, opts.retryAfterS ?? 5))
@@ -147,7 +156,7 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
       await admin.register(stateRoutes, { tables: routing.tables, ...deps.dispatcher })
     }
     if (deps.observability !== undefined) {
-      await admin.register(observabilityAdminRoutes, { ...deps.observability, registry: deps.registry, tables: routing?.tables, store: deps.dispatcher?.store })
+      await admin.register(observabilityAdminRoutes, { ...deps.observability, registry: deps.registry, tables: routing?.tables, store: deps.dispatcher?.store, capacity: deps.dispatcher?.capacity })
     }
   })
   return app

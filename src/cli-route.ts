@@ -25,7 +25,7 @@ interface Explained {
     group?: string
     group_source?: string
     prefixes: Array<{ prefix: string, rules: number }>
-    rules: Array<{ rule_id: number, prefix: string, priority: number, verdict: string }>
+    rules: Array<{ rule_id: number, prefix: string, priority: number, verdict: string, time?: { recurrences: Array<{ text: string, negated: boolean, reason: string }> } }>
     targets: Array<{ rule_id: number, gateway?: string, carrier?: string, state?: string, verdict: string }>
   }
   rtjson: { routes: Array<{ gateway: string, uri: string, dst_uri: string }>, sip_code?: number, reason?: string }
@@ -40,7 +40,11 @@ export function formatExplained (e: Explained): string {
     `  group ${t.group ?? '?'} (from ${t.group_source ?? '?'}), order seed ${t.seed}`,
     `  prefixes tried: ${t.prefixes.map((p) => `"${p.prefix}" (${p.rules})`).join(', ') || 'none'}`
   ]
-  for (const r of t.rules) lines.push(`  rule ${r.rule_id} (prefix "${r.prefix}", priority ${r.priority}): ${r.verdict}`)
+  for (const r of t.rules) {
+    lines.push(`  rule ${r.rule_id} (prefix "${r.prefix}", priority ${r.priority}): ${r.verdict}`)
+    // Why a rule is closed: each recurrence of its time window / timerec and its answer.
+    if (r.verdict === 'window_closed') for (const c of r.time?.recurrences ?? []) lines.push(`    time ${c.negated ? '!' : ''}${c.text}: ${c.reason}`)
+  }
   for (const x of t.targets) {
     const what = x.gateway === undefined ? `carrier ${x.carrier ?? '?'}` : `gateway ${x.gateway}${x.carrier === undefined ? '' : ` (carrier ${x.carrier})`}`
     lines.push(`    ${what}${x.state === undefined ? '' : ` [${x.state}]`}: ${x.verdict}`)

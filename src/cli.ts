@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { Logger } from 'pino'
+import { DROUTING_HELP, DROUTING_OPTIONS, droutingUsageProblem, importFromDrouting } from './cli-drouting.js'
 import { routeCommand } from './cli-route.js'
 import { CONFIG_VARS, ConfigError, loadConfig, redactUrl, type Config } from './config.js'
 import type { VarSpec } from './env-vars.js'
@@ -40,7 +41,8 @@ const OPTIONS = {
   from: { type: 'string' },
   'source-ip': { type: 'string' },
   at: { type: 'string' },
-  json: { type: 'boolean' }
+  json: { type: 'boolean' },
+  ...DROUTING_OPTIONS
 } as const satisfies ParseArgsConfig['options']
 
 /** Each flag stands for one environment variable, so config is parsed and checked in one place. */
@@ -73,7 +75,7 @@ Commands:
              nothing; --dry-run prints the validation result and the diff only; a document
              that leaves out a section, empties the partition or drops more than
              RTROUTE_IMPORT_MAX_DROP_PERCENT of it is refused unless --allow-empty
-  export [--partition P] [--output FILE]
+${DROUTING_HELP}  export [--partition P] [--output FILE]
              print a partition's data document (the same as GET /v1/partitions/P/data)
   route NUMBER [--partition P] [--group G] [--call-id C] [--from URI] [--source-ip IP]
              [--at ISO-TIME] [--url URL] [--json]
@@ -186,10 +188,13 @@ async function main (argv: string[]): Promise<void> {
   }
   const [command, ...rest] = positionals
   if (command === undefined) fail(EXIT_USAGE, `no command given\n\n${help()}`)
-  const expected = command === 'import' || command === 'route' ? 1 : 0
+  const fromDrouting = values['from-drouting']
+  const expected = (command === 'import' && fromDrouting === undefined) || command === 'route' ? 1 : 0
   if (rest.length !== expected) fail(EXIT_USAGE, rest.length > expected ? `unexpected arguments: ${rest.slice(expected).join(' ')}` : `${command} needs ${command === 'route' ? 'a NUMBER' : 'a FILE'}`)
   const partition = values.partition ?? 'default'
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(partition)) fail(EXIT_USAGE, `--partition ${JSON.stringify(partition)}: expected 1 to 64 letters, digits, _ or -`)
+  const droutingUsage = fromDrouting === undefined ? undefined : droutingUsageProblem(values)
+  if (droutingUsage !== undefined) fail(EXIT_USAGE, droutingUsage)
 
   const env: Record<string, string | undefined> = { ...process.env }
   for (const [flag, name] of Object.entries(FLAG_ENV)) {
@@ -213,6 +218,12 @@ async function main (argv: string[]): Promise<void> {
       await withDatabase(config, 'migrate', async () => {})
       return
     case 'import':
+      if (fromDrouting !== undefined) {
+        const flags = { ...values, partition: values.partition, dryRun: values['dry-run'] === true, allowEmpty: values['allow-empty'] === true }
+        process.exitCode = await withDatabase(config, 'import', async (repository) => await importFromDrouting(fromDrouting, flags, async (fn) => await fn(repository),
+          config.importMaxDropPercent, { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) }))
+        return
+      }
       process.exitCode = await importFile(config, rest[0] ?? '-', partition, { dryRun: values['dry-run'] === true, allowEmpty: values['allow-empty'] === true })
       return
     case 'export':

@@ -70,6 +70,8 @@ function partitionList (env: Env, problems: string[]): readonly string[] {
 export const SERVER_SETTINGS = {
   port: int('PORT', 8080, [0, 65_535], 'HTTP port rtroute listens on'),
   host: text('HOST', '0.0.0.0', 'address rtroute listens on'),
+  listenBacklog: int('RTROUTE_LISTEN_BACKLOG', 4096, [1, 65_535],
+    'connections the kernel queues before rtroute accepts them (capped by net.core.somaxconn); Node\'s 511 overflowed under a proxy opening a connection per query at a few hundred calls/s'),
   databaseUrl: custom({ name: 'DATABASE_URL', type: 'URL', default: UNSET, help: 'PostgreSQL connection URL; unset → embedded PostgreSQL' }, postgresUrl),
   dataDir: custom({ name: 'RTROUTE_DATA_DIR', type: 'path', default: './.rtroute', help: 'data directory; the embedded PostgreSQL lives in its `pg` folder' },
     (env, _problems, cwd) => dataDirOf(env, cwd)),

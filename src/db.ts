@@ -19,6 +19,7 @@ export interface PartitionTable {
   id: Generated<string>
   name: string
   default_group: Generated<string>
+  extra_prefix_chars: Generated<string>
   settings: Generated<Json>
   description: Generated<string>
   data_version: Generated<string>
@@ -74,6 +75,8 @@ export interface RuleTable {
   prefix: Generated<string>
   priority: Generated<number>
   time_window: Json | null
+  /** Migration 0007: a drouting/cfgutils time recurrence; null: none. */
+  timerec: Generated<string | null>
   sort: Generated<SortAlgorithm>
   max_targets: number | null
   fallback: Generated<boolean>

@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import { isAdminAuth } from './admin-auth.js'
-import { PROXY_PATHS, SECRET_HEADER } from './proxy-guard.js'
+import { isProxyRoute, SECRET_HEADER } from './proxy-guard.js'
 
 type SecurityRequirement = Record<string, string[]>
 
@@ -41,7 +41,7 @@ export async function registerOpenApi (app: FastifyInstance, version: string, op
         title: 'rtroute',
         version,
         description: 'SIP routing API for Kamailio (rtjson) and OpenSIPS: partitions, gateways, carriers, rules, caller groups; status and reports. ' +
-          `The probes and the proxy paths (${[...PROXY_PATHS].join(', ')}) take no bearer token; RTROUTE_PROXY_ALLOW may limit the proxy paths to source networks` +
+          'The probes and the proxy paths (tag proxy) take no bearer token; the proxy paths answer the source networks of RTROUTE_PROXY_ALLOW only (loopback by default)' +
           (options.proxySecret === true ? `, and they need the ${SECRET_HEADER} header (scheme proxySecret).` : '.')
       },
       components: {
@@ -68,7 +68,7 @@ export async function registerOpenApi (app: FastifyInstance, version: string, op
   app.addHook('onRoute', (route) => {
     const hooks = [route.onRequest ?? []].flat()
     if (hooks.some(isAdminAuth)) document(route, ADMIN_SECURITY)
-    else if (options.proxySecret === true && PROXY_PATHS.has(route.url)) document(route, PROXY_SECURITY)
+    else if (options.proxySecret === true && isProxyRoute(route)) document(route, PROXY_SECURITY)
   })
   // Static assets ship inside the package: /docs needs no network at run time.
   await app.register(swaggerUi, { routePrefix: '/docs' })

@@ -9,9 +9,11 @@ import { buildApp } from './app.js'
 import { redactUrl, type Config } from './config.js'
 import { createDb, type Db } from './db.js'
 import { createDbMonitor, type DbMonitor } from './db-monitor.js'
+import { closeHttpGracefully } from './drain.js'
 import { resolveDatabase, type DatabaseTarget } from './database-target.js'
 import { superviseEmbedded, type EmbeddedSupervisor } from './embedded-supervisor.js'
 import { createEventBus, type EventBus } from './events.js'
+import { exposureWarning } from './exposure.js'
 import { migrateToLatest } from './migrate.js'
 import { PACKAGE_VERSION } from './paths.js'
 import { seedDemo } from './routing/admin/demo.js'
@@ -193,9 +195,10 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
       defaultPartition: config.defaultPartition,
       retryAfterS: config.retryAfterS,
       proxyGuard: { allow: config.security.proxyAllow, secrets: config.security.proxySecrets },
+      trustProxy: config.security.trustProxy,
       adminRateLimit: { max: config.security.adminRateMax, windowMs: config.security.adminRateWindowMs }
     })
-    await app.listen({ port: config.port, host: config.host })
+    await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog })
   } catch (err) {
     observability.stop()
     await listener.stop()
@@ -208,7 +211,16 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
   core.set(CORE_STATUS.running, 'running')
   core.report('running')
   log.info(`rtroute listening on ${url}`)
-  if (config.adminTokens.length === 0) log.warn('RTROUTE_ADMIN_TOKEN is unset: the admin API answers loopback clients only')
+  const exposure = exposureWarning({
+    host: config.host,
+    proxyRoutes: app.routeAccess.proxy,
+    proxyAllow: config.security.proxyAllow,
+    proxySecret: config.security.proxySecrets.length > 0,
+    trustProxy: config.security.trustProxy,
+    adminToken: config.adminTokens.length > 0
+  })
+  if (exposure !== undefined) log.warn(exposure)
+  else if (config.adminTokens.length === 0) log.warn('RTROUTE_ADMIN_TOKEN is unset: the admin API answers loopback clients only')
   monitor.start()
   observability.start()
 
@@ -225,18 +237,9 @@ export async function startServer (config: Config, log: Logger): Promise<Server>
     core.set(CORE_STATUS.terminating, 'terminating')
     core.report(`terminating: ${reason}`)
     log.info({ reason, drainMs: config.shutdownDrainMs }, 'shutting down')
-    // Every answer from now on closes its connection: keep-alive clients (curl in Kamailio) move
-    // off during the drain, so the listener's close finds no idle connection to cut under them.
-    app.server.prependListener('request', (_request, response) => { response.setHeader('connection', 'close') })
+    // Serving as usual while load balancers see readiness false; then the listener closes without resetting anyone (src/drain.ts).
     if (config.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
-    // Node closes idle connections once, when the listener closes; a connection whose in-flight
-    // request is answered later would keep the close waiting for the keep-alive timeout (72 s).
-    const reaper = setInterval(() => { app.server.closeIdleConnections() }, 50)
-    try {
-      await app.close()
-    } finally {
-      clearInterval(reaper)
-    }
+    await closeHttpGracefully(app)
     observability.stop()
     monitor.stop()
     await starting.catch(() => {})

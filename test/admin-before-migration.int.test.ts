@@ -13,7 +13,7 @@ import { until } from './helpers/until.js'
 
 /** kysely's PostgresAdapter takes this advisory lock for a migration run. */
 const MIGRATION_LOCK = '3853314791062309107'
-const DOC = wholePartition({ gateways: [{ id: 'a', address: '10.0.0.1:5060' }], rules: [{ prefix: '44', targets: [{ gateway: 'a' }] }] })
+const DOC = wholePartition({ gateways: [{ id: 'a', address: '10.0.0.1:5060' }], rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'a' }] }] })
 
 let t: TestDatabase
 let holder: pg.Client

@@ -1,6 +1,7 @@
 /** No Docker engine runs in CI: this reads docker-compose.yml and the Dockerfile and checks they agree with the code. */
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
@@ -18,16 +19,76 @@ interface Service {
   command?: string[]
   profiles?: string[]
 }
-const compose = parse(readFileSync(path.join(PACKAGE_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>, volumes?: Record<string, unknown> }
+type Compose = { services: Record<string, Service>, volumes?: Record<string, unknown>, networks?: Record<string, { ipam?: { config?: Array<{ subnet?: string }> } }> }
+const composeText = readFileSync(path.join(PACKAGE_ROOT, 'docker-compose.yml'), 'utf8')
+/** The file as written (`${…}` left in); merge keys applied, as compose does. */
+const raw = parse(composeText, { merge: true }) as Compose
+
+/** What a user sets before `docker compose up` (the file has no default for these). */
+const REQUIRED = { RTROUTE_ADMIN_TOKEN: 'compose-test-admin-token-0123456789', RTROUTE_PROXY_SECRET: 'compose-test-proxy-secret-0123456789' }
+
+/**
+ * Compose's interpolation with REQUIRED set and nothing else: `${NAME:-default}` gives the default,
+ * `${NAME:?message}` the REQUIRED value (an unknown one fails, as compose refuses to start).
+ */
+const substitute = (value: string): string => value
+  .replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')
+  .replace(/\$\{([A-Z_]+):\?[^}]*\}/g, (_match, name: string) => {
+    const set = (REQUIRED as Record<string, string>)[name]
+    if (set === undefined) throw new Error(`docker-compose.yml requires ${name}, which this test does not set`)
+    return set
+  })
+const compose = parse(substitute(composeText), { merge: true }) as Compose
 const dockerfile = readFileSync(path.join(PACKAGE_ROOT, 'Dockerfile'), 'utf8')
 const pkg = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }
 
-/** `${NAME:-default}` as compose substitutes it when NAME is unset. */
-const substitute = (value: string): string => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')
-
 describe('docker-compose.yml', () => {
   const { postgres, rtroute } = compose.services
-  const env = Object.fromEntries(Object.entries(rtroute?.environment ?? {}).map(([k, v]) => [k, substitute(String(v))]))
+  const env = Object.fromEntries(Object.entries(rtroute?.environment ?? {}).map(([k, v]) => [k, String(v)]))
+
+  it('has no default admin token or proxy secret: compose refuses to start without them, saying how to set them', () => {
+    for (const name of ['RTROUTE_ADMIN_TOKEN', 'RTROUTE_PROXY_SECRET']) {
+      const value = String(raw.services.rtroute?.environment?.[name])
+      const message = new RegExp(`^\\$\\{${name}:\\?(.+)\\}$`).exec(value)?.[1]
+      expect(message, `${name}: ${value}`).toBeDefined()
+      expect(message).toContain(name)
+      expect(message).toMatch(/openssl rand -hex 32/)
+      expect(message).toMatch(/README/)
+    }
+    expect(composeText).not.toContain('dev-only')
+    // A test value the config accepts stands in for them everywhere else.
+    expect(env.RTROUTE_ADMIN_TOKEN).toBe(REQUIRED.RTROUTE_ADMIN_TOKEN)
+    expect(() => substitute(['$', '{RTROUTE_ADMIN_TOKEN_TYPO:?needed}'].join(''))).toThrow(/requires/)
+  })
+
+  it('publishes every port on 127.0.0.1 unless RTROUTE_BIND says otherwise', () => {
+    const published = Object.entries(raw.services).flatMap(([name, service]) => (service.ports ?? []).map((p) => [name, p] as const))
+    expect(published.length).toBeGreaterThanOrEqual(5)
+    for (const [name, port] of published) expect(port, name).toMatch(/^\$\{RTROUTE_BIND:-127\.0\.0\.1\}:\d+:\d+(\/udp)?$/)
+  })
+
+  it('runs two rtroute instances with the same settings on the one PostgreSQL, each probed on /readyz', () => {
+    const second = compose.services['rtroute-2']
+    expect(second?.build).toBe('.')
+    expect(second?.environment).toEqual(rtroute?.environment)
+    expect(second?.healthcheck).toEqual(rtroute?.healthcheck)
+    expect(second?.depends_on).toEqual(rtroute?.depends_on)
+    const hostPorts = [rtroute, second].map((s) => s?.ports?.[0]?.split(':').slice(0, 2).join(':'))
+    expect(hostPorts).toEqual(['127.0.0.1:8080', '127.0.0.1:8081'])
+  })
+
+  it('allows the proxy paths from the compose network only, which is pinned to that subnet', () => {
+    const subnet = compose.networks?.default?.ipam?.config?.[0]?.subnet ?? ''
+    expect(env.RTROUTE_PROXY_ALLOW).toBe(subnet)
+    const [address, prefix] = subnet.split('/')
+    expect(net.isIPv4(address ?? '')).toBe(true)
+    const list = new net.BlockList()
+    list.addSubnet(address ?? '', Number(prefix))
+    // Docker's own bridge and the host's loopback are outside it.
+    expect(list.check('172.17.0.2')).toBe(false)
+    expect(list.check('127.0.0.1')).toBe(false)
+    expect(loadConfig(env).port).toBe(8080)
+  })
 
   it('runs PostgreSQL with a healthcheck, and rtroute only once it is healthy', () => {
     expect(postgres?.image).toMatch(/^postgres:/)
@@ -53,7 +114,7 @@ describe('docker-compose.yml', () => {
 
   it('publishes the port rtroute listens on and probes /readyz there', () => {
     const port = String(loadConfig(env).port)
-    expect(rtroute?.ports).toContain(`${port}:${port}`)
+    expect(rtroute?.ports).toContain(`127.0.0.1:${port}:${port}`)
     expect(rtroute?.healthcheck?.test.join(' ')).toContain(`127.0.0.1:${port}/readyz`)
     expect(dockerfile).toContain(`EXPOSE ${port}`)
   })
@@ -73,6 +134,7 @@ describe('Dockerfile', () => {
 
 describe('docker-compose.yml: kamailio', () => {
   const { kamailio, rtroute } = compose.services
+  const rawCommand = raw.services.kamailio?.command ?? []
   const command = kamailio?.command ?? []
   /** The value of a `-A NAME=value` define on the command line, quotes removed. */
   const define = (name: string): string | undefined => {
@@ -102,23 +164,32 @@ describe('docker-compose.yml: kamailio', () => {
   })
 
   it('publishes SIP on 5060/udp and starts once rtroute is healthy', () => {
-    expect(kamailio?.ports).toContain('5060:5060/udp')
+    expect(kamailio?.ports).toContain('127.0.0.1:5060:5060/udp')
     expect(kamailio?.depends_on?.rtroute?.condition).toBe('service_healthy')
+    expect(kamailio?.depends_on?.['rtroute-2']?.condition).toBe('service_healthy')
   })
 
-  it('points RTROUTE_URL at the rtroute service and the port it listens on', () => {
-    const env = Object.fromEntries(Object.entries(rtroute?.environment ?? {}).map(([k, v]) => [k, substitute(String(v))]))
-    const url = new URL(define('RTROUTE_URL') ?? '')
-    expect(url.hostname).toBe('rtroute')
-    expect(compose.services).toHaveProperty(url.hostname)
-    expect(url.port).toBe(String(loadConfig(env).port))
-    expect(url.pathname).toBe('/')
+  it('lists both rtroute services in RTROUTE_URL, on the port they listen on', () => {
+    const env = Object.fromEntries(Object.entries(rtroute?.environment ?? {}).map(([k, v]) => [k, String(v)]))
+    const urls = (define('RTROUTE_URL') ?? '').split(' ').map((u) => new URL(u))
+    expect(urls.map((u) => u.hostname)).toEqual(['rtroute', 'rtroute-2'])
+    for (const url of urls) {
+      expect(compose.services).toHaveProperty(url.hostname)
+      expect(url.port).toBe(String(loadConfig(env).port))
+      expect(url.pathname).toBe('/')
+    }
+  })
+
+  it('sends the rtroute services\' RTROUTE_PROXY_SECRET as the RTROUTE_SECRET define, required like theirs', () => {
+    expect(define('RTROUTE_SECRET')).toBe(rtroute?.environment?.RTROUTE_PROXY_SECRET)
+    const arg = rawCommand.find((a) => a.startsWith('RTROUTE_SECRET='))
+    expect(arg).toMatch(/^RTROUTE_SECRET="\$\{RTROUTE_PROXY_SECRET:\?[^}]+\}"$/)
   })
 })
 
 describe('docker-compose.yml: the monitoring profile', () => {
   const { prometheus, grafana, rtroute } = compose.services
-  const env = Object.fromEntries(Object.entries(rtroute?.environment ?? {}).map(([k, v]) => [k, substitute(String(v))]))
+  const env = Object.fromEntries(Object.entries(rtroute?.environment ?? {}).map(([k, v]) => [k, String(v)]))
   /** The host file mounted at `target` in a service, read, and the mount's parts. */
   const mounted = (service: Service | undefined, target: string): { host: string, text: string } => {
     const mount = service?.volumes?.find((v) => v.split(':')[1] === target)
@@ -149,7 +220,7 @@ describe('docker-compose.yml: the monitoring profile', () => {
     const job = config.scrape_configs.find((j) => j.job_name === 'rtroute')
     expect(job?.metrics_path ?? '/metrics').toBe('/metrics')
     expect(job?.static_configs.flatMap((c) => c.targets)).toEqual([`rtroute:${loadConfig(env).port}`])
-    expect(prometheus?.ports).toContain('9090:9090')
+    expect(prometheus?.ports).toContain('127.0.0.1:9090:9090')
   })
 
   const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p))
@@ -167,7 +238,7 @@ describe('docker-compose.yml: the monitoring profile', () => {
     const url = new URL(source?.url ?? '')
     expect(compose.services).toHaveProperty(url.hostname)
     expect(url.hostname).toBe('prometheus')
-    expect(prometheus?.ports?.map((p) => p.split(':')[1])).toContain(url.port)
+    expect(prometheus?.ports?.map((p) => p.split(':')[2])).toContain(url.port)
     expect(providers.providers.map((p) => [p.type, p.options.path])).toEqual([['file', path.posix.dirname(dashboardMount)]])
     expect(grafana?.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(dashboardMount)
     expect(grafana?.depends_on).toEqual(['prometheus'])

@@ -11,7 +11,7 @@ import { until } from './helpers/until.js'
 let server: Server
 let close: () => Promise<void>
 
-const DOC = wholePartition({ gateways: [{ id: 'a', address: '10.0.0.1:5060' }], rules: [{ prefix: '44', targets: [{ gateway: 'a' }] }] })
+const DOC = wholePartition({ gateways: [{ id: 'a', address: '10.0.0.1:5060' }], rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'a' }] }] })
 const readyz = async () => {
   const res = await fetch(`${server.url}/readyz`)
   return { status: res.status, body: await res.json() as { ready: boolean, not_ready: Array<{ group: string, identifier: string, status: number, details: string }> } }

@@ -40,7 +40,7 @@ describe('a database outage', () => {
     // Connected, and nothing to route yet: ready means "can route".
     const connected = await until(readyz, (r) => r.body.not_ready.every((n) => n.group !== 'db'))
     expect(connected).toEqual({ status: 503, body: { ready: false, not_ready: [{ group: 'routing', identifier: 'default', status: -2, details: 'no data loaded: partition "default" does not exist (required for readiness)' }] } })
-    const put = await fetch(`${server.url}/v1/partitions/default/data`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(wholePartition({ gateways: [{ id: 'a', address: '10.0.0.1' }], rules: [{ prefix: '', targets: [{ gateway: 'a' }] }] })) })
+    const put = await fetch(`${server.url}/v1/partitions/default/data`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(wholePartition({ gateways: [{ id: 'a', address: '10.0.0.1' }], rules: [{ groups: ['default'], prefix: '', targets: [{ gateway: 'a' }] }] })) })
     expect(put.status).toBe(201)
     const up = await until(readyz, (r) => r.status === 200)
     expect(up).toEqual({ status: 200, body: { ready: true, not_ready: [] } })

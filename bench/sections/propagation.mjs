@@ -45,7 +45,7 @@ export async function propagation ({ url, trials, log }) {
       partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
       gateways: [{ id: 'a1', address: '192.0.2.1:5060' }, { id: 'b1', address: '192.0.2.2:5060' }],
       carriers: [],
-      rules: [{ id: 1, prefix: '+44', targets: [{ gateway: 'a1' }, { gateway: 'b1' }] }],
+      rules: [{ groups: ['default'], id: 1, prefix: '+44', targets: [{ gateway: 'a1' }, { gateway: 'b1' }] }],
       caller_groups: []
     })
     b = await startRtroute({ url, env })

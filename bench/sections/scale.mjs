@@ -72,7 +72,7 @@ async function send (server, method, path, body) {
  */
 export async function editsVisible ({ server, count, warmup = 5 }) {
   const gateways = ['gw-00001', 'gw-00002']
-  await send(server, 'POST', '/v1/partitions/bench/rules', { id: EDIT_RULE, prefix: '+999', targets: [{ gateway: gateways[1] }] })
+  await send(server, 'POST', '/v1/partitions/bench/rules', { id: EDIT_RULE, prefix: '+999', groups: ['default'], targets: [{ gateway: gateways[1] }] })
   const deadline = performance.now() + 60_000
   while (await firstGateway(server) !== gateways[1]) {
     if (performance.now() > deadline) throw new Error('the new rule never reached the answers')

@@ -41,6 +41,7 @@ const AcceptedSchema = Type.Object({
 
 export const callsRoutes: FastifyPluginAsyncTypebox<CallsRoutesOptions> = async (app, { tables, capacity, defaultPartition, onEvent }) => {
   app.post('/kamailio/calls', {
+    config: { proxy: true },
     schema: {
       tags: ['proxy'],
       summary: 'Call start and end events: leases become calls, ended calls free their gateway\'s capacity',

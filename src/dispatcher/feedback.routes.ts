@@ -46,6 +46,7 @@ export const feedbackRoutes: FastifyPluginAsyncTypebox<FeedbackRoutesOptions> = 
   const dedupe = createFeedbackDedupe({ maxEntries: 100_000, ttlMs: 10 * 60_000, now })
 
   app.post('/kamailio/feedback', {
+    config: { proxy: true },
     schema: {
       tags: ['proxy'],
       summary: 'Failover feedback from the failure route: a failed branch counts against its gateway',

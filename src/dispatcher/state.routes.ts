@@ -25,7 +25,7 @@ export interface StateRoutesOptions {
 
 const iso = (ms: number): string => new Date(ms).toISOString()
 
-const CapacitySchema = Type.Union([Type.Object({
+export const CapacitySchema = Type.Union([Type.Object({
   max_calls: Type.Union([Type.Integer(), Type.Null()]),
   max_cps: Type.Union([Type.Integer(), Type.Null()]),
   calls: Type.Integer({ description: 'offered and not ended, cluster-wide: leases + started' }),

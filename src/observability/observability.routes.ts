@@ -86,6 +86,9 @@ export const observabilityAdminRoutes: FastifyPluginAsyncTypebox<ObservabilityAp
     stream.attach(reply.raw, names)
   })
 
-  await app.register(overviewRoutes, { registry: options.registry, tables: options.tables, store: options.store, instance: options.instance, isLeader: options.isLeader })
+  const answers = options.metrics.answers
+  await app.register(overviewRoutes, {
+    registry: options.registry, tables: options.tables, store: options.store, capacity: options.capacity, answersTotal: () => answers.total(), instance: options.instance, isLeader: options.isLeader
+  })
   if (options.subscriptions !== undefined) await app.register(subscriptionRoutes, { repository: options.subscriptions })
 }

@@ -49,6 +49,13 @@ export class TallyCounter extends Tally<CounterCell> {
   readonly type = 'counter'
   protected make (): CounterCell { return { value: 0 } }
 
+  /** The sum over every label set. */
+  total (): number {
+    let sum = 0
+    for (const row of this.rows.values()) sum += row.cell.value
+    return sum
+  }
+
   async get () {
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...this.rows.values()].map((r) => ({ labels: r.labels, value: r.cell.value })) }
   }

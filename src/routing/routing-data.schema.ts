@@ -49,9 +49,27 @@ export const PartitionSettingsSchema = Type.Object({
 }, { additionalProperties: false })
 export type PartitionSettings = Static<typeof PartitionSettingsSchema>
 
+/**
+ * drouting's `extra_prefix_chars`: characters besides the digits that rule prefixes and dialled
+ * numbers may hold (printable ASCII, no digits, no space). A number with any other character
+ * matches no prefix and is routed by the prefixless rules only. Only characters a SIP user part
+ * carries unescaped (prefix-chars.ts USER_PART_MARKS, and letters).
+ */
+export const ExtraPrefixCharsSchema = Type.String({
+  pattern: "^[A-Za-z_.!~*'()&=+$,?/#-]{0,32}$",
+  description: 'characters besides 0-9 that prefixes and numbers may hold (drouting extra_prefix_chars), e.g. "*#"; a leading + is always allowed; default none'
+})
+
+/** Any character extra_prefix_chars may name: which ones a prefix may hold besides digits depends on its partition (validate-data.ts). */
+export const RulePrefixSchema = Type.String({
+  pattern: "^[A-Za-z0-9_.!~*'()&=+$,?/#-]{0,32}$",
+  description: 'digits (optionally after +) and the partition\'s extra_prefix_chars; empty: the prefixless rule'
+})
+
 export const PartitionSchema = Type.Object({
   name: PartitionNameSchema,
   default_group: GroupNameSchema,
+  extra_prefix_chars: ExtraPrefixCharsSchema,
   description: DescriptionSchema,
   settings: PartitionSettingsSchema,
   data_version: Type.Integer({ description: 'advanced by every committed change' }),
@@ -63,6 +81,7 @@ export type PartitionOut = Static<typeof PartitionSchema>
 export const PartitionInputSchema = Type.Object({
   name: PartitionNameSchema,
   default_group: Type.Optional(GroupNameSchema),
+  extra_prefix_chars: Type.Optional(ExtraPrefixCharsSchema),
   description: Type.Optional(DescriptionSchema),
   settings: Type.Optional(PartitionSettingsSchema)
 }, { additionalProperties: false })
@@ -154,6 +173,13 @@ export const TimeWindowSchema = Type.Object({
 }, { additionalProperties: false, description: 'open on dates from..until (inclusive) and within a weekly window, in the timezone' })
 export type TimeWindowData = Static<typeof TimeWindowSchema>
 
+/** Longest timerec text accepted (drouting's dr_rules.timerec is a varchar(255); several joined by operators run longer). */
+export const TIMEREC_MAX_LENGTH = 4096
+export const TimerecSchema = Type.Union([Type.String({ maxLength: TIMEREC_MAX_LENGTH }), Type.Null()], {
+  description: 'OpenSIPS drouting/cfgutils time recurrence: [timezone|]dtstart|dtend|duration|freq|until|interval|byday|bymonthday|byyearday|byweekno|bymonth, ' +
+    'several joined by & (and), / (or), ! (not) and parentheses; null or empty: always valid'
+})
+
 export const RuleTargetSchema = Type.Union([
   Type.Object({ gateway: EntityIdSchema, weight: Type.Optional(WeightSchema) }, { additionalProperties: false }),
   Type.Object({ carrier: EntityIdSchema, weight: Type.Optional(WeightSchema) }, { additionalProperties: false })
@@ -162,10 +188,12 @@ export type RuleTargetData = Static<typeof RuleTargetSchema>
 
 export const RuleSchema = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: MAX_ID, description: `1 to ${MAX_ID}` }),
-  groups: Type.Array(GroupNameSchema, { minItems: 1, maxItems: 64 }),
-  prefix: Type.String({ pattern: '^\\+?[0-9]{0,32}$', description: 'digits (optionally after +); empty: the default rule' }),
+  groups: Type.Array(GroupNameSchema, { minItems: 1, maxItems: 64, description: 'the caller groups the rule serves; required (drouting discards a rule without groups)' }),
+  prefix: RulePrefixSchema,
   priority: Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, description: 'higher wins among rules of one prefix' }),
   time_window: Type.Union([TimeWindowSchema, Type.Null()]),
+  /** Absent when null (documents written before it stay the same); with time_window, both must match. */
+  timerec: Type.Optional(TimerecSchema),
   targets: Type.Array(RuleTargetSchema, { maxItems: 256 }),
   sort: SortSchema,
   max_targets: Type.Union([Type.Integer({ minimum: 1, maximum: 64 }), Type.Null()]),
@@ -182,6 +210,7 @@ export const RuleInputSchema = Type.Object({
   prefix: Type.Optional(RuleSchema.properties.prefix),
   priority: Type.Optional(RuleSchema.properties.priority),
   time_window: Type.Optional(RuleSchema.properties.time_window),
+  timerec: Type.Optional(TimerecSchema),
   targets: RuleSchema.properties.targets,
   sort: Type.Optional(SortSchema),
   max_targets: Type.Optional(RuleSchema.properties.max_targets),
@@ -219,6 +248,8 @@ export const CallerGroupWithIdSchema = Type.Object({ id: Type.Integer(), ...Call
 export const PartitionDataSchema = Type.Object({
   partition: Type.Object({
     default_group: GroupNameSchema,
+    /** Always in an export; optional in the type so that documents built before it stay valid. */
+    extra_prefix_chars: Type.Optional(ExtraPrefixCharsSchema),
     description: DescriptionSchema,
     settings: PartitionSettingsSchema
   }, { additionalProperties: false }),
@@ -233,6 +264,7 @@ export type PartitionData = Static<typeof PartitionDataSchema>
 export const PartitionDataInputSchema = Type.Object({
   partition: Type.Optional(Type.Object({
     default_group: Type.Optional(GroupNameSchema),
+    extra_prefix_chars: Type.Optional(ExtraPrefixCharsSchema),
     description: Type.Optional(DescriptionSchema),
     settings: Type.Optional(PartitionSettingsSchema)
   }, { additionalProperties: false })),

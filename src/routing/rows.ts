@@ -15,6 +15,7 @@ export function partitionFromRow (row: Selectable<PartitionTable>): PartitionOut
   return {
     name: row.name,
     default_group: row.default_group,
+    extra_prefix_chars: row.extra_prefix_chars,
     description: row.description,
     settings: attrs(row.settings),
     data_version: Number(row.data_version),
@@ -98,6 +99,7 @@ export function ruleFromRow (row: Selectable<RuleTable>, targets: RuleTargetData
     prefix: row.prefix,
     priority: row.priority,
     time_window: row.time_window === null ? null : row.time_window as TimeWindowData,
+    ...(row.timerec === null ? {} : { timerec: row.timerec }),
     targets: targets.map((t) => ('gateway' in t ? { gateway: t.gateway, weight: t.weight ?? 1 } : { carrier: t.carrier, weight: t.weight ?? 1 })),
     sort: row.sort,
     max_targets: row.max_targets,
@@ -114,6 +116,7 @@ export function ruleToRow (rule: Omit<RuleData, 'id'>) {
     prefix: rule.prefix,
     priority: rule.priority,
     time_window: rule.time_window === null ? null : JSON.stringify(rule.time_window),
+    timerec: rule.timerec ?? null,
     sort: rule.sort,
     max_targets: rule.max_targets,
     fallback: rule.fallback,

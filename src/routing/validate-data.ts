@@ -7,6 +7,8 @@
 import net from 'node:net'
 import sip from 'sip'
 import { parseCidr } from '../net.js'
+import { prefixProblem } from './prefix-chars.js'
+import { checkTimerec } from './timerec/parse-timerec.js'
 import type {
   CallerGroupData, CallerGroupInput, CarrierData, CarrierInput, GatewayData, GatewayInput, RuleData, RuleInput, TimeWindowData
 } from './routing-data.schema.js'
@@ -204,16 +206,29 @@ export interface RuleRefs {
   readonly carriers: ReadonlySet<string>
 }
 
-/** Fills defaults; `id` stays undefined until the database gives one. `defaultGroup` fills `groups`. */
-export function normaliseRule (input: RuleInput, refs: RuleRefs, defaultGroup: string, path = ''): { data: Omit<RuleData, 'id'> & { id: number | undefined }, problems: Problem[] } {
+/**
+ * Fills defaults; `id` stays undefined until the database gives one. `groups` has no default: a
+ * rule without groups is refused (drouting discards one too, "no id in grp list"), rather than
+ * tied to the partition's default group of the day behind the writer's back. The prefix may hold
+ * only the partition's alphabet (prefix-chars.ts).
+ */
+export function normaliseRule (input: RuleInput, refs: RuleRefs, extraPrefixChars: string, path = ''): { data: Omit<RuleData, 'id'> & { id: number | undefined }, problems: Problem[] } {
   const problems: Problem[] = [...checkOpaque(input.attrs, at(path, 'attrs'))]
+  const named = input.id === undefined ? '' : ` (rule ${input.id})`
+  if (input.groups === undefined) {
+    problems.push({ path: at(path, 'groups'), message: `required${named}: name the caller groups the rule serves, e.g. ["default"] (a rule without groups is never tied to the default group behind your back)` })
+  }
+  const prefixIssue = prefixProblem(input.prefix ?? '', extraPrefixChars)
+  if (prefixIssue !== undefined) problems.push({ path: at(path, 'prefix'), message: `${prefixIssue}${named}` })
   if (input.time_window !== undefined && input.time_window !== null) problems.push(...checkTimeWindow(input.time_window, at(path, 'time_window')))
+  const timerecProblem = typeof input.timerec === 'string' ? checkTimerec(input.timerec) : undefined
+  if (timerecProblem !== undefined) problems.push({ path: at(path, 'timerec'), message: timerecProblem })
   input.targets.forEach((target, i) => {
     const where = `${at(path, 'targets')}[${i}]`
     if ('gateway' in target && !refs.gateways.has(target.gateway)) problems.push({ path: `${where}.gateway`, message: `unknown gateway "${target.gateway}"` })
     if ('carrier' in target && !refs.carriers.has(target.carrier)) problems.push({ path: `${where}.carrier`, message: `unknown carrier "${target.carrier}"` })
   })
-  const groups = input.groups ?? [defaultGroup]
+  const groups = input.groups ?? []
   if (new Set(groups).size !== groups.length) problems.push({ path: at(path, 'groups'), message: 'lists a group twice' })
   const data = {
     id: input.id,
@@ -221,6 +236,7 @@ export function normaliseRule (input: RuleInput, refs: RuleRefs, defaultGroup: s
     prefix: input.prefix ?? '',
     priority: input.priority ?? 0,
     time_window: input.time_window ?? null,
+    ...(input.timerec === undefined || input.timerec === null ? {} : { timerec: input.timerec }),
     targets: input.targets.map((target) => ('gateway' in target
       ? { gateway: target.gateway, weight: target.weight ?? 1 }
       : { carrier: target.carrier, weight: target.weight ?? 1 })),

@@ -76,7 +76,7 @@ describe('max_calls', () => {
     await load('cap', {
       partition: { settings: { lease_ttl_ms: 60_000 } },
       gateways: [{ id: 'small', address: '10.0.0.1:5060', max_calls: 2 }, { id: 'big', address: '10.0.0.2:5060' }],
-      rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'small' }, { gateway: 'big' }] }]
+      rules: [{ groups: ['default'], id: 1, prefix: '44', targets: [{ gateway: 'small' }, { gateway: 'big' }] }]
     })
   })
 
@@ -145,7 +145,7 @@ describe('max_calls', () => {
   it('counts a start for an unknown call on a limited gateway, and answers no_capacity when every target is full', async () => {
     await load('full', {
       gateways: [{ id: 'one', address: '10.0.1.1:5060', max_calls: 1 }, { id: 'two', address: '10.0.1.2:5060', max_calls: 1 }],
-      rules: [{ id: 1, prefix: '', targets: [{ gateway: 'one' }, { gateway: 'two' }] }]
+      rules: [{ groups: ['default'], id: 1, prefix: '', targets: [{ gateway: 'one' }, { gateway: 'two' }] }]
     })
     // A proxy's start for a call rtroute never leased (e.g. its lease expired) still counts on the named gateway.
     expect((await post(a, '/kamailio/calls', { event: 'start', call_id: 'x1', partition: 'full', gateway: 'one' })).body).toMatchObject({ accepted: true, gateway: 'one' })
@@ -176,7 +176,7 @@ describe('expiry', () => {
     await load('ttl', {
       partition: { settings: { lease_ttl_ms: 1000, max_call_duration_ms: 10_000 } },
       gateways: [{ id: 'g', address: '10.0.2.1:5060', max_calls: 5 }],
-      rules: [{ id: 1, prefix: '', targets: [{ gateway: 'g' }] }]
+      rules: [{ groups: ['default'], id: 1, prefix: '', targets: [{ gateway: 'g' }] }]
     })
     await route(a, 'lost', '4420', 'ttl')
     const started = Date.now()
@@ -195,7 +195,7 @@ describe('least_loaded', () => {
         { id: 'ten', address: '10.0.3.1:5060', max_calls: 10 },
         { id: 'four', address: '10.0.3.2:5060', max_calls: 4 }
       ],
-      rules: [{ id: 1, prefix: '', sort: 'least_loaded', targets: [{ gateway: 'ten' }, { gateway: 'four' }] }]
+      rules: [{ groups: ['default'], id: 1, prefix: '', sort: 'least_loaded', targets: [{ gateway: 'ten' }, { gateway: 'four' }] }]
     })
     const firsts: string[] = []
     for (let i = 0; i < 14; i++) firsts.push((await route(a, `ll-${i}`, '4420', 'll')).gateways[0] as string)

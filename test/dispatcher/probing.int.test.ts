@@ -34,7 +34,7 @@ beforeAll(async () => {
       partition: { settings: { probe_interval_ms: 1000, probe_timeout_ms: 300, down_after_failures: 2, up_after_probes: 2, hold_down_ms: 0 } },
       gateways: gateways.map((g, i) => ({ id: `g${i}`, address: g.uri, probe_mode: 'always' })),
       carriers: [],
-      rules: [{ id: 1, prefix: '', targets: gateways.map((_g, i) => ({ gateway: `g${i}` })) }],
+      rules: [{ groups: ['default'], id: 1, prefix: '', targets: gateways.map((_g, i) => ({ gateway: `g${i}` })) }],
       caller_groups: []
     })
   })

@@ -57,7 +57,7 @@ beforeAll(async () => {
     partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
     gateways: [{ id: 'a1', address: '10.0.0.1:5060' }, { id: 'b1', address: '10.0.0.2:5060' }],
     carriers: [],
-    rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a1' }, { gateway: 'b1' }] }],
+    rules: [{ groups: ['default'], id: 1, prefix: '44', targets: [{ gateway: 'a1' }, { gateway: 'b1' }] }],
     caller_groups: []
   }, 'PUT')
   expect(put.status).toBe(201)
@@ -136,7 +136,7 @@ describe('admin state', () => {
       partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
       gateways: [{ id: 'a1', address: '10.0.0.1:5060' }, { id: 'b1', address: '10.0.0.2:5060' }],
       carriers: [{ id: 'c', gateways: [{ gateway: 'a1' }] }],
-      rules: [{ id: 1, prefix: '44', targets: [{ carrier: 'c' }, { gateway: 'b1' }] }],
+      rules: [{ groups: ['default'], id: 1, prefix: '44', targets: [{ carrier: 'c' }, { gateway: 'b1' }] }],
       caller_groups: []
     }, 'PUT')
     await until(async () => (await (await fetch(`${a.url}/v1/partitions/p/carriers/state`)).json() as { items: unknown[] }).items.length, (n) => n === 1)

@@ -99,7 +99,7 @@ describe.skipIf(!enabled || missing.length > 0)(`load through ${PROXY} and rtrou
         ...(busy === undefined ? [] : [{ id: 'busy', address: busy.address, probe_mode: 'never' }]),
         { id: 'carrier', address: gateway.address, probe_mode: 'never' }
       ],
-      rules: [{ prefix: '44', targets: [...(busy === undefined ? [] : [{ gateway: 'busy' }]), { gateway: 'carrier' }], sort: 'ordered' }]
+      rules: [{ groups: ['default'], prefix: '44', targets: [...(busy === undefined ? [] : [{ gateway: 'busy' }]), { gateway: 'carrier' }], sort: 'ordered' }]
     })
     const options: ProxyOptions = { dir: path.join(work, PROXY), rtrouteUrl: rtroute.url, partition: 'load', workers: WORKERS, shmMb: SHM_MB }
     if (PROXY === 'opensips') {

@@ -83,7 +83,7 @@ beforeAll(async () => {
     partition: { settings: { probe_interval_ms: 1000, probe_timeout_ms: 300 } },
     gateways: [{ id: 'a', address: gateway.uri, probe_mode: 'always', max_calls: 10, max_cps: 5 }, { id: 'b', address: '10.0.0.2:5060' }],
     carriers: [],
-    rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }] }],
+    rules: [{ groups: ['default'], id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }] }],
     caller_groups: []
   })
   expect(put.status, JSON.stringify(put.body)).toBe(201)

@@ -107,7 +107,7 @@ describe('routing observer', () => {
     observer.answered('p', 'slow-call', noRoute, performance.now() - 5, quiet)
     expect(slow).toHaveLength(1)
     expect(slow[0]?.us).toBeGreaterThanOrEqual(5000)
-    expect(slow[0]?.extra).toEqual({ partition: 'p', call_id: 'slow-call', result: 'no_route' })
+    expect(slow[0]?.extra).toEqual({ partition: 'p', call_id: 'slow-call', result: 'no_route', request_us: slow[0]?.us })
   })
 
   it('writes one debug line per answer, with the Call-ID, only when debug is enabled', () => {

@@ -31,7 +31,7 @@ const scrape = async () => {
 const DATA = {
   partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
   gateways: [{ id: 'a', address: '10.0.0.1:5060' }, { id: 'b', address: '10.0.0.2:5060' }],
-  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }] }],
+  rules: [{ groups: ['default'], id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }] }],
   carriers: [],
   caller_groups: []
 }
@@ -210,5 +210,21 @@ describe('GET /v1/overview', () => {
     expect(b).toMatchObject({ state: 'down', address: 'sip:10.0.0.2:5060', since: expect.any(String) })
     expect(b.history.at(-1).log).toMatch(/^GW <b>\/sip:10.0.0.2:5060 switched to \[down\]/)
     expect(body.reports.length).toBeGreaterThan(0)
+  })
+
+  it('names every status, counts answers as /metrics does, and gives capacity null without limits', async () => {
+    const { s } = await scrape()
+    const { body } = await json('GET', '/v1/overview')
+    const answers = [...s].filter(([key]) => key.startsWith('rtroute_routing_answers_total{')).reduce((sum, [, value]) => sum + value, 0)
+    expect(answers).toBeGreaterThan(0)
+    expect(body.answers_total).toBe(answers)
+    const p = body.partitions.find((x: { name: string }) => x.name === 'p')
+    expect(p).toMatchObject({ status: 1, status_name: 'ready', carriers: [] })
+    expect(p.gateways.map((g: { capacity: unknown }) => g.capacity)).toEqual([null, null])
+    const status = (id: string) => body.statuses.find((x: { group: string, identifier: string }) => `${x.group}/${x.identifier}` === id)
+    expect(status('core/main')).toMatchObject({ status: 1, status_name: 'running', readiness: true, names: { '-1': 'initialising', 1: 'running', '-2': 'terminating' } })
+    expect(status('db/main')).toMatchObject({ status: 1, status_name: 'connected' })
+    expect(status('routing/p')).toMatchObject({ status: 1, status_name: 'ready', names: { '-2': 'no data', '-1': 'loading', 1: 'ready', 2: 'reloading' } })
+    expect(body.not_ready).toEqual([])
   })
 })

@@ -35,13 +35,13 @@ const DOCUMENT = {
   partition: { default_group: 'default', description: 'fuzzed', settings: { down_after_failures: 3 } },
   gateways: [{ id: 'g1', address: 'sip:10.0.0.1:5060', attrs: { branch_flags: 8 } }, { id: 'g2', address: '10.0.0.2:5060;transport=tcp', description: 'two' }],
   carriers: [{ id: 'c1', sort: 'weighted', gateways: [{ gateway: 'g1', weight: 2 }, { gateway: 'g2' }] }],
-  rules: [{ id: 1, prefix: '44', targets: [{ carrier: 'c1' }, { gateway: 'g2' }], time_window: { timezone: 'Europe/London', weekly: [{ days: ['mon', 'tue'], start: '08:00', end: '18:00' }] } }],
+  rules: [{ groups: ['default'], id: 1, prefix: '44', targets: [{ carrier: 'c1' }, { gateway: 'g2' }], time_window: { timezone: 'Europe/London', weekly: [{ days: ['mon', 'tue'], start: '08:00', end: '18:00' }] } }],
   caller_groups: [{ kind: 'cidr', value: '10.1.0.0/16', group: 'vip' }]
 }
 
 /** Breakages JSON Schema cannot see; each must make the import a 400 that writes nothing. */
 const SEMANTIC: Array<(doc: typeof DOCUMENT) => unknown> = [
-  (d) => ({ ...d, rules: [{ ...d.rules[0], targets: [{ gateway: 'nope' }] }] }),
+  (d) => ({ ...d, rules: [{ groups: ['default'], ...d.rules[0], targets: [{ gateway: 'nope' }] }] }),
   (d) => ({ ...d, rules: [{ ...d.rules[0], time_window: { timezone: 'Mars/Olympus_Mons' } }] }),
   (d) => ({ ...d, rules: [{ ...d.rules[0], time_window: { timezone: 'UTC', weekly: [{ days: ['mon'], start: '18:00', end: '08:00' }] } }] }),
   (d) => ({ ...d, gateways: [...d.gateways, d.gateways[0]] }),
@@ -63,8 +63,8 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'PATCH', url: '/v1/partitions/p/gateways/g2', valid: { weight: 5, attrs: { x: [1, 2] }, fr_timer: 2000 }, strings: ['address', 'prefix'] },
   { method: 'POST', url: '/v1/partitions/p/carriers', valid: { id: 'c9', sort: 'hash', gateways: [{ gateway: 'g1', weight: 2 }], attrs: {} }, strings: ['id', 'description'] },
   { method: 'PATCH', url: '/v1/partitions/p/carriers/c1', valid: { gateways: [{ gateway: 'g2' }], first_only: true }, strings: ['description', 'sort'] },
-  { method: 'POST', url: '/v1/partitions/p/rules', valid: { prefix: '33', targets: [{ gateway: 'g1' }], time_window: { timezone: 'Europe/Paris', weekly: [{ days: ['mon'], start: '08:00', end: '18:00' }] }, attrs: {} }, strings: ['prefix', 'description'] },
-  { method: 'PATCH', url: '/v1/partitions/p/rules/1', valid: { priority: 5, targets: [{ carrier: 'c1' }], max_targets: 2 }, strings: ['prefix', 'description'] },
+  { method: 'POST', url: '/v1/partitions/p/rules', valid: { groups: ['default'], prefix: '33', targets: [{ gateway: 'g1' }], time_window: { timezone: 'Europe/Paris', weekly: [{ days: ['mon'], start: '08:00', end: '18:00' }] }, attrs: {} }, strings: ['prefix', 'description'] },
+  { method: 'PATCH', url: '/v1/partitions/p/rules/1', valid: { groups: ['default'], priority: 5, targets: [{ carrier: 'c1' }], max_targets: 2 }, strings: ['prefix', 'description'] },
   { method: 'POST', url: '/v1/partitions/p/caller-groups', valid: { kind: 'from_domain', value: 'pbx.example.com', group: 'gold' }, strings: ['value', 'group', 'kind'] },
   { method: 'PUT', url: '/v1/status/ext', valid: { required: false, ring_size: 50 }, strings: [] },
   { method: 'PUT', url: '/v1/status/ext/main', valid: { status: 1, details: 'ok' }, strings: ['details'] },

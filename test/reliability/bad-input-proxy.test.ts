@@ -25,7 +25,7 @@ const RUNS = Number(process.env.RTROUTE_FUZZ_RUNS ?? 1000)
 const quiet = pino({ level: 'silent' })
 
 const DATA: PartitionData = {
-  partition: { default_group: 'default', description: '', settings: {} },
+  partition: { default_group: 'default', extra_prefix_chars: '', description: '', settings: {} },
   gateways: [gateway('a', '10.0.0.1:5060', { attrs: { branch_flags: 8 } }), gateway('b', 'sip:gw-b.example.com;transport=tcp', { strip: 1, prefix: '00' })],
   carriers: [carrier('c', ['a', 'b'], { sort: 'weighted' })],
   rules: [rule(1, '44', ['#c']), rule(2, '', ['b'])],
@@ -124,7 +124,7 @@ describe('POST /kamailio/rtjson with bad input', () => {
       const res = await app.inject({ method: 'POST', url: '/kamailio/rtjson', payload: { call_id: 'x', request_uri: requestUri, from_uri: fromUri, partition: 'p' } })
       expect([200, 400]).toContain(res.statusCode)
       const { rtjson } = res.json<{ rtjson: { routes: Array<{ uri: string }> } }>()
-      for (const route of rtjson.routes) expect(route.uri).toMatch(/^sips?:[+0-9]*@[^\s]+$/)
+      for (const route of rtjson.routes) expect(route.uri).toMatch(/^sips?:[A-Za-z0-9_.!~*'()&=+$,?/#-]*@[^\s]+$/)
     }), { numRuns: RUNS })
     found.push(`rtjson URIs ${counter.toString()}`)
   }, 120_000)

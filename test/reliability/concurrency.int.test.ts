@@ -27,7 +27,7 @@ const generation = (gen: number) => ({
   carriers: [],
   caller_groups: [],
   gateways: [1, 2, 3].map((i) => ({ id: `g${gen}-${i}`, address: `sip:gen${gen}-${i}.example.invalid:5060`, description: `generation ${gen}`, attrs: { generation: gen } })),
-  rules: [{ id: gen, prefix: '44', targets: [1, 2, 3].map((i) => ({ gateway: `g${gen}-${i}` })), description: `generation ${gen}`, attrs: { generation: gen } }]
+  rules: [{ groups: ['default'], id: gen, prefix: '44', targets: [1, 2, 3].map((i) => ({ gateway: `g${gen}-${i}` })), description: `generation ${gen}`, attrs: { generation: gen } }]
 })
 
 const call = async (method: string, path: string, body?: unknown) => {

@@ -59,7 +59,7 @@ const classify = (answer: HttpAnswer): string => {
 const DATA = {
   partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
   gateways: [{ id: 'a', address: '10.0.0.1:5060' }, { id: 'b', address: '10.0.0.2:5060' }, { id: 'c', address: '10.0.0.3:5060' }],
-  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }, { gateway: 'c' }] }],
+  rules: [{ groups: ['default'], id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }, { gateway: 'c' }] }],
   carriers: [],
   caller_groups: []
 }

@@ -30,7 +30,7 @@ const DATA = {
   partition: { settings: { down_after_failures: 1000, failure_window_ms: 86_400_000 } },
   gateways: ['a', 'b', 'c'].map((id, i) => ({ id, address: `10.0.0.${i + 1}:5060`, max_calls: 100_000 })),
   carriers: [],
-  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }, { gateway: 'c' }] }],
+  rules: [{ groups: ['default'], id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }, { gateway: 'c' }] }],
   caller_groups: []
 }
 

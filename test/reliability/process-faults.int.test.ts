@@ -12,7 +12,7 @@ import { freePort } from '../../src/embedded-postgres.js'
 import { CLI, runCli, type RunningCli } from '../helpers/process.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js'
 import { until } from '../helpers/until.js'
-import { describeTally, errorCode, request, startLoad, total, type HttpAnswer } from './helpers/load.js'
+import { describeTally, errorCode, request, startLoad, type HttpAnswer } from './helpers/load.js'
 
 let t: TestDatabase
 const children: RunningCli[] = []
@@ -23,7 +23,7 @@ const LB_REACTION_MS = 500
 const DATA = {
   partition: { settings: { down_after_failures: 3, hold_down_ms: 600_000 } },
   gateways: [{ id: 'a', address: '10.0.0.1:5060' }, { id: 'b', address: '10.0.0.2:5060' }, { id: 'c', address: '10.0.0.3:5060' }],
-  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }, { gateway: 'c' }] }],
+  rules: [{ groups: ['default'], id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }, { gateway: 'c' }] }],
   carriers: [],
   caller_groups: []
 }
@@ -34,6 +34,8 @@ async function serve (): Promise<{ cli: RunningCli, url: string }> {
     DATABASE_URL: t.url,
     PORT: String(port),
     HOST: '127.0.0.1',
+    // Readiness requires the default partition: `p` is it, so /readyz turns 200 once p is loaded.
+    RTROUTE_PARTITION: 'p',
     RTROUTE_SHUTDOWN_DRAIN_MS: String(DRAIN_MS),
     RTROUTE_PROBING: 'false',
     RTROUTE_RELOAD_DEBOUNCE_MS: '20',
@@ -93,6 +95,8 @@ describe('SIGTERM under a keep-alive load', () => {
     await cli.waitFor(/connected to database/, 30_000)
     expect((await json(url, 'PUT', '/v1/partitions/p/data', DATA)).status).toBe(201)
     await until(async () => await firstRoutes(url).catch(() => []), (r) => r.length === 3, 10_000)
+    // Ready before the signal, or "readiness turned false" would prove nothing.
+    await until(async () => (await request(url, 'GET', '/readyz')).status, (s) => s === 200, 10_000)
 
     let notReadyAt: number | undefined
     let closedAt: number | undefined
@@ -151,7 +155,8 @@ describe('SIGTERM under a keep-alive load', () => {
     expect(slowAnswer).toContain('"success":true')
     expect(code).toBe(0)
     expect(cli.output()).toMatch(/"msg":"stopped"/)
-    expect(total(readyz)).toBeGreaterThan(0)
+    expect(readyz['200'] ?? 0).toBeGreaterThan(0)
+    expect(readyz['503'] ?? 0).toBeGreaterThan(0)
   }, 60_000)
 })
 

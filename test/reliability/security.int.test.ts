@@ -48,7 +48,7 @@ describe('the running process', () => {
       const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } })
       const statuses: number[] = []
       for (const token of [WRONG[0] ?? '', TOKEN, `${TOKEN}x`, TOKEN.slice(0, 20)]) statuses.push((await request(url, 'GET', '/v1/status', undefined, auth(token))).status)
-      statuses.push((await request(url, 'PUT', '/v1/partitions/p/data', { partition: {}, gateways: [{ id: 'a', address: '10.0.0.1:5060' }], carriers: [], rules: [{ prefix: '44', targets: [{ gateway: 'a' }] }], caller_groups: [] }, auth(TOKEN))).status)
+      statuses.push((await request(url, 'PUT', '/v1/partitions/p/data', { partition: {}, gateways: [{ id: 'a', address: '10.0.0.1:5060' }], carriers: [], rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'a' }] }], caller_groups: [] }, auth(TOKEN))).status)
       for (const secret of [WRONG[1] ?? '', SECRET, '', TOKEN]) {
         statuses.push((await request(url, 'POST', '/kamailio/rtjson', { call_id: 'c', request_uri: 'sip:4420@x', partition: 'p' }, { headers: secret === '' ? {} : { 'x-rtroute-secret': secret } })).status)
         statuses.push((await request(url, 'POST', '/kamailio/feedback', { call_id: 'c', partition: 'p', gateway: 'a', code: 503 }, { headers: { 'x-rtroute-secret': secret } })).status)

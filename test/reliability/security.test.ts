@@ -10,11 +10,13 @@ import type { FastifyInstance, InjectOptions } from 'fastify'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildApp, type AppOptions } from '../../src/app.js'
+import { createFailureLimiter } from '../../src/admin-rate-limit.js'
 import type { GatewayStateRepository } from '../../src/dispatcher/gateway-state.repository.js'
 import { createHealthStore } from '../../src/dispatcher/health-store.js'
 import { PACKAGE_ROOT } from '../../src/paths.js'
 import { createRouteTables } from '../../src/routing/snapshot/route-tables.js'
 import type { PartitionData } from '../../src/routing/routing-data.schema.js'
+import { LOOPBACK_NETWORKS } from '../../src/net.js'
 import { loadSecurityConfig } from '../../src/security-config.js'
 import { RING_SIZES } from '../../src/status/status-registry.js'
 import { fakeDeps } from '../helpers/fake-deps.js'
@@ -25,7 +27,7 @@ import { memorySnapshot } from '../helpers/memory-snapshot.js'
 const TOKEN = 'admin-token-0123456789-abcdef'
 const SECRET = 'proxy-secret-9876543210-zyxwvu'
 const DATA: PartitionData = {
-  partition: { default_group: 'default', description: '', settings: {} },
+  partition: { default_group: 'default', extra_prefix_chars: '', description: '', settings: {} },
   gateways: [gateway('a', '10.0.0.1:5060')],
   carriers: [],
   rules: [rule(1, '44', ['a'])],
@@ -40,6 +42,10 @@ afterEach(async () => {
 })
 
 async function appWith (options: AppOptions): Promise<FastifyInstance> {
+  return (await appWithHealth(options)).app
+}
+
+async function appWithHealth (options: AppOptions): Promise<{ app: FastifyInstance, health: ReturnType<typeof createHealthStore>['view'] }> {
   const deps = fakeDeps()
   const group = deps.registry.createGroup('routing', { required: true, ringSize: RING_SIZES.partition })
   const tables = createRouteTables({
@@ -54,7 +60,7 @@ async function appWith (options: AppOptions): Promise<FastifyInstance> {
   const dispatcher = { store, repository: repository as unknown as GatewayStateRepository, isLeader: () => false }
   const app = await buildApp({ ...deps, routing: { tables, health: store.view }, dispatcher }, { docs: false, ...options })
   apps.push(app)
-  return app
+  return { app, health: store.view }
 }
 
 const inject = async (app: FastifyInstance, options: InjectOptions) => await app.inject(options)
@@ -104,7 +110,7 @@ describe('the proxy paths', () => {
   })
 
   it('want the shared secret in X-Rtroute-Secret when RTROUTE_PROXY_SECRET is set', async () => {
-    const app = await appWith({ proxyGuard: { allow: [], secrets: ['old-secret-0123456789abc', SECRET] } })
+    const app = await appWith({ proxyGuard: { allow: LOOPBACK_NETWORKS, secrets: ['old-secret-0123456789abc', SECRET] } })
     expect((await inject(app, rtjson({ 'x-rtroute-secret': SECRET }))).statusCode).toBe(200)
     expect((await inject(app, rtjson({ 'x-rtroute-secret': 'old-secret-0123456789abc' }))).statusCode).toBe(200)
     const missing = await inject(app, rtjson())
@@ -126,6 +132,50 @@ describe('the proxy paths', () => {
     console.log(`[security] proxy secret: ${tried} wrong secrets refused`)
   })
 
+  it('with the defaults answer loopback clients only: every proxy path refuses another source, and refused feedback changes no state', async () => {
+    expect(loadSecurityConfig({}, []).proxyAllow).toEqual(['127.0.0.0/8', '::1/128'])
+    expect(loadSecurityConfig({ RTROUTE_PROXY_ALLOW: ' ' }, []).proxyAllow).toEqual(['127.0.0.0/8', '::1/128'])
+    expect(loadSecurityConfig({ RTROUTE_PROXY_ALLOW: 'any' }, []).proxyAllow).toEqual(['0.0.0.0/0', '::/0'])
+    const { app, health } = await appWithHealth({})
+    const outside = '192.0.2.50'
+    const feedback = (remoteAddress: string): InjectOptions => ({ method: 'POST', url: '/kamailio/feedback', payload: { call_id: `f-${remoteAddress}`, partition: 'p', gateway: 'a', code: 503 }, remoteAddress })
+    for (const url of ['/kamailio/rtjson', '/1.0/kamailio/routing']) {
+      const refused = await inject(app, { ...rtjson({}, outside), url })
+      expect(refused.statusCode, url).toBe(403)
+      expect(refused.body).toContain('source address not allowed (RTROUTE_PROXY_ALLOW)')
+    }
+    // Nine 503s from outside (three per gateway took the issue's demo down): all refused, gateway a still up.
+    for (let i = 0; i < 9; i++) expect((await inject(app, { ...feedback(outside), payload: { call_id: `f${i}`, partition: 'p', gateway: 'a', code: 503 } })).statusCode).toBe(403)
+    expect([undefined, 'active']).toContain(health('p').stateOf('a'))
+    expect((await inject(app, rtjson({}, '::ffff:127.0.0.1'))).statusCode).toBe(200)
+    expect((await inject(app, rtjson({}, '::1'))).statusCode).toBe(200)
+    expect((await inject(app, feedback('127.0.0.1'))).statusCode).toBe(202)
+    const open = await appWith({ proxyGuard: { allow: loadSecurityConfig({ RTROUTE_PROXY_ALLOW: 'any' }, []).proxyAllow, secrets: [] } })
+    expect((await inject(open, rtjson({}, outside))).statusCode).toBe(200)
+    expect((await inject(open, rtjson({}, '2001:db8::1'))).statusCode).toBe(200)
+  })
+
+  it('treat a request that an untrusted hop forwarded as coming from an unknown client; a trusted hop names the client', async () => {
+    const app = await appWith({})
+    const forwarded = (headers: Record<string, string>): InjectOptions => ({ ...rtjson(headers, '127.0.0.1') })
+    const headers: Array<Record<string, string>> = [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }]
+    for (const header of headers) {
+      const refused = await inject(app, forwarded(header))
+      expect(refused.statusCode, JSON.stringify(header)).toBe(403)
+      expect(refused.body).toContain('forwarded by a proxy that is not trusted (RTROUTE_TRUST_PROXY)')
+      const admin = await inject(app, { method: 'GET', url: '/v1/status', remoteAddress: '127.0.0.1', headers: header })
+      expect(admin.statusCode).toBe(403)
+      expect(admin.json<{ message: string }>().message).toMatch(/RTROUTE_TRUST_PROXY does not name/)
+    }
+    const trusting = await appWith({ trustProxy: ['127.0.0.1/32'] })
+    expect((await inject(trusting, forwarded({ 'x-forwarded-for': '203.0.113.9' }))).statusCode).toBe(403)
+    expect((await inject(trusting, forwarded({ 'x-forwarded-for': '127.0.0.1' }))).statusCode).toBe(200)
+    expect((await inject(trusting, { method: 'GET', url: '/v1/status', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.9' } })).statusCode).toBe(403)
+    expect((await inject(trusting, { method: 'GET', url: '/v1/status', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '127.0.0.1' } })).statusCode).toBe(200)
+    // A hop that is not trusted cannot name a client, even a loopback one.
+    expect((await inject(trusting, { method: 'GET', url: '/v1/status', remoteAddress: '10.0.0.5', headers: { 'x-forwarded-for': '127.0.0.1' } })).statusCode).toBe(403)
+  })
+
   it('configuration refuses bad networks and short secrets without echoing the secret', () => {
     const problems: string[] = []
     loadSecurityConfig({ RTROUTE_PROXY_ALLOW: '10.0.0.0/33,example.com', RTROUTE_PROXY_SECRET: 'short-secret', RTROUTE_ADMIN_RATE_MAX: '-1' }, problems)
@@ -135,17 +185,49 @@ describe('the proxy paths', () => {
 })
 
 describe('the admin rate limit', () => {
-  it('counts every admin request per address (failed logins too), answers 429 with Retry-After, and never touches the proxy paths', async () => {
-    const app = await appWith({ adminTokens: [TOKEN], adminRateLimit: { max: 5, windowMs: 60_000 } })
+  it('counts failed authentications per address, answers 429 with Retry-After past the limit, never refuses a valid token, never touches the proxy paths', async () => {
+    const logs = captureLogs('warn')
+    const app = await appWith({ logger: logs.log, adminTokens: [TOKEN], adminRateLimit: { max: 5, windowMs: 60_000 } })
     const admin = (token: string, remoteAddress = '10.0.0.7'): InjectOptions => ({ method: 'GET', url: '/v1/status', remoteAddress, headers: { authorization: `Bearer ${token}` } })
+    // Valid requests do not count: 50 of them leave the limit untouched.
+    for (let i = 0; i < 50; i++) expect((await inject(app, admin(TOKEN))).statusCode).toBe(200)
     for (let i = 0; i < 5; i++) expect((await inject(app, admin(`wrong-${i}`))).statusCode).toBe(401)
-    const limited = await inject(app, admin(TOKEN))
-    expect(limited.statusCode).toBe(429)
-    expect(limited.json()).toMatchObject({ error: 'rate_limited', message: expect.stringMatching(/^too many admin requests/) })
+    const statuses: number[] = []
+    for (let i = 0; i < 17; i++) statuses.push((await inject(app, admin(`wrong-more-${i}`))).statusCode)
+    expect(new Set(statuses)).toEqual(new Set([429]))
+    const limited = await inject(app, admin('wrong-again'))
+    expect(limited.json()).toMatchObject({ error: 'rate_limited', message: expect.stringMatching(/^too many failed admin authentications/) })
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0)
-    expect((await inject(app, admin(TOKEN, '10.0.0.8'))).statusCode).toBe(200)
-    for (let i = 0; i < 200; i++) expect((await inject(app, rtjson({}, '10.0.0.7'))).statusCode).toBe(200)
+    // 22 wrong tokens from this address, and the right one still gets in.
+    expect((await inject(app, admin(TOKEN))).statusCode).toBe(200)
+    expect((await inject(app, admin('wrong-x', '10.0.0.8'))).statusCode).toBe(401)
+    for (let i = 0; i < 200; i++) expect((await inject(app, rtjson({}, '127.0.0.1'))).statusCode).toBe(200)
     expect((await inject(app, { method: 'GET', url: '/readyz', remoteAddress: '10.0.0.7' })).statusCode).not.toBe(429)
+    // Every failure at warn with its source and path, the 429 once per address and window, no token.
+    const warned = logs.lines.map((line) => JSON.parse(line) as { level: number, msg: string, source?: string, path?: string })
+    const failures = warned.filter((line) => line.msg.startsWith('admin authentication failed'))
+    expect(failures).toHaveLength(6)
+    expect(failures[0]).toMatchObject({ level: 40, source: '10.0.0.7', path: '/v1/status', msg: 'admin authentication failed: invalid bearer token' })
+    const refusals = warned.filter((line) => line.msg.startsWith('admin request refused (429)'))
+    expect(refusals).toHaveLength(1)
+    expect(refusals[0]).toMatchObject({ level: 40, source: '10.0.0.7', path: '/v1/status' })
+    expect(logs.lines.join('\n')).not.toMatch(/wrong-|admin-token-0123456789/)
+  })
+
+  it('forgets an address after its window, and remembers a bounded number of addresses', async () => {
+    let now = 0
+    const limiter = createFailureLimiter({ max: 2, windowMs: 1000, maxKeys: 3, now: () => now })
+    if (limiter === undefined) throw new Error('no limiter')
+    limiter.failed('a')
+    limiter.failed('a')
+    expect(limiter.refused('a')).toEqual({ retryAfterS: 1, first: true })
+    expect(limiter.refused('a')).toEqual({ retryAfterS: 1, first: false })
+    now = 1000
+    expect(limiter.refused('a')).toBeUndefined()
+    for (const key of ['a', 'a', 'b', 'c', 'd']) limiter.failed(key)
+    // 'a' was the oldest of four: dropped to keep three.
+    expect(limiter.refused('a')).toBeUndefined()
+    expect(createFailureLimiter({ max: 0, windowMs: 1000 })).toBeUndefined()
   })
 })
 
@@ -176,7 +258,8 @@ describe('SQL', () => {
   const REVIEWED: Record<string, RegExp> = {
     'src/migrate.ts': /sql\.raw\(text\)/,
     'src/pg-listener.ts': /LISTEN "\$\{channel\.replaceAll\('"', '""'\)\}"/,
-    'src/embedded-postgres.ts': /CREATE DATABASE "\$\{options\.database\.replaceAll\('"', '""'\)\}"/
+    'src/embedded-postgres.ts': /CREATE DATABASE "\$\{options\.database\.replaceAll\('"', '""'\)\}"/,
+    'src/routing/admin/drouting-reader.ts': /`SELECT \$\{columns\} FROM \$\{quoteTable\(table\)\} ORDER BY \$\{order\}`/
   }
   const RAW = /sql\.(raw|lit|id|ref|table)\(|CompiledQuery\.raw\(|\.unsafe\(/
   /** A pg `query(` whose text is not a plain literal: a template with `${`, a concatenation or a variable. */

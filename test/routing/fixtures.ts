@@ -79,11 +79,12 @@ export interface DataParts {
   rules?: RuleData[]
   callerGroups?: CallerGroupData[]
   defaultGroup?: string
+  extraPrefixChars?: string
 }
 
 export function partitionData (parts: DataParts): PartitionData {
   return {
-    partition: { default_group: parts.defaultGroup ?? 'default', description: '', settings: {} },
+    partition: { default_group: parts.defaultGroup ?? 'default', extra_prefix_chars: parts.extraPrefixChars ?? '', description: '', settings: {} },
     gateways: parts.gateways ?? [],
     carriers: parts.carriers ?? [],
     rules: parts.rules ?? [],

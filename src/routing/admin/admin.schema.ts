@@ -43,7 +43,7 @@ export type IdPrefixQuery = Static<typeof IdPrefixQuerySchema>
 export const RuleQuerySchema = Type.Object({
   ...PageQueryProperties,
   prefix: Type.Optional(RuleSchema.properties.prefix),
-  prefix_starts: Type.Optional(Type.String({ pattern: '^\\+?[0-9]{0,32}$', description: 'only rules whose prefix starts with this' })),
+  prefix_starts: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_.!~*'()&=+$,?/#-]{0,32}$", description: 'only rules whose prefix starts with this' })),
   group: Type.Optional(GroupNameSchema)
 }, { additionalProperties: false })
 export type RuleQuery = Static<typeof RuleQuerySchema>

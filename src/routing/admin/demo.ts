@@ -16,8 +16,9 @@ export const DEMO_DATA: PartitionDataInput = {
     { id: 'uk', sort: 'weighted', gateways: [{ gateway: 'uk-a', weight: 70 }, { gateway: 'uk-b', weight: 30 }], description: 'UK carriers, 70/30' }
   ],
   rules: [
-    { id: 1, prefix: '+44', targets: [{ carrier: 'uk' }, { gateway: 'wholesale' }], description: 'UK: the UK carriers by weight, then wholesale' },
+    { groups: ['default'], id: 1, prefix: '+44', targets: [{ carrier: 'uk' }, { gateway: 'wholesale' }], description: 'UK: the UK carriers by weight, then wholesale' },
     {
+      groups: ['default'],
       id: 2,
       prefix: '+4420',
       priority: 10,
@@ -26,8 +27,8 @@ export const DEMO_DATA: PartitionDataInput = {
       fallback: true,
       description: 'London in business hours: carrier B first'
     },
-    { id: 3, prefix: '+33', targets: [{ gateway: 'wholesale' }], description: 'France: wholesale' },
-    { id: 4, prefix: '', targets: [{ gateway: 'wholesale' }], description: 'everything else: wholesale' }
+    { groups: ['default'], id: 3, prefix: '+33', targets: [{ gateway: 'wholesale' }], description: 'France: wholesale' },
+    { groups: ['default'], id: 4, prefix: '', targets: [{ gateway: 'wholesale' }], description: 'everything else: wholesale' }
   ],
   caller_groups: []
 }

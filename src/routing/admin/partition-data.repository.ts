@@ -41,13 +41,13 @@ async function read (trx: Transaction<Database>, name: string): Promise<LoadedPa
 
 async function lockPartition (trx: Transaction<Database>, name: string, data: ImportData): Promise<{ id: string, created: boolean }> {
   const inserted = await trx.insertInto('partition')
-    .values({ name, default_group: data.partition.default_group, description: data.partition.description, settings: JSON.stringify(data.partition.settings) })
+    .values({ name, default_group: data.partition.default_group, extra_prefix_chars: data.partition.extra_prefix_chars ?? '', description: data.partition.description, settings: JSON.stringify(data.partition.settings) })
     .onConflict((oc) => oc.column('name').doNothing()).returning('id').executeTakeFirst()
   // Concurrent imports of one partition queue here instead of interleaving.
   const row = await trx.selectFrom('partition').select('id').where('name', '=', name).forUpdate().executeTakeFirstOrThrow()
   if (inserted === undefined) {
     await trx.updateTable('partition').where('id', '=', row.id)
-      .set({ default_group: data.partition.default_group, description: data.partition.description, settings: JSON.stringify(data.partition.settings) })
+      .set({ default_group: data.partition.default_group, extra_prefix_chars: data.partition.extra_prefix_chars ?? '', description: data.partition.description, settings: JSON.stringify(data.partition.settings) })
       .execute()
   }
   return { id: row.id, created: inserted !== undefined }

@@ -64,12 +64,13 @@ export interface Validated {
 
 /** Validates an import document; `data` is meaningful only when `problems` is empty. */
 export function validatePartitionData (input: unknown): Validated {
-  const empty: ImportData = { partition: { default_group: 'default', description: '', settings: {} }, gateways: [], carriers: [], rules: [], caller_groups: [] }
+  const empty: ImportData = { partition: { default_group: 'default', extra_prefix_chars: '', description: '', settings: {} }, gateways: [], carriers: [], rules: [], caller_groups: [] }
   const problems = schemaProblems(input)
   if (problems.length > 0) return { data: empty, problems }
   const doc = input as PartitionDataInput
   const partition = {
     default_group: doc.partition?.default_group ?? 'default',
+    extra_prefix_chars: doc.partition?.extra_prefix_chars ?? '',
     description: doc.partition?.description ?? '',
     settings: doc.partition?.settings ?? {}
   }
@@ -77,7 +78,7 @@ export function validatePartitionData (input: unknown): Validated {
   const gatewayIds = new Set(gateways.map((g) => g.data.id))
   const carriers = (doc.carriers ?? []).map((c, i) => normaliseCarrier(c, gatewayIds, `carriers[${i}]`))
   const refs = { gateways: gatewayIds, carriers: new Set(carriers.map((c) => c.data.id)) }
-  const rules = (doc.rules ?? []).map((r, i) => normaliseRule(r, refs, partition.default_group, `rules[${i}]`))
+  const rules = (doc.rules ?? []).map((r, i) => normaliseRule(r, refs, partition.extra_prefix_chars, `rules[${i}]`))
   const callerGroups = (doc.caller_groups ?? []).map((c, i) => normaliseCallerGroup(c, `caller_groups[${i}]`))
   const data: ImportData = {
     partition,

@@ -12,6 +12,7 @@ export interface PartitionRef {
   readonly id: string
   readonly name: string
   readonly defaultGroup: string
+  readonly extraPrefixChars: string
 }
 
 /**
@@ -20,10 +21,10 @@ export interface PartitionRef {
  * data_version triggers, which update this row anyway, cannot deadlock.
  */
 export async function requirePartition (db: Kysely<Database>, name: string, lock = false): Promise<PartitionRef> {
-  const query = db.selectFrom('partition').select(['id', 'name', 'default_group']).where('name', '=', name)
+  const query = db.selectFrom('partition').select(['id', 'name', 'default_group', 'extra_prefix_chars']).where('name', '=', name)
   const row = await (lock ? query.forUpdate() : query).executeTakeFirst()
   if (row === undefined) throw partitionNotFound(name)
-  return { id: row.id, name: row.name, defaultGroup: row.default_group }
+  return { id: row.id, name: row.name, defaultGroup: row.default_group, extraPrefixChars: row.extra_prefix_chars }
 }
 
 interface Holdings { gateways: number, carriers: number, rules: number, callerGroups: number }
@@ -40,7 +41,7 @@ const settingsJson = (settings: unknown): string => JSON.stringify(settings ?? {
 /** Writes the whole of `input` over the stored partition (the caller checked the name). */
 async function write (trx: Kysely<Database>, name: string, input: PartitionInput): Promise<PartitionOut> {
   const row = await trx.updateTable('partition')
-    .set({ default_group: input.default_group ?? 'default', description: input.description ?? '', settings: settingsJson(input.settings) })
+    .set({ default_group: input.default_group ?? 'default', extra_prefix_chars: input.extra_prefix_chars ?? '', description: input.description ?? '', settings: settingsJson(input.settings) })
     .where('name', '=', name).returningAll().executeTakeFirst()
   if (row === undefined) throw partitionNotFound(name)
   return partitionFromRow(row)
@@ -71,6 +72,7 @@ export function createPartitionRepository (db: Kysely<Database>) {
         const row = await trx.insertInto('partition').values({
           name: input.name,
           default_group: input.default_group ?? 'default',
+          extra_prefix_chars: input.extra_prefix_chars ?? '',
           description: input.description ?? '',
           settings: settingsJson(input.settings)
         }).returningAll().executeTakeFirstOrThrow()
@@ -90,8 +92,8 @@ export function createPartitionRepository (db: Kysely<Database>) {
       return await inTransaction(db, 'write', async (trx) => {
         const current = await trx.selectFrom('partition').selectAll().where('name', '=', name).forUpdate().executeTakeFirst()
         if (current === undefined) throw partitionNotFound(name)
-        const { default_group: defaultGroup, description, settings } = partitionFromRow(current)
-        return await write(trx, name, { name, default_group: defaultGroup, description, settings, ...patch })
+        const { default_group: defaultGroup, extra_prefix_chars: extraPrefixChars, description, settings } = partitionFromRow(current)
+        return await write(trx, name, { name, default_group: defaultGroup, extra_prefix_chars: extraPrefixChars, description, settings, ...patch })
       })
     },
 

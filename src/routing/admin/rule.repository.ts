@@ -56,7 +56,7 @@ async function validate (trx: Kysely<Database>, partition: PartitionRef, input: 
   const gatewayIds = await resolveGatewayIds(trx, partition.id, input.targets.flatMap((t) => ('gateway' in t ? [t.gateway] : [])))
   const carrierIds = await resolveCarrierIds(trx, partition.id, input.targets.flatMap((t) => ('carrier' in t ? [t.carrier] : [])))
   const refs = { gateways: new Set(gatewayIds.keys()), carriers: new Set(carrierIds.keys()) }
-  const { data, problems } = normaliseRule(input, refs, partition.defaultGroup)
+  const { data, problems } = normaliseRule(input, refs, partition.extraPrefixChars)
   assertValid(problems)
   const targets = (ruleId: string): Array<Insertable<RuleTargetTable>> => data.targets.map((target, position) => ({
     rule_id: ruleId,

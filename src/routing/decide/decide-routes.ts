@@ -211,16 +211,17 @@ function tryPrefix (rules: PrefixRules, prefix: string): boolean {
 }
 
 /**
- * Longest prefix first, down to the prefixless ('') rules. A rule that yields no usable gateway
+ * Longest prefix first, down to the prefixless ('') rules (only those for a number that is not `matchable`). A rule that yields no usable gateway
  * ends the search unless it has `fallback`; an answer with no destination names the first rule
  * that matched, since that is the one the number was meant for. That rule is returned, its
  * prefix and routes are left in ctx.
  */
-function findRoutes (index: GroupIndex | undefined): CompiledRule | undefined {
+function findRoutes (index: GroupIndex | undefined, matchable: boolean): CompiledRule | undefined {
   ctx.rule = undefined
   ctx.routes = NO_ROUTES
   if (index === undefined) return undefined
-  for (let n = Math.min(ctx.number.length, index.maxPrefixLength); n >= 0; n--) {
+  // A number outside the partition's alphabet matches no prefix: only the prefixless rules ('').
+  for (let n = matchable ? Math.min(ctx.number.length, index.maxPrefixLength) : 0; n >= 0; n--) {
     const prefix = ctx.number.slice(0, n)
     const rules = index.byPrefix.get(prefix)
     ctx.trace?.prefixes.push({ prefix, rules: rules === undefined ? 0 : ruleCount(rules) })
@@ -233,7 +234,7 @@ function findRoutes (index: GroupIndex | undefined): CompiledRule | undefined {
 export function decideRoutes (table: CompiledPartition, health: GatewayHealthView, query: RouteQuery, nowMs: number, options?: { trace?: boolean }): Decision {
   const seed = callSeed(query.callId)
   const trace: DecisionTrace | undefined = options?.trace === true ? { seed, prefixes: [], rules: [], targets: [] } : undefined
-  const dialled = dialledNumber(query.requestUri, query.toUri)
+  const dialled = dialledNumber(query.requestUri, query.toUri, table.prefixChars)
   if (!dialled.ok) return { outcome: 'bad_request', field: dialled.field, message: dialled.message, trace }
   const number = dialled.number
   resolveGroup(table, query)
@@ -244,7 +245,7 @@ export function decideRoutes (table: CompiledPartition, health: GatewayHealthVie
   ctx.seed = seed
   ctx.nowMs = nowMs
   ctx.trace = trace
-  const rule = findRoutes(table.groups.get(group))
+  const rule = findRoutes(table.groups.get(group), dialled.matchable)
   const { prefix, routes } = ctx
   // The caller's objects are not kept past the decision.
   ctx.health = NO_HEALTH

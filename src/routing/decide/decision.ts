@@ -106,7 +106,15 @@ export type Answer =
   | { readonly outcome: 'not_ready' }
   | { readonly outcome: 'unknown_partition', readonly partition: string }
 
-/** Told of every answer of the proxy path; `started` is performance.now() before the partition lookup. */
+/** The routing path's decision for a query at a given time (ms), without side effects: it can be run again. */
+export type Redecide = (partition: string, query: RouteQuery, at: number) => Answer
+
+/**
+ * Told of every answer of the proxy path; `started` is performance.now() before the partition
+ * lookup. With `query` and `at`, a decision that looked slow can be run again and timed by itself
+ * (`decideWith` gave the observer the decision once).
+ */
 export interface RoutingObserver {
-  answered: (partition: string, callId: string | undefined, answer: Answer, started: number, log: FastifyBaseLogger) => void
+  answered: (partition: string, callId: string | undefined, answer: Answer, started: number, log: FastifyBaseLogger, query?: RouteQuery, at?: number) => void
+  decideWith?: (decide: Redecide) => void
 }

@@ -4,6 +4,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorSchema } from '../../errors.js'
 import { decideRoutes } from './decide-routes.js'
 import { requireTable, type RouteTables } from '../snapshot/route-tables.js'
+import type { CompiledPartition } from '../snapshot/compiled.js'
+import { explainTimerec } from '../snapshot/timerec-explain.js'
 import { ExplainQuerySchema, ExplainSchema } from './routing.schema.js'
 import { PartitionParamsSchema } from '../routing-data.schema.js'
 import { rtjsonOf } from './rtjson.js'
@@ -15,15 +17,19 @@ export interface ExplainRoutesOptions {
   readonly now?: () => number
 }
 
-/** The trace in wire form (snake_case keys). */
-function traceOut (trace: DecisionTrace) {
+/** The trace in wire form (snake_case keys); a rule valid only at some times says which recurrence holds or why none does. */
+function traceOut (trace: DecisionTrace, table: CompiledPartition, at: number) {
+  const timeOf = (ruleId: number) => {
+    const window = table.rules.get(ruleId)?.window
+    return window === undefined || window === null ? {} : { time: explainTimerec(window, at) }
+  }
   return {
     seed: trace.seed,
     number: trace.number,
     group: trace.group,
     group_source: trace.groupSource,
     prefixes: trace.prefixes,
-    rules: trace.rules.map((r) => ({ rule_id: r.ruleId, prefix: r.prefix, priority: r.priority, verdict: r.verdict })),
+    rules: trace.rules.map((r) => ({ rule_id: r.ruleId, prefix: r.prefix, priority: r.priority, verdict: r.verdict, ...timeOf(r.ruleId) })),
     targets: trace.targets.map((t) => ({ rule_id: t.ruleId, gateway: t.gateway, carrier: t.carrier, state: t.state, verdict: t.verdict }))
   }
 }
@@ -59,7 +65,7 @@ export const explainRoutes: FastifyPluginAsyncTypebox<ExplainRoutesOptions> = as
       at: new Date(at).toISOString(),
       outcome: decision.outcome,
       ...(ruled ? { rule_id: decision.ruleId, prefix: decision.prefix } : {}),
-      trace: traceOut(decision.trace ?? { seed: 0, prefixes: [], rules: [], targets: [] }),
+      trace: traceOut(decision.trace ?? { seed: 0, prefixes: [], rules: [], targets: [] }, table, at),
       rtjson
     }
   })

@@ -84,12 +84,14 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
     }
   })
 
-  function decide (partition: string, query: RouteQuery): Answer {
+  function decide (partition: string, query: RouteQuery, at: number): Answer {
     const found = tables.lookup(partition)
     if (found.state === 'not_ready') return { outcome: 'not_ready' }
     if (found.state === 'unknown') return { outcome: 'unknown_partition', partition }
-    return decideRoutes(found.table, health(partition), query, now())
+    return decideRoutes(found.table, health(partition), query, at)
   }
+  // A decision that looked slow is run again and timed by itself (src/observability/routing-observer.ts).
+  observer?.decideWith?.(decide)
 
   const sendNegative = async (reply: FastifyReply, answer: NegativeAnswer, envelope: Envelope): Promise<FastifyReply> => {
     if (answer.statusCode === 503) void reply.header('retry-after', String(retryAfterS))
@@ -102,16 +104,17 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
     const error = request.validationError
     const partition = body?.partition ?? defaultPartition
     const query = error === undefined && body !== undefined ? toRouteQuery(body) : undefined
+    const at = now()
     const answer: Answer = query === undefined
       ? { outcome: 'bad_request', field: error === undefined ? 'body' : invalidField(error), message: error?.message ?? 'no query' }
-      : decide(partition, query)
+      : decide(partition, query, at)
     if (answer.outcome === 'routed' && query !== undefined) {
       onRouted?.(partition, query.callId, answer.routes)
-      observer?.answered(partition, query.callId, answer, started, request.log)
+      observer?.answered(partition, query.callId, answer, started, request.log, query, at)
       // A routed answer comes already written (rtjson-writer.ts): a JSON string is sent as it is.
       return await reply.code(200).header('content-type', JSON_TYPE).send(envelope.routed(answer, query, partition))
     }
-    observer?.answered(partition, body?.call_id, answer, started, request.log)
+    observer?.answered(partition, body?.call_id, answer, started, request.log, query, at)
     return await sendNegative(reply, negativeAnswer(answer as Exclude<Answer, { outcome: 'routed' }>), envelope)
   }
 
@@ -125,6 +128,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
   }
 
   app.post('/kamailio/rtjson', {
+    config: { proxy: true },
     attachValidation: true,
     errorHandler: errorHandlerOf(RTJSON),
     schema: {
@@ -136,6 +140,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
   }, async (request, reply) => await handle(request, reply, RTJSON))
 
   app.post('/1.0/kamailio/routing', {
+    config: { proxy: true },
     attachValidation: true,
     errorHandler: errorHandlerOf(WAZO),
     schema: {

@@ -43,13 +43,26 @@ export const ExplainQuerySchema = Type.Object({
   at: Type.Optional(Type.String({ format: 'date-time', description: 'decide as if at this time (default: now)' }))
 }, { additionalProperties: false })
 
+/** Why a rule with a time window or timerec is valid at the instant or not (explain only). */
+const TimeVerdictSchema = Type.Object({
+  open: Type.Boolean(),
+  text: Type.String(),
+  recurrences: Type.Array(Type.Object({
+    index: Type.Integer({ description: '1-based place in the timerec; 0: part of the time window' }),
+    text: Type.String(),
+    holds: Type.Boolean(),
+    negated: Type.Boolean({ description: 'written after a ! (the expression uses the opposite)' }),
+    reason: Type.String()
+  }))
+})
+
 const TraceSchema = Type.Object({
   seed: Type.Integer(),
   number: Type.Optional(Type.String()),
   group: Type.Optional(Type.String()),
   group_source: Type.Optional(Type.String()),
   prefixes: Type.Array(Type.Object({ prefix: Type.String(), rules: Type.Integer() })),
-  rules: Type.Array(Type.Object({ rule_id: Type.Integer(), prefix: Type.String(), priority: Type.Integer(), verdict: Type.String() })),
+  rules: Type.Array(Type.Object({ rule_id: Type.Integer(), prefix: Type.String(), priority: Type.Integer(), verdict: Type.String(), time: Type.Optional(TimeVerdictSchema) })),
   targets: Type.Array(Type.Object({
     rule_id: Type.Integer(),
     gateway: Type.Optional(Type.String()),

@@ -4,7 +4,7 @@
  * RtjsonAnswerSchema, without an object per route. Its rules, kept here: required keys first, then
  * the optional ones present, each group in schema order; JSON.stringify's string escaping. A
  * gateway's constant parts (dst_uri, socket, headers.extra, id, timers) are serialised once per
- * snapshot; per call only the R-URI and the From/To headers are. test/routing/decide/rtjson-writer.test.ts
+ * snapshot; per call only the R-URI is (no From/To: see routedAnswer in rtjson.ts). test/routing/decide/rtjson-writer.test.ts
  * holds both envelopes to the serialiser's output of rtjson.ts's object form.
  */
 import type { CompiledGateway } from '../snapshot/compiled.js'
@@ -60,19 +60,14 @@ function partsOf (route: Route): GatewayJson {
   return parts
 }
 
-function nameAddr (key: string, display: string | undefined, uri: string | undefined): string {
-  return uri === undefined || uri === '' ? '' : `,"${key}":{"display":${quote(display ?? '')},"uri":${quote(uri)}}`
-}
-
 /** `routedAnswer(decision, query, partition)` as JSON (see the file header). */
-export function writeRoutedRtjson (decision: Routed, query: RouteQuery, partition: string): string {
-  const fromTo = nameAddr('from', query.fromName, query.fromUri) + nameAddr('to', query.toName, query.toUri)
+export function writeRoutedRtjson (decision: Routed, _query: RouteQuery, partition: string): string {
   const routes = decision.routes
   let out = '{"rtjson":{"success":true,"routing":"serial","routes":['
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i] as Route
     const parts = partsOf(route)
-    out += `${i === 0 ? '' : ','}{"uri":${quote(route.uri)}${parts.head}${fromTo}${i === 0 ? parts.firstTail : parts.tail}`
+    out += `${i === 0 ? '' : ','}{"uri":${quote(route.uri)}${parts.head}${i === 0 ? parts.firstTail : parts.tail}`
   }
   return `${out}],"version":"1.0","partition":${quote(partition)},"rule_id":${int(decision.ruleId)},"prefix":${quote(decision.prefix)}}}`
 }

@@ -6,18 +6,14 @@
 import { Type, type Static } from 'typebox'
 import type { Answer, Decision, Route, RouteQuery } from './decision.js'
 
-const NameAddrSchema = Type.Object({ display: Type.String(), uri: Type.String() })
-
 export const RtjsonRouteSchema = Type.Object({
   uri: Type.String({ description: 'R-URI, with the gateway strip/prefix applied' }),
   dst_uri: Type.String({ description: 'next hop' }),
   path: Type.String(),
   socket: Type.String({ description: 'proto:ip:port of a local listener, or empty' }),
   headers: Type.Object({
-    from: Type.Optional(NameAddrSchema),
-    to: Type.Optional(NameAddrSchema),
     extra: Type.String({ description: 'CRLF-terminated header lines' })
-  }),
+  }, { description: 'never from/to: rtroute does not change them, so the caller\'s own From and To reach the gateway untouched' }),
   branch_flags: Type.Optional(Type.Integer({ description: 'first route only' })),
   fr_timer: Type.Optional(Type.Integer({ description: 'ms' })),
   fr_inv_timer: Type.Optional(Type.Integer({ description: 'ms' })),
@@ -97,16 +93,9 @@ export function negativeAnswer (answer: Exclude<Answer, { outcome: 'routed' }>):
   }
 }
 
-type NameAddr = Static<typeof NameAddrSchema>
-
-function rtjsonRoute (route: Route, first: boolean, from: NameAddr | undefined, to: NameAddr | undefined): RtjsonRoute {
-  const extra = `X-Rtroute-Gw: ${route.gatewayId}\r\n`
-  const headers = from === undefined
-    ? (to === undefined ? { extra } : { to, extra })
-    : (to === undefined ? { from, extra } : { from, to, extra })
-  // Key order follows the schema when Fastify serialises; here only presence matters.
+function rtjsonRoute (route: Route, first: boolean): RtjsonRoute {
   const gw = route.gateway
-  const out: RtjsonRoute = { uri: route.uri, dst_uri: gw.dstUri, path: '', socket: gw.socket, headers, gateway: route.gatewayId }
+  const out: RtjsonRoute = { uri: route.uri, dst_uri: gw.dstUri, path: '', socket: gw.socket, headers: { extra: `X-Rtroute-Gw: ${route.gatewayId}\r\n` }, gateway: route.gatewayId }
   // Kamailio applies branch_flags from route 0 only; sending it on later routes would mislead.
   if (first && route.gateway.branchFlags !== undefined) out.branch_flags = route.gateway.branchFlags
   if (gw.frTimer !== null) out.fr_timer = gw.frTimer
@@ -116,11 +105,18 @@ function rtjsonRoute (route: Route, first: boolean, from: NameAddr | undefined, 
 
 export type Routed = Extract<Decision, { outcome: 'routed' }>
 
-/** 200: the serial route list as an object; From/To headers only when the query carried those URIs. */
-export function routedAnswer (decision: Routed, query: RouteQuery, partition: string): RtjsonAnswer {
-  const from = query.fromUri === undefined || query.fromUri === '' ? undefined : { display: query.fromName ?? '', uri: query.fromUri }
-  const to = query.toUri === undefined || query.toUri === '' ? undefined : { display: query.toName ?? '', uri: query.toUri }
-  const routes = decision.routes.map((route, i) => rtjsonRoute(route, i === 0, from, to))
+/**
+ * 200: the serial route list as an object. No headers.from/headers.to: rtroute changes neither, and
+ * echoing them is not a no-op. With uac loaded, Kamailio's rtjson hands them to uac_replace_from/_to,
+ * which deletes the header's display name and inserts the answer's `display` verbatim (no quoting),
+ * and, for the URI, sets up its restore machinery (a Record-Route parameter or dialog variables)
+ * for a URI that did not change. The query's from_name is what the proxy's script made of the
+ * header (`$(fn{s.unquote})`: quotes gone, quoted-pairs kept, or a bare token), so no quoting on
+ * this side can restore every header byte for byte; leaving the header alone does. A feature
+ * that does change From or To must write `display` as an RFC 3261 quoted-string.
+ */
+export function routedAnswer (decision: Routed, _query: RouteQuery, partition: string): RtjsonAnswer {
+  const routes = decision.routes.map((route, i) => rtjsonRoute(route, i === 0))
   return { rtjson: { success: true, version: '1.0', routing: 'serial', routes, partition, rule_id: decision.ruleId, prefix: decision.prefix } }
 }
 

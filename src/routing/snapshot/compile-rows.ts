@@ -8,11 +8,12 @@ import { fmix32, hashString } from './hash.js'
 import type { CarrierData, GatewayData, RuleData } from '../routing-data.schema.js'
 import { ROWS_PER_STEP, type Steps } from './slices.js'
 import { compileTimeWindow, type CompiledWindow } from './time-window.js'
+import { outsideAlphabet, prefixAlphabet, prefixProblem, type PrefixAlphabet } from '../prefix-chars.js'
+import { withTimerec } from './timerec-compile.js'
 import { parseGatewayAddress } from '../validate-data.js'
 
 /** Problems listed per compile; counts stay exact beyond it, a closing entry says how many were left out. */
 export const MAX_LISTED_PROBLEMS = 1000
-const RULE_PREFIX = /^\+?[0-9]{0,64}$/
 const PLURAL = { gateway: 'gateways', carrier: 'carriers', rule: 'rules', caller_group: 'caller_groups' } as const
 export const ENTITIES = Object.keys(PLURAL) as CompileEntity[]
 export const pluralOf = (entity: CompileEntity): keyof LoadCounts => PLURAL[entity]
@@ -142,10 +143,13 @@ export interface RuleContext {
    * building a key per rule was a tenth of the compile.
    */
   readonly shared: Map<object, unknown>
+  /** The partition's extra_prefix_chars: a rule whose prefix holds anything else is discarded, as drouting does. */
+  readonly extraPrefixChars: string
+  readonly alphabet: PrefixAlphabet
 }
 
-export function createRuleContext (gateways: ReadonlyMap<string, CompiledGateway>, carriers: ReadonlyMap<string, CompiledCarrier>): RuleContext {
-  return { gateways, carriers, gatewayTargets: new Map(), carrierTargets: new Map(), lists: { next: new Map() }, windows: new Map(), groups: new Map(), shared: new Map() }
+export function createRuleContext (gateways: ReadonlyMap<string, CompiledGateway>, carriers: ReadonlyMap<string, CompiledCarrier>, extraPrefixChars = ''): RuleContext {
+  return { extraPrefixChars, alphabet: prefixAlphabet(extraPrefixChars), gateways, carriers, gatewayTargets: new Map(), carrierTargets: new Map(), lists: { next: new Map() }, windows: new Map(), groups: new Map(), shared: new Map() }
 }
 
 function newTarget (target: RuleData['targets'][number], ctx: RuleContext): CompiledTarget {
@@ -224,9 +228,10 @@ function internGroupsByKey (groups: readonly string[], ctx: RuleContext): readon
   return interned
 }
 
+/** The time window and the timerec (timerec-compile.ts), both to match. */
 function compileWindow (row: RuleData, ctx: RuleContext): CompiledWindow | string | null {
-  if (row.time_window === null) return null
-  return byIdentity(row.time_window, ctx, (tw) => windowByKey(tw, ctx))
+  const window = row.time_window === null ? null : byIdentity(row.time_window, ctx, (tw) => windowByKey(tw, ctx))
+  return withTimerec(window, row.timerec, ctx.windows)
 }
 
 function windowByKey (timeWindow: NonNullable<RuleData['time_window']>, ctx: RuleContext): CompiledWindow | string {
@@ -242,7 +247,7 @@ function windowByKey (timeWindow: NonNullable<RuleData['time_window']>, ctx: Rul
 export function compileRule (row: RuleData, ctx: RuleContext, c: Collector): CompiledRule | string {
   // Stored before migration 0006: read back rounded, it could stand for a neighbour.
   if (!Number.isSafeInteger(row.id)) return `id ${row.id} is past ${Number.MAX_SAFE_INTEGER}: it cannot be told from its neighbours`
-  if (!RULE_PREFIX.test(row.prefix)) return `prefix "${row.prefix}" is not digits after an optional +`
+  if (row.prefix.length > 64 || outsideAlphabet(row.prefix, ctx.alphabet) >= 0) return prefixProblem(row.prefix, ctx.extraPrefixChars) ?? `prefix "${row.prefix}" is longer than 64 characters`
   if (row.groups.length === 0) return 'names no caller group'
   const window = compileWindow(row, ctx)
   if (typeof window === 'string') return window

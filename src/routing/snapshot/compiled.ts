@@ -6,6 +6,7 @@
 import type { PartitionData, RuleData } from '../routing-data.schema.js'
 import type { CallerIndex } from './caller-index.js'
 import type { CompiledWindow } from './time-window.js'
+import type { PrefixAlphabet } from '../prefix-chars.js'
 
 export type { CallerIndex } from './caller-index.js'
 
@@ -100,6 +101,8 @@ export interface CompiledPartition {
   readonly version: number
   readonly checksum: string
   readonly defaultGroup: string
+  /** Digits and the partition's extra_prefix_chars (prefix-chars.ts): a number holding anything else matches no prefix. */
+  readonly prefixChars: PrefixAlphabet
   readonly gateways: ReadonlyMap<string, CompiledGateway>
   readonly carriers: ReadonlyMap<string, CompiledCarrier>
   readonly rules: ReadonlyMap<number, CompiledRule>

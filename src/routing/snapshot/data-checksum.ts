@@ -39,7 +39,9 @@ const ruleFields = (r: RuleData): Record<keyof RuleData, unknown> => ({
   fallback: r.fallback,
   attrs: canonical(r.attrs),
   enabled: r.enabled,
-  description: r.description
+  description: r.description,
+  // Last and left out when null, so the sums of data without one stay what they were.
+  timerec: r.timerec ?? undefined
 })
 const callerFields = (c: CallerGroupData): Record<keyof CallerGroupData, unknown> => ({ kind: c.kind, value: c.value, group: c.group, description: c.description })
 
@@ -84,7 +86,7 @@ function ruleLine (r: RuleData, seen: SharedJson): string {
   const timeWindow = r.time_window === null ? 'null' : sharedJson(r.time_window, seen, (tw) => q(canonical(tw)))
   return `{"id":${q(r.id)},"groups":${sharedJson(r.groups, seen, q)},"prefix":${q(r.prefix)},"priority":${q(r.priority)},"time_window":${timeWindow},` +
     `"targets":[${targets}],"sort":${q(r.sort)},"max_targets":${q(r.max_targets)},"fallback":${q(r.fallback)},"attrs":${sharedJson(r.attrs, seen, (a) => q(canonical(a)))},` +
-    `"enabled":${q(r.enabled)},"description":${q(r.description)}}`
+    `"enabled":${q(r.enabled)},"description":${q(r.description)}${r.timerec === undefined || r.timerec === null ? '' : `,"timerec":${q(r.timerec)}`}}`
 }
 
 /** The rows in id order; rows read from the database already are, and a sorted check is cheaper than a sort. */

@@ -80,7 +80,7 @@ function * compileHead (head: PartitionHead): Steps<Building> {
   const c: Collector = { counts, list: [], unlisted: 0 }
   const gateways = yield * compileRows(head.gateways, 'gateway', c, compileGateway)
   const carriers = yield * compileRows(head.carriers, 'carrier', c, (row) => compileCarrier(row, gateways, c))
-  return { c, gateways, carriers, ctx: createRuleContext(gateways, carriers), rules: new Map(), index: new Map() }
+  return { c, gateways, carriers, ctx: createRuleContext(gateways, carriers, head.partition.extra_prefix_chars), rules: new Map(), index: new Map() }
 }
 
 function compileRules (b: Building, rows: readonly RuleData[]): Steps<Map<number, CompiledRule>> {
@@ -97,6 +97,7 @@ function * finish (b: Building, head: PartitionHead, meta: CompileMeta, checksum
     version: meta.version,
     checksum,
     defaultGroup: head.partition.default_group,
+    prefixChars: b.ctx.alphabet,
     gateways: b.gateways,
     carriers: b.carriers,
     rules: b.rules,

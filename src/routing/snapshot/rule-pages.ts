@@ -28,14 +28,15 @@ export const RULE_PAGE = 2000
  * A page is one row holding the page as JSON text: the rules' stored tuples (rule.tuple, written
  * on insert and update by a trigger, migration 0009), per rule an array of [id, groups as text[]
  * text, prefix, priority, time_window as text, sort, max_targets, fallback, attrs as text, enabled,
- * description, targets, row hash]. pg would otherwise build a row object and decode a string per
- * field, a dozen per rule; JSON.parse does the page natively, numbers and booleans without a string.
+ * description, targets, timerec, row hash]. pg would otherwise build a row object and decode a
+ * string per field, a dozen per rule; JSON.parse does the page natively, numbers and booleans without a string.
  */
 type RuleTuple = [
   id: number, groups: string, prefix: string, priority: number, timeWindow: string | null, sort: RuleData['sort'],
   maxTargets: number | null, fallback: boolean, attrs: string, enabled: boolean, description: string,
   /** `g<gateway row id>:<weight>` or `c<carrier row id>:<weight>`, comma-separated in position order; null: none. */
   targets: string | null,
+  timerec: string | null,
   /** The low 52 bits of PostgreSQL's hashtextextended over the tuple's JSON text: exact as a JSON number. */
   hash: number
 ]
@@ -113,7 +114,7 @@ function pageMapper (names: TargetNames): (text: string) => RulePage {
     const rules = new Array<RuleData>(tuples.length)
     const hashes = new Float64Array(tuples.length)
     for (let i = 0; i < tuples.length; i++) {
-      const [id, groups, prefix, priority, timeWindow, sortText, maxTargets, fallback, attrs, enabled, description, targets, hash] = tuples[i] as RuleTuple
+      const [id, groups, prefix, priority, timeWindow, sortText, maxTargets, fallback, attrs, enabled, description, targets, timerec, hash] = tuples[i] as RuleTuple
       let sort = sorts.get(sortText)
       if (sort === undefined) sorts.set(sortText, sort = sortText)
       hashes[i] = hash
@@ -129,7 +130,8 @@ function pageMapper (names: TargetNames): (text: string) => RulePage {
         fallback,
         attrs: attrs === '{}' ? EMPTY_ATTRS : attrsOf(attrs),
         enabled,
-        description
+        description,
+        ...(timerec === null ? {} : { timerec })
       }
     }
     return { rules, hashes }

@@ -49,7 +49,7 @@ export async function readHead (trx: Transaction<Database>, name: string): Promi
     // The rules' targets are named from these rows as each page arrives.
     names: { gateways: new Map(gateways.map((g) => [g.id, g.gw_id])), carriers: new Map(carriers.map((c) => [c.id, c.carrier_id])) },
     head: {
-      partition: { default_group: partition.default_group, description: partition.description, settings: (partition.settings ?? {}) as Record<string, unknown> },
+      partition: { default_group: partition.default_group, extra_prefix_chars: partition.extra_prefix_chars, description: partition.description, settings: (partition.settings ?? {}) as Record<string, unknown> },
       gateways: gateways.map(gatewayFromRow),
       carriers: carriers.map((c) => carrierFromRow(c, (membersOf.get(c.id) ?? []).map((m) => ({ gateway: m.gw_id, weight: m.weight })))),
       caller_groups: callerGroups.map(callerGroupFromRow)

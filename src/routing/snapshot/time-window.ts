@@ -1,69 +1,26 @@
-// Scratch: each zone's clock (the UTC offset of the last minute asked about), shared by its compiled windows.
-/** Rule time windows (IANA timezone, weekly hours, date range) compiled once, checked per call without Intl. */
+/**
+ * Rule time windows (IANA timezone, weekly hours, date range): the convenience form of a time
+ * recurrence, compiled to the same model (timerec-model.ts) and checked by the same code
+ * (timerec-eval.ts). Each weekly entry is a weekly recurrence on its days from start to end, local
+ * wall clock, end exclusive (24:00 ends the day); the date range is a `dates` node comparing the
+ * local date, inclusive. Open when the date range holds and, if weekly hours are given, one of them.
+ */
 import type { TimeWindowData } from '../routing-data.schema.js'
 import { checkTimeWindow } from '../validate-data.js'
+import { daysFromCivil, TM } from './timerec-calendar.js'
+import { isTimerecOpen } from './timerec-eval.js'
+import { FREQ, type CompiledDates, type CompiledRecurrence, type CompiledTimeNode, type CompiledTimerec } from './timerec-model.js'
+import { zoneTable, type ZoneTable } from './timerec-zones.js'
 
-const MINUTE_MS = 60_000
-const DAY_MS = 86_400_000
-const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
+/** What a rule's validity in time compiles to (a time window, a timerec, or both). */
+export type CompiledWindow = CompiledTimerec
 
-/**
- * The UTC offset of one zone for the last UTC minute asked about. Offsets change only at
- * whole-minute instants, so one Intl call per zone per minute serves every rule in that zone;
- * shared by every compiled window of the zone, it is a memo, not state that changes answers.
- */
-export interface ZoneClock {
-  readonly format: Intl.DateTimeFormat
-  minute: number
-  offsetMs: number
-}
-
-const zoneClocks = new Map<string, ZoneClock>()
-
-function zoneClock (zone: string): ZoneClock {
-  let clock = zoneClocks.get(zone)
-  if (clock === undefined) {
-    const format = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'
-    })
-    clock = { format, minute: Number.NaN, offsetMs: 0 }
-    zoneClocks.set(zone, clock)
-  }
-  return clock
-}
-
-function computeOffset (format: Intl.DateTimeFormat, utcMs: number): number {
-  const f: Record<string, number> = {}
-  for (const part of format.formatToParts(utcMs)) {
-    if (part.type !== 'literal') f[part.type] = Number(part.value)
-  }
-  const local = Date.UTC(f.year ?? 1970, (f.month ?? 1) - 1, f.day ?? 1, (f.hour ?? 0) % 24, f.minute ?? 0, f.second ?? 0)
-  return local - utcMs
-}
-
-/** Local wall-clock milliseconds (as if UTC) for `utcMs` in the clock's zone. */
-function localMs (clock: ZoneClock, utcMs: number): number {
-  const minute = Math.floor(utcMs / MINUTE_MS)
-  if (minute !== clock.minute) {
-    clock.offsetMs = computeOffset(clock.format, minute * MINUTE_MS)
-    clock.minute = minute
-  }
-  return utcMs + clock.offsetMs
-}
-
-export interface CompiledWindow {
-  readonly timezone: string
-  readonly clock: ZoneClock
-  /** Local dates as days since 1970-01-01; ±Infinity when unbounded. */
-  readonly fromDay: number
-  readonly untilDay: number
-  /** Per weekday (0 = Monday) flat [start, end) minute pairs; null = every day, all day. */
-  readonly weekly: ReadonlyArray<readonly number[]> | null
-}
+/** tm_wday (0 = Sunday) of the window's day names. */
+const WDAY: Readonly<Record<string, number>> = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 }
 
 const dayNumber = (date: string): number => {
   const [y = 0, m = 1, d = 1] = date.split('-').map(Number)
-  return Date.UTC(y, m - 1, d) / DAY_MS
+  return daysFromCivil(y, m, d)
 }
 
 const minutes = (clockTime: string): number => {
@@ -71,38 +28,69 @@ const minutes = (clockTime: string): number => {
   return h * 60 + m
 }
 
+/**
+ * A weekly entry as a recurrence that has always run: freq weekly, byday its days, a span from
+ * start to end on one local day (end 24:00: up to midnight, as a span ending on the next day).
+ */
+function weeklyRecurrence (zone: ZoneTable, days: readonly string[], start: string, end: string): CompiledRecurrence {
+  const from = minutes(start)
+  const to = minutes(end)
+  const ts = new Int32Array(TM.size)
+  ts[TM.mday] = 1
+  ts[TM.tod] = from * 60
+  const endTm = new Int32Array(TM.size)
+  endTm[TM.mday] = to === 1440 ? 2 : 1
+  endTm[TM.tod] = to === 1440 ? 0 : to * 60
+  const byday = new Int32Array(days.length * 2)
+  days.forEach((day, i) => { byday[2 * i] = WDAY[day] ?? 0 })
+  return Object.freeze({
+    kind: 'rec',
+    inverted: false,
+    index: 0,
+    text: `${days.join(',')} ${start}-${end} ${zone.name}`,
+    zone,
+    dtstart: -Infinity,
+    dtend: Infinity,
+    duration: (to - from) * 60,
+    freq: FREQ.weekly,
+    until: Infinity,
+    interval: 0,
+    ts,
+    end: endTm,
+    minUnit: FREQ.daily,
+    byday,
+    bymonthday: null,
+    byyearday: null,
+    byweekno: null,
+    bymonth: null
+  })
+}
+
 /** Compiles a window; a string explains why it cannot be used (unknown zone, inverted range…). */
 export function compileTimeWindow (data: TimeWindowData): CompiledWindow | string {
   const problems = checkTimeWindow(data, 'time_window')
   if (problems.length > 0) return problems.map((p) => `${p.path}: ${p.message}`).join('; ')
-  let weekly: number[][] | null = null
-  if (data.weekly !== undefined && data.weekly.length > 0) {
-    weekly = WEEKDAYS.map(() => [])
-    for (const entry of data.weekly) {
-      for (const day of entry.days) weekly[WEEKDAYS.indexOf(day as typeof WEEKDAYS[number])]?.push(minutes(entry.start), minutes(entry.end))
+  const zone = zoneTable(data.timezone)
+  const parts: CompiledTimeNode[] = []
+  if (data.from !== undefined || data.until !== undefined || data.weekly === undefined || data.weekly.length === 0) {
+    const dates: CompiledDates = {
+      kind: 'dates',
+      inverted: false,
+      index: 0,
+      text: `${data.from ?? ''}..${data.until ?? ''} ${data.timezone}`,
+      zone,
+      fromDay: data.from === undefined ? -Infinity : dayNumber(data.from),
+      untilDay: data.until === undefined ? Infinity : dayNumber(data.until)
     }
-    for (const ranges of weekly) Object.freeze(ranges)
+    parts.push(Object.freeze(dates))
   }
-  return Object.freeze({
-    timezone: data.timezone,
-    clock: zoneClock(data.timezone),
-    fromDay: data.from === undefined ? -Infinity : dayNumber(data.from),
-    untilDay: data.until === undefined ? Infinity : dayNumber(data.until),
-    weekly: weekly === null ? null : Object.freeze(weekly)
-  })
+  if (data.weekly !== undefined && data.weekly.length > 0) {
+    const entries = data.weekly.map((w) => weeklyRecurrence(zone, w.days, w.start, w.end))
+    parts.push(entries.length === 1 ? entries[0] as CompiledRecurrence : Object.freeze({ kind: 'group', inverted: false, and: false, operands: Object.freeze(entries) }))
+  }
+  const root = parts.length === 1 ? parts[0] as CompiledTimeNode : Object.freeze({ kind: 'group' as const, inverted: false, and: true, operands: Object.freeze(parts) })
+  return Object.freeze({ text: `time_window ${JSON.stringify(data)}`, root })
 }
 
 /** Open when the local date is within [from, until] and, if weekly hours are set, the local time is in one of them. */
-export function isWindowOpen (window: CompiledWindow, nowMs: number): boolean {
-  const local = localMs(window.clock, nowMs)
-  const day = Math.floor(local / DAY_MS)
-  if (day < window.fromDay || day > window.untilDay) return false
-  if (window.weekly === null) return true
-  // 1970-01-01 was a Thursday: index 3 when Monday is 0.
-  const ranges = window.weekly[(((day + 3) % 7) + 7) % 7] ?? []
-  const minute = Math.floor((local - day * DAY_MS) / MINUTE_MS)
-  for (let i = 0; i + 1 < ranges.length; i += 2) {
-    if (minute >= (ranges[i] ?? 0) && minute < (ranges[i + 1] ?? 0)) return true
-  }
-  return false
-}
+export const isWindowOpen = isTimerecOpen

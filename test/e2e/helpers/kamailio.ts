@@ -16,9 +16,11 @@ export interface KamailioOptions {
   readonly kamailio: string
   /** A folder for this instance's runtime files. */
   readonly dir: string
-  /** Base URL of rtroute, as RTROUTE_URL. */
+  /** Base URL of rtroute, or several separated by spaces (RTROUTE_URL). */
   readonly rtrouteUrl: string
   readonly partition?: string
+  /** X-Rtroute-Secret to send on every request to rtroute (RTROUTE_SECRET). */
+  readonly secret?: string
   /** SIP workers (CHILDREN); with http_client each holds one call during its query. */
   readonly children?: number
   /** The config's HTTP module: http_client (-A WITH_HTTP_CLIENT, the default here) or http_async_client. */
@@ -27,6 +29,8 @@ export interface KamailioOptions {
   readonly modulePath?: string
   /** Shared memory in MB (-m; Kamailio's default is 64), for load runs. */
   readonly shmMb?: number
+  /** More pre-processor defines (-A), e.g. WITH_UAC. */
+  readonly defines?: readonly string[]
 }
 
 export type HttpModule = 'http_client' | 'http_async_client'
@@ -50,8 +54,10 @@ export function kamailioArgs (options: KamailioOptions, port: number): string[] 
   ]
   if ((options.http ?? 'http_client') === 'http_client') args.push('-A', 'WITH_HTTP_CLIENT')
   if (options.partition !== undefined) args.push('-A', `RTROUTE_PARTITION="${options.partition}"`)
+  if (options.secret !== undefined) args.push('-A', `RTROUTE_SECRET="${options.secret}"`)
   if (options.modulePath !== undefined) args.push('-L', options.modulePath)
   if (options.shmMb !== undefined) args.push('-m', String(options.shmMb))
+  for (const define of options.defines ?? []) args.push('-A', define)
   return args
 }
 

@@ -22,7 +22,7 @@ export interface OpenSipsOptions {
   readonly modules: string
   /** A folder for this instance's config copy and pid file. */
   readonly dir: string
-  /** Base URL of rtroute ($shv(rtroute_url)). */
+  /** Base URL of rtroute, or several separated by spaces ($shv(rtroute_url)). */
   readonly rtrouteUrl: string
   readonly partition?: string
   /** X-Rtroute-Secret to send ($shv(rtroute_secret)). */

@@ -14,7 +14,10 @@ export interface Rtroute {
   readonly cli: RunningCli
   /** PUT /v1/partitions/:partition/data, then waits until the partition serves that version. */
   load: (partition: string, data: unknown) => Promise<void>
-  /** POST /kamailio/rtjson as a proxy would (with X-Rtroute-Secret when given), for checking what rtroute decides now. */
+  /**
+   * POST /kamailio/rtjson as a proxy would, for checking what rtroute decides now: with
+   * X-Rtroute-Secret `secret`, by default the first of the instance's RTROUTE_PROXY_SECRET (if any).
+   */
   route: (query: Record<string, unknown>, secret?: string) => Promise<{ status: number, body: RtjsonAnswer }>
   stop: () => Promise<void>
 }
@@ -46,6 +49,7 @@ export async function startRtroute (env: Record<string, string>, port?: number):
     await sleep(50)
   }
 
+  const ownSecret = env.RTROUTE_PROXY_SECRET?.split(',')[0]
   const json = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number, body: any }> => {
     const res = await fetch(`${url}${path}`, {
       method,
@@ -75,7 +79,7 @@ export async function startRtroute (env: Record<string, string>, port?: number):
         await sleep(20)
       }
     },
-    route: async (query, secret) => await json('POST', '/kamailio/rtjson', query, secret === undefined ? {} : { 'x-rtroute-secret': secret }),
+    route: async (query, secret = ownSecret) => await json('POST', '/kamailio/rtjson', query, secret === undefined ? {} : { 'x-rtroute-secret': secret }),
     stop: async () => {
       process.removeListener('exit', kill)
       if (cli.child.exitCode === null) cli.child.kill('SIGTERM')

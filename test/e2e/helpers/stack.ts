@@ -36,10 +36,10 @@ export const e2e = {
 export interface ProxyOptions {
   /** A folder for this instance's runtime files. */
   readonly dir: string
-  /** Base URL of rtroute. */
+  /** Base URL of rtroute, or several separated by spaces (the shipped configs take a list). */
   readonly rtrouteUrl: string
   readonly partition?: string
-  /** X-Rtroute-Secret to send (OpenSIPS's config has a setting for it). */
+  /** X-Rtroute-Secret to send (RTROUTE_SECRET in Kamailio's config, $shv(rtroute_secret) in OpenSIPS's). */
   readonly secret?: string
   /** OpenSIPS: resolve once it answers OPTIONS at all, not only with 200 (rtroute ready). */
   readonly waitReady?: boolean
@@ -68,6 +68,12 @@ export const opensipsProxy: StartProxy<OpenSips> = async (options) =>
 
 interface Stoppable { stop: () => Promise<void> }
 
+/**
+ * The stack's rtroute requires this RTROUTE_PROXY_SECRET and its proxies send it, as the README
+ * suggests for production; a proxy started with `secret: undefined` sends none.
+ */
+export const STACK_SECRET = 'e2e-stack-proxy-secret-0123456789'
+
 export interface StackOptions {
   readonly name: string
   readonly tmpPrefix: string
@@ -94,10 +100,10 @@ export function useProxyStack<P extends Proxy> (startProxy: StartProxy<P>, optio
     db = await createTestDatabase()
     // The suite's partition is rtroute's default, so /readyz waits for it (and the proxy's own
     // readiness, in OpenSIPS, for that): it starts empty, each test loads its own data into it.
-    rtroute = await startRtroute({ DATABASE_URL: db.url, RTROUTE_PARTITION: options.partition })
+    rtroute = await startRtroute({ DATABASE_URL: db.url, RTROUTE_PARTITION: options.partition, RTROUTE_PROXY_SECRET: STACK_SECRET })
     await rtroute.load(options.partition, { partition: {}, gateways: [], carriers: [], rules: [], caller_groups: [] })
     recorder = await startRecorder(rtroute.url)
-    proxy = await startProxy({ dir: path.join(work, 'proxy'), rtrouteUrl: recorder.url, partition: options.partition })
+    proxy = await startProxy({ dir: path.join(work, 'proxy'), rtrouteUrl: recorder.url, partition: options.partition, secret: STACK_SECRET })
   })
 
   afterEach(async () => {
@@ -134,9 +140,12 @@ export function useProxyStack<P extends Proxy> (startProxy: StartProxy<P>, optio
     call: async (number: string, callOptions: Partial<CallOptions> = {}, via?: Proxy): Promise<CallResult> =>
       await placeCalls({ sipp: e2e.sipp, dir: work, proxyPort: (via ?? started(proxy, options.name)).port, number, ...callOptions }),
 
-    /** Another proxy of the stack's kind with its shipped config (in `dir` under the work folder), stopped after the test. */
+    /**
+     * Another proxy of the stack's kind with its shipped config (in `dir` under the work folder),
+     * stopped after the test; it sends STACK_SECRET unless `more` sets `secret` (undefined: none).
+     */
     async extraProxy (dir: string, more: Omit<ProxyOptions, 'dir'>): Promise<P> {
-      const another = await startProxy({ dir: path.join(work, dir), ...more })
+      const another = await startProxy({ dir: path.join(work, dir), secret: STACK_SECRET, ...more })
       extra.push(another)
       return another
     },

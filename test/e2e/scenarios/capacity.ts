@@ -64,7 +64,7 @@ export function capacityScenarios (s: ProxyStack): void {
         { id: 'a', address: a.address, probe_mode: 'never', max_calls: 2 },
         { id: 'b', address: b.address, probe_mode: 'never' }
       ],
-      rules: [{ prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }], sort: 'ordered' }]
+      rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }], sort: 'ordered' }]
     })
     expect(await capacity('a')).toMatchObject({ max_calls: 2, max_cps: null, calls: 0, started: 0, leases: 0 })
     expect(await capacity('b')).toBeNull()
@@ -120,7 +120,7 @@ export function capacityScenarios (s: ProxyStack): void {
     const solo = await gateway('cap-solo', { kind: 'answer' })
     await s.rtroute.load(PARTITION, {
       gateways: [{ id: 'solo', address: solo.address, probe_mode: 'never', max_calls: 1 }],
-      rules: [{ prefix: '44', targets: [{ gateway: 'solo' }] }]
+      rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'solo' }] }]
     })
 
     let refused: CallResult | undefined
@@ -148,7 +148,7 @@ export function capacityScenarios (s: ProxyStack): void {
         { id: 'busy', address: busy.address, probe_mode: 'never', max_calls: 1 },
         { id: 'ringing', address: ringing.address, probe_mode: 'never', max_calls: 1 }
       ],
-      rules: [{ prefix: '44', targets: [{ gateway: 'busy' }] }, { prefix: '33', targets: [{ gateway: 'ringing' }] }]
+      rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'busy' }] }, { groups: ['default'], prefix: '33', targets: [{ gateway: 'ringing' }] }]
     })
 
     // 486 is not failed over: the failure route ends the call with the gateway and the code.
@@ -185,7 +185,7 @@ export function capacityScenarios (s: ProxyStack): void {
         { id: 'first', address: first.address, probe_mode: 'never', max_calls: 1 },
         { id: 'second', address: second.address, probe_mode: 'never', max_calls: 1 }
       ],
-      rules: [{ prefix: '44', targets: [{ gateway: 'first' }, { gateway: 'second' }], sort: 'ordered' }]
+      rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'first' }, { gateway: 'second' }], sort: 'ordered' }]
     })
 
     const result = await holding({ holdMs: HOLD_ONE_MS }, async () => {

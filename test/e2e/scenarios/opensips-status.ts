@@ -89,7 +89,7 @@ export function statusReportScenarios (s: ProxyStack<OpenSips>): void {
     const gw = await s.gateway('ready-gw', { kind: 'answer' })
     await s.rtroute.load(PARTITION, {
       gateways: [{ id: 'uk', address: gw.address, probe_mode: 'never' }],
-      rules: [{ prefix: '44', targets: [{ gateway: 'uk' }] }]
+      rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'uk' }] }]
     })
     // An OpenSIPS whose rtroute is not there yet.
     const port = await freePort()

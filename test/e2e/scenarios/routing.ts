@@ -25,7 +25,7 @@ export function routingScenarios (s: ProxyStack): void {
     const gw = await gateway('uk', { kind: 'answer' })
     await s.rtroute.load(PARTITION, {
       gateways: [{ id: 'uk', address: gw.address, prefix: '00', strip: 1 }],
-      rules: [{ prefix: '+44', targets: [{ gateway: 'uk' }] }]
+      rules: [{ groups: ['default'], prefix: '+44', targets: [{ gateway: 'uk' }] }]
     })
 
     const result = await call('+442071838750')
@@ -82,7 +82,7 @@ export function routingScenarios (s: ProxyStack): void {
     const backup = await gateway('backup', { kind: 'answer' })
     await s.rtroute.load(PARTITION, {
       gateways: [{ id: 'busy', address: busy.address, probe_mode: 'never' }, { id: 'backup', address: backup.address, probe_mode: 'never' }],
-      rules: [{ prefix: '44', targets: [{ gateway: 'busy' }, { gateway: 'backup' }] }]
+      rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'busy' }, { gateway: 'backup' }] }]
     })
 
     const result = await call('442071838750')
@@ -105,7 +105,7 @@ export function routingScenarios (s: ProxyStack): void {
         { id: 'dead', address: dead.address, fr_timer: 1000, fr_inv_timer: 1000, probe_mode: 'never' },
         { id: 'backup', address: backup.address, probe_mode: 'never' }
       ],
-      rules: [{ prefix: '44', targets: [{ gateway: 'dead' }, { gateway: 'backup' }] }]
+      rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'dead' }, { gateway: 'backup' }] }]
     })
 
     const started = Date.now()
@@ -130,7 +130,7 @@ export function routingScenarios (s: ProxyStack): void {
       // Two failures within a minute take a gateway down; no probing, so it stays down for the test.
       partition: { settings: { down_after_failures: 2, failure_window_ms: 60_000, hold_down_ms: 600_000 } },
       gateways: [{ id: 'bad', address: bad.address, probe_mode: 'never' }, { id: 'good', address: good.address, probe_mode: 'never' }],
-      rules: [{ prefix: '44', targets: [{ gateway: 'bad' }, { gateway: 'good' }] }]
+      rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'bad' }, { gateway: 'good' }] }]
     })
     const routes = async (): Promise<string[]> =>
       (await s.rtroute.route({ call_id: 'probe', request_uri: 'sip:442071838750@rtroute.invalid', partition: PARTITION })).body.rtjson.routes.map((r) => r.gateway)
@@ -167,7 +167,7 @@ export function routingScenarios (s: ProxyStack): void {
     const backup = await gateway('backup3', { kind: 'answer' })
     await s.rtroute.load(PARTITION, {
       gateways: [{ id: 'ringing', address: ringing.address, probe_mode: 'never' }, { id: 'backup', address: backup.address, probe_mode: 'never' }],
-      rules: [{ prefix: '44', targets: [{ gateway: 'ringing' }, { gateway: 'backup' }] }]
+      rules: [{ groups: ['default'], prefix: '44', targets: [{ gateway: 'ringing' }, { gateway: 'backup' }] }]
     })
 
     const result = await call('442071838750', { cancel: true, expect: 487, holdMs: 300 })
@@ -185,7 +185,7 @@ export function routingScenarios (s: ProxyStack): void {
     const gw = await gateway('fr', { kind: 'answer' })
     await s.rtroute.load(PARTITION, {
       gateways: [{ id: 'fr', address: gw.address }],
-      rules: [{ prefix: '33', targets: [{ gateway: 'fr' }] }]
+      rules: [{ groups: ['default'], prefix: '33', targets: [{ gateway: 'fr' }] }]
     })
     const result = await call('442071838750', { expect: 404 })
     expect(result.exitCode, describeCall(result)).toBe(0)

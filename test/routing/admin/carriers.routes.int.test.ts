@@ -106,7 +106,7 @@ describe('carrier errors', () => {
 
   it('409: deleting a carrier that rules use lists them', async () => {
     await a.call('POST', base, { id: 'routed', gateways: [{ gateway: 'gw1' }] })
-    const rule = (await a.call('POST', '/v1/partitions/default/rules', { prefix: '1', targets: [{ carrier: 'routed' }] })).json()
+    const rule = (await a.call('POST', '/v1/partitions/default/rules', { groups: ['default'], prefix: '1', targets: [{ carrier: 'routed' }] })).json()
     const res = await a.call('DELETE', `${base}/routed`)
     expect(res.statusCode).toBe(409)
     expect(res.json()).toEqual({ error: 'in_use', message: `carrier "routed" is used by rule ${rule.id}` })

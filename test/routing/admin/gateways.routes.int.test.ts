@@ -118,8 +118,8 @@ describe('gateway errors', () => {
   it('409: deleting a gateway used by rules and a carrier lists them, and deletes nothing', async () => {
     await a.call('POST', base, { id: 'used', address: '10.0.1.1' })
     await a.call('POST', base, { id: 'spare', address: '10.0.1.2' })
-    const r1 = (await a.call('POST', '/v1/partitions/default/rules', { prefix: '44', targets: [{ gateway: 'used' }] })).json()
-    const r2 = (await a.call('POST', '/v1/partitions/default/rules', { prefix: '33', targets: [{ gateway: 'spare' }, { gateway: 'used' }] })).json()
+    const r1 = (await a.call('POST', '/v1/partitions/default/rules', { groups: ['default'], prefix: '44', targets: [{ gateway: 'used' }] })).json()
+    const r2 = (await a.call('POST', '/v1/partitions/default/rules', { groups: ['default'], prefix: '33', targets: [{ gateway: 'spare' }, { gateway: 'used' }] })).json()
     await a.call('POST', '/v1/partitions/default/carriers', { id: 'cr1', gateways: [{ gateway: 'used' }] })
     const before = await a.counts()
     const version = await a.version('default')

@@ -7,7 +7,7 @@ import type { PartitionData } from '../../../src/routing/routing-data.schema.js'
 const doc = (over: Record<string, unknown> = {}) => ({
   gateways: [{ id: 'gw1', address: '10.0.0.1:5060' }, { id: 'gw2', address: 'sip:10.0.0.2;transport=tcp' }],
   carriers: [{ id: 'cr1', gateways: [{ gateway: 'gw1' }, { gateway: 'gw2', weight: 3 }] }],
-  rules: [{ id: 7, prefix: '44', targets: [{ carrier: 'cr1' }, { gateway: 'gw2' }] }],
+  rules: [{ groups: ['default'], id: 7, prefix: '44', targets: [{ carrier: 'cr1' }, { gateway: 'gw2' }] }],
   caller_groups: [{ kind: 'cidr', value: '10.1.0.0/16', group: 'premium' }],
   ...over
 })
@@ -34,13 +34,13 @@ describe('validatePartitionData', () => {
     })
     expect(data.carriers[0]?.gateways).toEqual([{ gateway: 'gw1', weight: 1 }, { gateway: 'gw2', weight: 3 }])
     expect(data.rules[0]).toMatchObject({ id: 7, groups: ['default'], priority: 0, time_window: null, sort: 'ordered', max_targets: null, fallback: false })
-    expect(data.partition).toEqual({ default_group: 'default', description: '', settings: {} })
+    expect(data.partition).toEqual({ default_group: 'default', extra_prefix_chars: '', description: '', settings: {} })
   })
 
   it('reports every schema problem with its path, not only the first', () => {
     const { problems } = validatePartitionData(doc({
       gateways: [{ id: 'gw1', address: '10.0.0.1', colour: 'red' }, { id: 'bad id!', address: 'x' }],
-      rules: [{ prefix: '44a', targets: [] }]
+      rules: [{ groups: ['default'], prefix: '44 a', targets: [] }]
     }))
     expect(problems).toEqual(expect.arrayContaining([
       { path: 'gateways[0]', message: 'must not have additional properties (colour)' },
@@ -49,13 +49,29 @@ describe('validatePartitionData', () => {
     ]))
   })
 
+  it('refuses a rule without groups, naming it, instead of filling in the default group', () => {
+    const { problems } = validatePartitionData(doc({ rules: [{ id: 7, prefix: '44', targets: [] }, { groups: ['default'], prefix: '4', targets: [] }] }))
+    expect(problems).toEqual([{ path: 'rules[0].groups', message: expect.stringMatching(/^required \(rule 7\): name the caller groups/) }])
+  })
+
+  it('checks rule prefixes against the partition\'s extra_prefix_chars', () => {
+    const rules = [{ groups: ['default'], id: 1, prefix: '*100#', targets: [] }, { groups: ['default'], id: 2, prefix: '+44', targets: [] }]
+    expect(validatePartitionData(doc({ partition: { extra_prefix_chars: '*#' }, rules })).problems).toEqual([])
+    expect(validatePartitionData(doc({ rules })).problems).toEqual([
+      { path: 'rules[0].prefix', message: 'prefix "*100#" holds "*" at position 1: a prefix holds only digits after an optional + (rule 1)' }
+    ])
+    expect(validatePartitionData(doc({ partition: { extra_prefix_chars: '<' }, rules: [] })).problems).toEqual([
+      { path: 'partition.extra_prefix_chars', message: expect.stringMatching(/must match pattern/) }
+    ])
+  })
+
   it('reports every semantic problem with its path', () => {
     const { problems } = validatePartitionData(doc({
       gateways: [{ id: 'gw1', address: 'sip:bad host' }, { id: 'gw1', address: '10.0.0.3:70000' }],
       carriers: [{ id: 'cr1', gateways: [{ gateway: 'gw9' }] }],
       rules: [
-        { id: 1, targets: [{ gateway: 'gw7' }, { carrier: 'cr5' }], time_window: { timezone: 'Mars/Olympus', weekly: [{ days: ['mon'], start: '18:00', end: '08:00' }] } },
-        { id: 1, targets: [], time_window: { timezone: 'UTC', from: '2026-12-31', until: '2026-01-01' } }
+        { groups: ['default'], id: 1, targets: [{ gateway: 'gw7' }, { carrier: 'cr5' }], time_window: { timezone: 'Mars/Olympus', weekly: [{ days: ['mon'], start: '18:00', end: '08:00' }] } },
+        { groups: ['default'], id: 1, targets: [], time_window: { timezone: 'UTC', from: '2026-12-31', until: '2026-01-01' } }
       ],
       caller_groups: [{ kind: 'cidr', value: '10.1.0.0/33', group: 'g' }, { kind: 'from_uri', value: 'no-at-sign', group: 'g' }]
     }))
@@ -92,7 +108,7 @@ describe('diffPartitionData', () => {
     const after = validatePartitionData(doc({
       gateways: [{ id: 'gw1', address: '10.0.0.1:5060', weight: 5 }, { id: 'gw3', address: '10.0.0.3' }],
       carriers: [],
-      rules: [{ id: 7, prefix: '44', targets: [{ gateway: 'gw1' }] }, { prefix: '33', targets: [{ gateway: 'gw3' }] }]
+      rules: [{ groups: ['default'], id: 7, prefix: '44', targets: [{ gateway: 'gw1' }] }, { groups: ['default'], prefix: '33', targets: [{ gateway: 'gw3' }] }]
     })).data
     const diff = diffPartitionData(before, after)
     expect(diff.gateways).toEqual({ added: ['gw3'], changed: ['gw1'], removed: ['gw2'] })

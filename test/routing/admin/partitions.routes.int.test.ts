@@ -81,7 +81,7 @@ describe('/v1/partitions', () => {
     await a.call('POST', '/v1/partitions/full/gateways', { id: 'gw1', address: '10.0.0.1' })
     await a.call('POST', '/v1/partitions/full/gateways', { id: 'gw2', address: '10.0.0.2' })
     await a.call('POST', '/v1/partitions/full/carriers', { id: 'cr1', gateways: [{ gateway: 'gw2' }, { gateway: 'gw1' }] })
-    await a.call('POST', '/v1/partitions/full/rules', { prefix: '44', targets: [{ gateway: 'gw1' }, { carrier: 'cr1' }] })
+    await a.call('POST', '/v1/partitions/full/rules', { groups: ['default'], prefix: '44', targets: [{ gateway: 'gw1' }, { carrier: 'cr1' }] })
     await a.call('POST', '/v1/partitions/full/caller-groups', { kind: 'cidr', value: '10.0.0.0/8', group: 'lan' })
     const before = await a.counts()
 

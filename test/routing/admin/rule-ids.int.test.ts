@@ -26,7 +26,7 @@ afterAll(async () => { await a.close() })
 
 describe('rule ids in a safe range', () => {
   it('refuses an id past Number.MAX_SAFE_INTEGER with a 400 naming the field, instead of storing a rounded one', async () => {
-    const res = await raw('POST', '/v1/partitions/p/rules', '{"id": 9007199254740993, "prefix": "1", "targets": [{"gateway": "gw1"}]}')
+    const res = await raw('POST', '/v1/partitions/p/rules', '{"groups": ["default"], "id": 9007199254740993, "prefix": "1", "targets": [{"gateway": "gw1"}]}')
     expect(res.statusCode).toBe(400)
     expect(res.json().message).toMatch(/id/)
     expect(res.json().message).toContain(String(MAX))
@@ -34,11 +34,11 @@ describe('rule ids in a safe range', () => {
   })
 
   it('takes the largest safe id, can address it, and refuses to make up one past it', async () => {
-    const top = await a.call('POST', '/v1/partitions/p/rules', { id: MAX, prefix: '1', targets: [{ gateway: 'gw1' }] })
+    const top = await a.call('POST', '/v1/partitions/p/rules', { groups: ['default'], id: MAX, prefix: '1', targets: [{ gateway: 'gw1' }] })
     expect(top.statusCode).toBe(201)
     expect(top.json().id).toBe(MAX)
     expect((await a.call('GET', `/v1/partitions/p/rules/${MAX}`)).statusCode).toBe(200)
-    const next = await a.call('POST', '/v1/partitions/p/rules', { prefix: '2', targets: [{ gateway: 'gw1' }] })
+    const next = await a.call('POST', '/v1/partitions/p/rules', { groups: ['default'], prefix: '2', targets: [{ gateway: 'gw1' }] })
     expect(next.statusCode).toBe(400)
     expect(next.json()).toMatchObject({ error: 'invalid_data', message: expect.stringMatching(/^id: /) })
     expect(await storedIds('p')).toEqual([String(MAX)])
@@ -54,7 +54,7 @@ describe('rule ids in a safe range', () => {
 
   it('refuses an import with an id past the range, or one that would need an id past it, naming the rule', async () => {
     const big = await raw('PUT', '/v1/partitions/q/data',
-      '{"partition": {}, "gateways": [{"id": "gw1", "address": "10.0.0.1"}], "carriers": [], "caller_groups": [], "rules": [{"id": 9007199254740993, "prefix": "1", "targets": [{"gateway": "gw1"}]}]}')
+      '{"partition": {}, "gateways": [{"id": "gw1", "address": "10.0.0.1"}], "carriers": [], "caller_groups": [], "rules": [{"groups": ["default"], "id": 9007199254740993, "prefix": "1", "targets": [{"gateway": "gw1"}]}]}')
     expect(big.statusCode).toBe(400)
     expect(big.json().problems).toEqual([{ path: 'rules[0].id', message: expect.stringContaining(String(MAX)) }])
     const full = await a.call('PUT', '/v1/partitions/q/data', {
@@ -62,7 +62,7 @@ describe('rule ids in a safe range', () => {
       gateways: [{ id: 'gw1', address: '10.0.0.1' }],
       carriers: [],
       caller_groups: [],
-      rules: [{ id: MAX, prefix: '1', targets: [{ gateway: 'gw1' }] }, { prefix: '2', targets: [{ gateway: 'gw1' }] }]
+      rules: [{ groups: ['default'], id: MAX, prefix: '1', targets: [{ gateway: 'gw1' }] }, { groups: ['default'], prefix: '2', targets: [{ gateway: 'gw1' }] }]
     })
     expect(full.statusCode).toBe(400)
     expect(full.json().problems).toEqual([{ path: 'rules[1].id', message: expect.stringContaining(String(MAX)) }])

@@ -204,10 +204,33 @@ describe('decideRoutes: caller group', () => {
   })
 })
 
+describe('decideRoutes: numbers outside the prefix alphabet (drouting extra_prefix_chars)', () => {
+  const rules = [rule(1, '', ['gw1']), rule(2, '4', ['gw2']), rule(3, '*1', ['gw3'])]
+
+  it('routes a user part that is not a number by the prefixless rules, and reports no_route without one', () => {
+    expect(decide({ rules }, { requestUri: 'sip:alice@example.com' })).toMatchObject({ outcome: 'routed', ruleId: 1, prefix: '', number: 'alice' })
+    expect(decide({ rules }, { requestUri: 'sip:4alice@example.com' })).toMatchObject({ outcome: 'routed', ruleId: 1, prefix: '' })
+    expect(decide({ rules: [rule(2, '4', ['gw2'])] }, { requestUri: 'sip:alice@example.com' })).toMatchObject({ outcome: 'no_route', number: 'alice' })
+  })
+
+  it('matches prefixes holding the partition\'s extra characters, and only then', () => {
+    expect(decide({ rules, extraPrefixChars: '*#' }, { requestUri: 'sip:*100#@example.com' })).toMatchObject({ outcome: 'routed', ruleId: 3, prefix: '*1' })
+    // Without '*' in the alphabet, rule 3 is discarded at load and the number goes to the prefixless rule.
+    expect(decide({ rules }, { requestUri: 'sip:*100#@example.com' })).toMatchObject({ outcome: 'routed', ruleId: 1, prefix: '' })
+    expect(decide({ rules, extraPrefixChars: '*' }, { requestUri: 'sip:*100#@example.com' })).toMatchObject({ outcome: 'routed', ruleId: 1, prefix: '' })
+  })
+
+  it('writes the user part as it came into the route, after the gateway\'s strip and prefix', () => {
+    const decision = decide({ gateways: [gateway('gw1', '10.0.0.1', { strip: 1, prefix: '00' })], rules: [rule(1, '', ['gw1'])] }, { requestUri: 'sip:alice@example.com' })
+    expect(decision.outcome === 'routed' ? decision.routes[0]?.uri : undefined).toBe('sip:00lice@10.0.0.1')
+  })
+})
+
 describe('decideRoutes: bad requests', () => {
   it.each<[Partial<RouteQuery>, string, RegExp]>([
-    [{ requestUri: 'sip:alice@example.com' }, 'request_uri', /request_uri user part "alice" is not a number/],
-    [{ requestUri: undefined, toUri: 'sip:bob@example.com' }, 'to_uri', /to_uri user part "bob"/],
+    [{ requestUri: 'sip:example.com' }, 'request_uri', /request_uri has no number to route/],
+    [{ requestUri: undefined, toUri: 'sip:example.com' }, 'to_uri', /to_uri has no number/],
+    [{ requestUri: 'sip:a%0D%0Ab@example.com' }, 'request_uri', /holds a character a route cannot carry/],
     [{ requestUri: undefined }, 'request_uri', /request_uri or to_uri is required/]
   ])('%j → bad_request naming %s', (q, field, message) => {
     expect(decide({ rules: [rule(1, '', ['gw1'])] }, q)).toEqual({ outcome: 'bad_request', field, message: expect.stringMatching(message), trace: undefined })

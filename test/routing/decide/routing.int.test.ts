@@ -28,7 +28,7 @@ const admin = async (method: string, path: string, body?: unknown) => {
 const DATA = {
   partition: {},
   gateways: [{ id: 'a', address: '10.0.0.1:5060' }, { id: 'b', address: '10.0.0.2:5060' }],
-  rules: [{ id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }] }],
+  rules: [{ groups: ['default'], id: 1, prefix: '44', targets: [{ gateway: 'a' }, { gateway: 'b' }] }],
   carriers: [],
   caller_groups: []
 }
@@ -71,7 +71,7 @@ describe('refusing to route until ready', () => {
 
 describe('reloading', () => {
   it('a rule changed through the admin API shows in the next answers within a second', async () => {
-    const changed = await admin('PATCH', '/v1/partitions/p1/rules/1', { targets: [{ gateway: 'b' }] })
+    const changed = await admin('PATCH', '/v1/partitions/p1/rules/1', { groups: ['default'], targets: [{ gateway: 'b' }] })
     expect(changed.status).toBe(200)
     const started = Date.now()
     const after = await until(async () => await call('4420'), (r) => r.body.rtjson.routes.length === 1)

@@ -69,6 +69,26 @@ describe('writeRoutedRtjson and writeRoutedWazo', () => {
     expect(routed).toBeGreaterThan(1000)
   })
 
+  it('writes no headers.from/to, byte for byte, whatever From/To the query carried (the caller\'s own headers reach the gateway)', () => {
+    const t = table({ gateways: [gateway('gw1', '192.0.2.1:5060', { fr_timer: 5000 })], rules: [rule(7, '44', ['gw1'])] })
+    const bare = query({ requestUri: 'sip:442071838750@sbc' })
+    const echoed = query({
+      requestUri: 'sip:442071838750@sbc',
+      fromUri: 'sip:alice@pbx.example.com',
+      fromName: 'Smith, \\"JJ\\", John (Sales)',
+      toUri: 'sip:442071838750@example.com',
+      toName: 'Bob \\\\ Sales'
+    })
+    const expected = '{"rtjson":{"success":true,"routing":"serial","routes":[{"uri":"sip:442071838750@192.0.2.1:5060","dst_uri":"sip:192.0.2.1:5060",' +
+      '"path":"","socket":"","headers":{"extra":"X-Rtroute-Gw: gw1\\r\\n"},"gateway":"gw1","fr_timer":5000}],"version":"1.0","partition":"default","rule_id":7,"prefix":"44"}}'
+    for (const q of [bare, echoed]) {
+      const decision = decideRoutes(t, ALL_ACTIVE, q, NOON_WEDNESDAY)
+      if (decision.outcome !== 'routed') throw new Error('expected a route')
+      expect(writeRoutedRtjson(decision, q, 'default')).toBe(expected)
+      expect(writeRoutedWazo(decision, q, 'default')).toBe(`{"success":true,${expected.slice(1)}`)
+    }
+  })
+
   it('writes a route that differs from its gateway\'s prepared parts from the route itself', () => {
     const t = build([{ strip: 0, prefix: '', socket: '', fr_timer: 5000, fr_inv_timer: null, flags: 8, address: '192.0.2.1' }, { strip: 1, prefix: '0', socket: 's', fr_timer: null, fr_inv_timer: 1, flags: undefined, address: '192.0.2.2' }, { strip: 0, prefix: '', socket: '', fr_timer: null, fr_inv_timer: null, flags: undefined, address: '192.0.2.3' }])
     const q = query({ requestUri: 'sip:4412345@sbc' })

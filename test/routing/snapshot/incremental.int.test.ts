@@ -174,7 +174,7 @@ describe('incremental apply of the change log', () => {
   })
 
   it('falls back to a full reload for a bulk statement and for an edit of the partition row', async () => {
-    const rules = Array.from({ length: 1200 }, (_, i) => ({ id: i + 1, prefix: `+33${i}`, targets: [{ gateway: 'a' }] }))
+    const rules = Array.from({ length: 1200 }, (_, i) => ({ id: i + 1, prefix: `+33${i}`, groups: ['default'], targets: [{ gateway: 'a' }] }))
     const created = await inject('PUT', '/v1/partitions/bulk/data', { partition: {}, gateways: [{ id: 'a', address: '10.3.0.1:5060' }], carriers: [], rules: rules.slice(0, 10), caller_groups: [] })
     expect(created.status, JSON.stringify(created.body)).toBe(201)
     const routeTables = tables()
@@ -196,7 +196,7 @@ describe('incremental apply of the change log', () => {
       partition: {},
       gateways: [{ id: 'a', address: '10.4.0.1:5060' }, { id: 'b', address: '10.4.0.2:5060' }],
       carriers: [{ id: 'cb', gateways: [{ gateway: 'b' }] }],
-      rules: [{ id: 1, prefix: '+41', targets: [{ gateway: 'a' }, { gateway: 'b' }] }, { id: 2, prefix: '+42', targets: [{ gateway: 'b' }] }, { id: 3, prefix: '+43', targets: [{ carrier: 'cb' }] }],
+      rules: [{ id: 1, prefix: '+41', groups: ['default'], targets: [{ gateway: 'a' }, { gateway: 'b' }] }, { id: 2, prefix: '+42', groups: ['default'], targets: [{ gateway: 'b' }] }, { id: 3, prefix: '+43', groups: ['default'], targets: [{ carrier: 'cb' }] }],
       caller_groups: []
     }
     expect((await inject('PUT', '/v1/partitions/fix/data', doc)).status).toBe(201)
@@ -214,11 +214,11 @@ describe('incremental apply of the change log', () => {
 
   it('keeps the table a decision holds whole while an update builds the next one', async () => {
     const routeTables = tables()
-    expect((await inject('POST', '/v1/partitions/eq/rules', { id: 900, prefix: '+4998', targets: [{ gateway: 'gw2' }] })).status).toBe(201)
+    expect((await inject('POST', '/v1/partitions/eq/rules', { id: 900, prefix: '+4998', groups: ['default'], targets: [{ gateway: 'gw2' }] })).status).toBe(201)
     await routeTables.reload('eq')
     const before = served(routeTables, 'eq')
     const snapshot = dump(before)
-    expect((await inject('PUT', '/v1/partitions/eq/rules/900', { prefix: '+4999', priority: 7, targets: [{ gateway: 'gw1' }] })).status).toBe(200)
+    expect((await inject('PUT', '/v1/partitions/eq/rules/900', { prefix: '+4999', priority: 7, groups: ['default'], targets: [{ gateway: 'gw1' }] })).status).toBe(200)
     expect(await routeTables.reload('eq', false)).toMatchObject({ mode: 'incremental' })
     expect(served(routeTables, 'eq')).not.toBe(before)
     expect(dump(before)).toEqual(snapshot)
@@ -230,7 +230,7 @@ describe('incremental apply of the change log', () => {
     const b = tables()
     await Promise.all([a.reload('eq'), b.reload('eq')])
     expect((await inject('PATCH', '/v1/partitions/eq/gateways/gw3', { weight: 42 })).status).toBe(200)
-    expect((await inject('POST', '/v1/partitions/eq/rules', { id: 500, prefix: '+4777', targets: [{ gateway: 'gw3' }] })).status).toBe(201)
+    expect((await inject('POST', '/v1/partitions/eq/rules', { id: 500, prefix: '+4777', groups: ['default'], targets: [{ gateway: 'gw3' }] })).status).toBe(201)
     const [oa, ob] = await Promise.all([a.reload('eq', false), b.reload('eq', false)])
     expect([oa.mode, ob.mode]).toEqual(['incremental', 'incremental'])
     expect(oa.checksum).toBe(ob.checksum)

@@ -85,7 +85,7 @@ describe('all or nothing', () => {
     const before = (await get('demo')).body
     const doc = (await get('demo')).json()
     doc.gateways.splice(1, 0, { ...doc.gateways[0], id: 'broken', address: 'sip:10.0.0.1:99999' })
-    doc.rules.push({ ...doc.rules[0], id: 99, prefix: '+4a' })
+    doc.rules.push({ ...doc.rules[0], id: 99, prefix: '+4 a' })
     const res = await put('demo', doc)
     expect(res.statusCode).toBe(400)
     expect(res.json()).toMatchObject({ error: 'invalid_data', problems: [{ path: 'rules[4].prefix' }] })
@@ -129,7 +129,7 @@ describe('all or nothing', () => {
       carriers: [],
       caller_groups: [],
       gateways: [{ id: 'g', address: '10.9.9.9' }],
-      rules: [{ prefix: '1', targets: [{ gateway: 'g' }] }, { id: 7, prefix: '2', targets: [{ gateway: 'g' }] }, { prefix: '3', targets: [{ gateway: 'g' }] }]
+      rules: [{ groups: ['default'], prefix: '1', targets: [{ gateway: 'g' }] }, { groups: ['default'], id: 7, prefix: '2', targets: [{ gateway: 'g' }] }, { groups: ['default'], prefix: '3', targets: [{ gateway: 'g' }] }]
     })
     expect(res.statusCode).toBe(201)
     expect((await get('other')).json().rules.map((r: { id: number, prefix: string }) => [r.id, r.prefix])).toEqual([[7, '2'], [8, '1'], [9, '3']])
