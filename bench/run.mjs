@@ -14,7 +14,8 @@ import { LOAD_CORE, pinning, ROOT, SERVER_CORE } from './lib/procs.mjs'
 import { renderResults, writeDocs } from './lib/report.mjs'
 import { startRtroute } from './lib/servers.mjs'
 import { propagation } from './sections/propagation.mjs'
-import { reloadUnderLoad, scaleWorker } from './sections/scale.mjs'
+import { editsVisible, reloadUnderLoad, scaleWorker } from './sections/scale.mjs'
+import { max, median } from './lib/stats.mjs'
 import { throughput } from './sections/throughput.mjs'
 
 const args = process.argv.slice(2)
@@ -25,8 +26,8 @@ const quick = args.includes('--quick')
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
 const runs = (section) => only === undefined || only.includes(section)
 const plan = quick
-  ? { sizes: [10_000, 100_000], connections: [1, 10, 50, 200], rounds: 2, duration: 2, trials: 100, baselineS: 2, pacedRate: PACED_RATE }
-  : { sizes: [10_000, 100_000, 1_000_000], connections: [1, 10, 50, 200], rounds: 5, duration: 8, trials: 100, baselineS: 5, pacedRate: PACED_RATE }
+  ? { sizes: [10_000, 100_000], connections: [1, 10, 50, 200], rounds: 2, duration: 2, trials: 100, baselineS: 2, pacedRate: PACED_RATE, edits: 20 }
+  : { sizes: [10_000, 100_000, 1_000_000], connections: [1, 10, 50, 200], rounds: 5, duration: 8, trials: 100, baselineS: 5, pacedRate: PACED_RATE, edits: 50 }
 
 const sizesArg = args.find((a) => a.startsWith('--sizes='))?.slice(8).split(',').map(Number)
 if (sizesArg !== undefined) plan.sizes = sizesArg
@@ -102,7 +103,9 @@ try {
       if (!runs('scale')) break
       const reload = await reloadUnderLoad({ server: await serverFor(n), bodies: queries(n, 64, 'bench'), connections: 50, baselineS: plan.baselineS })
       log(`${label(n)}: reload ${(reload.serverReloadMs / 1000).toFixed(2)} s under load: ${reload.during.rps.toFixed(0)} req/s (before ${reload.baseline.rps.toFixed(0)}), worst latency ${reload.during.max.toFixed(1)} ms (before ${reload.baseline.max.toFixed(1)}), server loop block ${reload.block?.maxGapMs.toFixed(0)} ms (busy ${reload.block?.maxBusyGapMs.toFixed(0)} ms)`)
-      results.scale.push({ rules: n, worker, reload })
+      const edits = await editsVisible({ server: await serverFor(n), count: plan.edits })
+      log(`${label(n)}: ${edits.count} rule edits through the admin API visible in answers after median ${median(edits.delays).toFixed(1)} ms, max ${max(edits.delays).toFixed(1)} ms; full reloads meanwhile: ${edits.fullReloads}`)
+      results.scale.push({ rules: n, worker, reload, edits })
     }
   }
   await stopServer()

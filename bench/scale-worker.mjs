@@ -60,7 +60,8 @@ const totalMs = performance.now() - t
 const totalCpuMs = cpuMs(since)
 const read = { ms: waitMs }
 const compile = { ms: totalMs - waitMs }
-const { table, counts } = loaded
+// The state is kept as the server keeps it (what an incremental update needs): it counts in the heap after load.
+const { table, counts, state } = loaded
 const loop = stopWatch()
 const peakRss = mib(process.resourceUsage().maxRSS * 1024)
 loaded = undefined
@@ -92,6 +93,7 @@ let sink = 0
 const decideUs = perCall((i) => { sink += decideRoutes(table, health, queries[i % queries.length], now).outcome.length })
 const result = {
   rules: counts.rules.loaded,
+  rowHashes: state.hashes.size(),
   gateways: counts.gateways.loaded,
   read,
   compile,

@@ -46,3 +46,53 @@ export async function reloadUnderLoad ({ server, bodies, connections, baselineS 
   if (answer.status !== 200 || reload.ok !== true) throw new Error(`reload failed: ${answer.status} ${answer.text.slice(0, 300)}`)
   return { reloadMs, serverReloadMs: reload.duration_ms, baseline, during, block, serverRssMiB: rssMiB(server.child.pid) }
 }
+
+const EDIT_RULE = 9_000_000_000
+// No rule of the data set has a +999 prefix (bench/lib/dataset.mjs CODES), and 192.0.2.1 is no
+// caller group's: the query lands on the edited rule in the default group.
+const EDIT_QUERY = JSON.stringify({ call_id: 'edit-visibility', request_uri: 'sip:+99901234567@sbc.example.com', source_ip: '192.0.2.1', partition: 'bench' })
+const firstGateway = async (server) => JSON.parse((await postJson(`${server.base}/kamailio/rtjson`, EDIT_QUERY)).text).rtjson?.routes?.[0]?.gateway
+const fullReloads = async (server) => {
+  const text = await (await fetch(`${server.base}/metrics`)).text()
+  return Number(/^rtroute_partition_full_reloads_total\{partition="bench"\} (\d+)/m.exec(text)?.[1] ?? 0)
+}
+
+async function send (server, method, path, body) {
+  const res = await fetch(`${server.base}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
+}
+
+/**
+ * One rule edited `count` times through the admin API (its target alternates between two
+ * gateways); per edit, the time from sending the PATCH until the routing answer names the new
+ * gateway. The server's full-reload counter must not move: every edit is applied from the change
+ * log, not by reading the partition again. The first `warmup` edits are not timed: the first
+ * updates after a start run the update's code cold (50–80 ms instead of a few), as the
+ * throughput section's warm-up does for the routing path.
+ */
+export async function editsVisible ({ server, count, warmup = 5 }) {
+  const gateways = ['gw-00001', 'gw-00002']
+  await send(server, 'POST', '/v1/partitions/bench/rules', { id: EDIT_RULE, prefix: '+999', groups: ['default'], targets: [{ gateway: gateways[1] }] })
+  const deadline = performance.now() + 60_000
+  while (await firstGateway(server) !== gateways[1]) {
+    if (performance.now() > deadline) throw new Error('the new rule never reached the answers')
+  }
+  const reloadsBefore = await fullReloads(server)
+  const delays = []
+  try {
+    for (let i = -warmup; i < count; i++) {
+      const gateway = gateways[(i + warmup) % 2]
+      const sent = performance.now()
+      await send(server, 'PATCH', `/v1/partitions/bench/rules/${EDIT_RULE}`, { targets: [{ gateway }] })
+      // Polled every millisecond or so: the poll must not take the server's core from the update.
+      while (await firstGateway(server) !== gateway) {
+        if (performance.now() - sent > 30_000) throw new Error(`edit ${i} not visible after 30 s`)
+        await sleep(1)
+      }
+      if (i >= 0) delays.push(performance.now() - sent)
+    }
+  } finally {
+    await send(server, 'DELETE', `/v1/partitions/bench/rules/${EDIT_RULE}`).catch(() => {})
+  }
+  return { count, delays, fullReloads: (await fullReloads(server)) - reloadsBefore }
+}

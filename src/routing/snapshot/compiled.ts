@@ -130,8 +130,8 @@ export interface CompileMeta { readonly partition: string, readonly version: num
 /** A partition's data without its rules: what a snapshot read gives before the rule pages. */
 export type PartitionHead = Omit<PartitionData, 'rules'>
 
-/** One page of a snapshot read: its rules, and the text they were parsed from (the checksum hashes it). */
+/** One page of a snapshot read: its rules, and per rule the hash of its stored row (the checksum sums them). */
 export interface RulePage {
   readonly rules: readonly RuleData[]
-  readonly text: string
+  readonly hashes: Float64Array
 }

@@ -132,19 +132,47 @@ export function * dataChecksumSteps (data: PartitionData): Steps<string> {
   return yield * sumOf(data, function * (hash) { yield * hashRows(hash, 'rules', yield * inIdOrder(data.rules), (r) => ruleLine(r, seen)) })
 }
 
+/** 2^52: every row hash is below it, and their sum is kept modulo it, which a double holds exactly. */
+const ROW_HASH_MOD = 4503599627370496
+
 /**
- * The checksum of a snapshot read from the database: the partition, gateways, carriers and caller
- * groups as dataChecksum writes them, and for the rules the pages' JSON text exactly as PostgreSQL
- * sent it (rule-pages.ts), hashed as each page arrives instead of rebuilt per rule afterwards (that
- * was seconds at a million rules). Equal stored rows give an equal sum on every instance; since the
- * pages name targets by row id, re-importing identical data gives a new one, as a new version does.
+ * The rules of a snapshot as a multiset of row hashes (rule-pages.ts: PostgreSQL hashes each
+ * stored row as it reads it): a count and a sum modulo 2^52, so a row can be added or taken out
+ * in any order, and an edit applied to a loaded snapshot sums to what a full load of the edited
+ * data gives. A sum is a weaker fingerprint than a digest of the rows (a chance of 2^-52 that a
+ * change leaves it equal, none that one is crafted against it matters here: it tells instances
+ * and loads apart, it protects nothing).
  */
-export function snapshotChecksum (): { readonly page: (text: string) => void, readonly digest: (head: Head) => Steps<string> } {
-  const pages = createHash('sha256')
-  return {
-    page: (text) => { pages.update(text) },
-    digest: (head) => sumOf(head, function * (hash) { hash.update(`\nrules ${pages.digest('hex')}`) })
-  }
+export interface RowSum { count: number, sum: number }
+
+export const emptyRowSum = (): RowSum => ({ count: 0, sum: 0 })
+export function addRowHash (rows: RowSum, hash: number): void {
+  rows.count++
+  rows.sum = (rows.sum + hash) % ROW_HASH_MOD
+}
+export function removeRowHash (rows: RowSum, hash: number): void {
+  rows.count--
+  rows.sum = (rows.sum - hash + ROW_HASH_MOD) % ROW_HASH_MOD
+}
+
+/**
+ * The checksum of a snapshot read from the database, in two parts so an incremental update
+ * rehashes only what changed: the head (the partition, gateways, carriers and caller groups as
+ * dataChecksum writes them) as a hash state that is copied, never finished, and the rules' RowSum
+ * after it. Equal stored rows give an equal sum on every instance; since the rows name targets by
+ * row id, re-importing identical data gives a new one, as a new version does.
+ */
+export function * snapshotHeadHash (head: Head): Steps<Hash> {
+  const hash = createHash('sha256')
+  hash.update(canonical(head.partition))
+  yield * hashRows(hash, 'gateways', yield * inIdOrder(head.gateways), (g) => q(gatewayFields(g)))
+  yield * hashRows(hash, 'carriers', yield * inIdOrder(head.carriers), (c) => q(carrierFields(c)))
+  yield * hashRows(hash, 'caller_groups', head.caller_groups.map((c) => q(callerFields(c))).sort(), (row) => q(row))
+  return hash
+}
+
+export function snapshotChecksum (headHash: Hash, rows: RowSum): string {
+  return headHash.copy().update(`\nrules ${rows.count} ${rows.sum}`).digest('hex')
 }
 
 /** sha256 of the data, rows in id order: equal data gives an equal sum whatever the row or key order. */

@@ -7,13 +7,18 @@ import {
   account, compileCarrier, compileGateway, compileRows, compileRule, createRuleContext, ENTITIES, pluralOf, type Collector, type RuleContext
 } from './compile-rows.js'
 import type {
-  CompiledCarrier, CompiledGateway, CompiledPartition, CompiledRule, CompileMeta, CompileResult, GroupIndex, LoadCounts, PartitionHead, RulePage
+  CompiledCarrier, CompiledGateway, CompiledPartition, CompiledRule, CompileMeta, CompileProblem, CompileResult, GroupIndex, LoadCounts, PartitionHead, RulePage
 } from './compiled.js'
-import { snapshotChecksum } from './data-checksum.js'
+import type { Logger } from 'pino'
+import type { Identifier } from '../../status/status-registry.js'
+import { addRowHash, emptyRowSum, snapshotChecksum, snapshotHeadHash } from './data-checksum.js'
 import type { RuleData } from '../routing-data.schema.js'
+import { createRowHashes } from './row-hashes.js'
+import type { TargetNames } from './rule-pages.js'
 import { ROWS_PER_STEP, runInSlices, type Steps } from './slices.js'
+import { MAX_PREFIX_LENGTH, NO_NAMES, type SnapshotState } from './snapshot-state.js'
 
-const byPriority = (a: CompiledRule, b: CompiledRule): number => (b.priority - a.priority) || (a.id - b.id)
+export const byPriority = (a: CompiledRule, b: CompiledRule): number => (b.priority - a.priority) || (a.id - b.id)
 
 interface GroupBuilding { readonly byPrefix: Map<string, CompiledRule | CompiledRule[]>, maxPrefixLength: number }
 
@@ -30,11 +35,15 @@ function indexRule (building: Map<string, GroupBuilding>, rule: CompiledRule): v
   }
 }
 
-function * sortIndex (building: Map<string, GroupBuilding>): Steps<ReadonlyMap<string, GroupIndex>> {
+/** Sorts and freezes the lists; counts each group's prefixes by length into `lengths` (see snapshot-state.ts). */
+function * sortIndex (building: Map<string, GroupBuilding>, lengths: Map<string, Int32Array>): Steps<ReadonlyMap<string, GroupIndex>> {
   let n = 0
-  for (const index of building.values()) {
-    for (const at of index.byPrefix.values()) {
+  for (const [group, index] of building) {
+    const counts = new Int32Array(MAX_PREFIX_LENGTH + 1)
+    lengths.set(group, counts)
+    for (const [prefix, at] of index.byPrefix) {
       if (Array.isArray(at)) Object.freeze(at.sort(byPriority))
+      counts[prefix.length] = (counts[prefix.length] as number) + 1
       if (++n % ROWS_PER_STEP === 0) yield
     }
     Object.freeze(index)
@@ -45,6 +54,15 @@ function * sortIndex (building: Map<string, GroupBuilding>): Steps<ReadonlyMap<s
 /** The drouting-style report line: "3 gateways loaded (0 discarded), 1 carriers loaded (0 discarded), …". */
 export function formatLoadCounts (counts: LoadCounts): string {
   return ENTITIES.map((entity) => `${counts[pluralOf(entity)].loaded} ${pluralOf(entity).replace('_', ' ')} loaded (${counts[pluralOf(entity)].discarded} discarded)`).join(', ')
+}
+
+/** The drouting-style report of a finished load on the partition's identifier, and its first problems in the log. */
+export function reportLoad (identifier: Identifier, log: Logger, partition: string, counts: LoadCounts, problems: readonly CompileProblem[]): void {
+  identifier.report('DB data loading successfully completed')
+  identifier.report(formatLoadCounts(counts))
+  if (problems.length === 0) return
+  identifier.report(`discarded: ${problems.slice(0, 3).map((p) => `${p.entity} ${p.id}: ${p.message}`).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`)
+  for (const p of problems.slice(0, 20)) log.warn({ partition, entity: p.entity, id: p.id }, `discarded: ${p.message}`)
 }
 
 /** A table being built: the head compiled, the rules so far, and their index. */
@@ -69,11 +87,11 @@ function compileRules (b: Building, rows: readonly RuleData[]): Steps<Map<number
   return compileRows(rows, 'rule', b.c, (row) => compileRule(row, b.ctx, b.c), b.rules, (rule) => { indexRule(b.index, rule) })
 }
 
-function * finish (b: Building, head: PartitionHead, meta: CompileMeta, checksum: string): Steps<CompileResult> {
+function * finish (b: Building, head: PartitionHead, meta: CompileMeta, checksum: string, lengths = new Map<string, Int32Array>()): Steps<CompileResult> {
   const { c } = b
   const callers = yield * compileCallerIndexSteps(head.caller_groups, (id, discarded) => { account(c, 'caller_group', id, discarded) })
   if (c.unlisted > 0) c.list.push({ entity: 'partition', id: meta.partition, message: `${c.unlisted} more problems not listed` })
-  const groups = yield * sortIndex(b.index)
+  const groups = yield * sortIndex(b.index, lengths)
   const table: CompiledPartition = Object.freeze({
     partition: meta.partition,
     version: meta.version,
@@ -92,7 +110,9 @@ function * finish (b: Building, head: PartitionHead, meta: CompileMeta, checksum
 /** One table being compiled: its rules, given in any number of parts, then the finish with the data's checksum. */
 export interface Compilation {
   readonly rules: (rows: readonly RuleData[]) => Steps<unknown>
-  readonly finish: (checksum: string) => Steps<CompileResult>
+  readonly finish: (checksum: string, lengths?: Map<string, Int32Array>) => Steps<CompileResult>
+  /** The rule context and counts, for the snapshot's incremental state. */
+  readonly building: Pick<Building, 'ctx' | 'c' | 'rules'>
 }
 
 /**
@@ -103,27 +123,48 @@ export function * beginCompile (head: PartitionHead, meta: CompileMeta): Steps<C
   const b = yield * compileHead(head)
   return {
     rules: (rows) => compileRules(b, rows),
-    finish: (checksum) => finish(b, head, meta, checksum)
+    finish: (checksum, lengths) => finish(b, head, meta, checksum, lengths),
+    building: b
   }
 }
 
 /** Slices of at most about this long between two turns of the event loop (see compileRouteTableFromPages). */
 export const COMPILE_SLICE_MS = 10
 
+/** A compiled snapshot and what an incremental update of it needs. */
+export interface LoadedTable extends CompileResult {
+  readonly state: SnapshotState
+}
+
 /**
  * The table of a snapshot read page by page (snapshot.repository.ts `snapshot`): each page is
  * compiled while PostgreSQL reads the next, and the page's RuleData die young instead of a
- * million of them living until the end. The checksum is snapshotChecksum's (over the pages' text).
+ * million of them living until the end. The checksum sums the pages' row hashes (data-checksum.ts).
  * Each page is compiled in slices of about `sliceMs` with a turn of the event loop between them:
  * a reload of a million rules takes seconds of CPU, and the routing answers must not wait for it.
  */
-export async function compileRouteTableFromPages (head: PartitionHead, pages: AsyncIterable<RulePage>, meta: CompileMeta, sliceMs = COMPILE_SLICE_MS): Promise<CompileResult> {
-  const sum = snapshotChecksum()
+export async function compileRouteTableFromPages (
+  head: PartitionHead, pages: AsyncIterable<RulePage>, meta: CompileMeta, sliceMs = COMPILE_SLICE_MS, names: TargetNames = NO_NAMES
+): Promise<LoadedTable> {
+  const rows = emptyRowSum()
+  const hashes = createRowHashes()
+  const discarded = new Set<number>()
   const compilation = await runInSlices(beginCompile(head, meta), sliceMs)
+  const { ctx, c, rules } = compilation.building
   for await (const page of pages) {
-    sum.page(page.text)
+    for (let i = 0; i < page.rules.length; i++) {
+      const hash = page.hashes[i] as number
+      addRowHash(rows, hash)
+      hashes.set((page.rules[i] as RuleData).id, hash)
+    }
+    const before = c.counts.rules.discarded
     await runInSlices(compilation.rules(page.rules), sliceMs)
+    if (c.counts.rules.discarded > before) for (const rule of page.rules) if (!rules.has(rule.id)) discarded.add(rule.id)
   }
-  const checksum = await runInSlices(sum.digest(head), sliceMs)
-  return await runInSlices(compilation.finish(checksum), sliceMs)
+  const headHash = await runInSlices(snapshotHeadHash(head), sliceMs)
+  const prefixLengths = new Map<string, Int32Array>()
+  const result = await runInSlices(compilation.finish(snapshotChecksum(headHash, rows), prefixLengths), sliceMs)
+  // The identity map holds this read's shared RuleData values (a few hundred thousand target lists
+  // at a million rules): the state keeps the context without it, an update starts its own.
+  return { ...result, state: { head, names, ctx: { ...ctx, shared: new Map() }, headHash, counts: c.counts, rows, hashes, prefixLengths, discarded } }
 }

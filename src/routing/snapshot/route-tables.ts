@@ -1,11 +1,8 @@
 /**
- * The loaded partitions: one immutable compiled snapshot each, swapped atomically on reload.
- * Reloads are serialised per partition and coalesced (a reload asked for while one runs becomes
- * one more run after it); a failed reload keeps serving the previous snapshot. Each partition is a
- * status identifier in group `routing` (-2 no data, -1 loading, 1 ready, 2 reloading), reporting
- * as drouting does; the routing endpoint and /readyz read the same identifier. A required
- * partition has its identifier from the start, and keeps it (-2) while it does not exist, so that
- * /readyz waits for it.
+ * The loaded partitions: one immutable compiled snapshot each, swapped atomically, updated from the change log (incremental.ts) or
+ * reloaded in full; runs are serialised per partition and coalesced, a failed one keeps serving the previous snapshot. Each partition
+ * is a status identifier in group `routing` (-2 no data, -1 loading, 1 ready, 2 reloading) that the routing endpoint and /readyz
+ * read; a required partition keeps its identifier (-2) while it does not exist, so that /readyz waits.
  */
 import { type CompiledPartition, type LoadCounts, type PartitionHead } from './compiled.js'
 import { performance } from 'node:perf_hooks'
@@ -16,7 +13,9 @@ import { AppError } from '../../errors.js'
 import type { Group, Identifier } from '../../status/status-registry.js'
 import { RING_SIZES } from '../../status/status-registry.js'
 import type { SnapshotRepository } from './snapshot.repository.js'
-import { compileRouteTableFromPages, formatLoadCounts } from './route-table.js'
+import { followChanges } from './incremental.js'
+import { compileRouteTableFromPages, formatLoadCounts, COMPILE_SLICE_MS, reportLoad } from './route-table.js'
+import type { SnapshotState } from './snapshot-state.js'
 
 /** Status values of a partition's identifier, as drouting uses them. */
 export const PARTITION_STATUS = Object.freeze({ noData: -2, loading: -1, ready: 1, reloading: 2 })
@@ -31,6 +30,7 @@ export interface ReloadOutcome {
   readonly counts?: LoadCounts
   readonly durationMs: number
   readonly error?: string
+  readonly mode?: 'full' | 'incremental' // incremental: the change log applied, no full read
 }
 
 /** What the routing endpoint needs per call, in one Map lookup. */
@@ -43,9 +43,12 @@ export interface RouteTables {
   lookup: (partition: string) => Lookup
   /** The identifier of a loaded or loading partition. */
   identifier: (partition: string) => Identifier | undefined
-  /** Reloads one partition now (coalesced with a running reload). */
-  reload: (partition: string) => Promise<ReloadOutcome>
-  /** Asks for a reload after the debounce: what a NOTIFY does. */
+  /**
+   * Reloads one partition now (coalesced with a running reload): in full, or, with `full` false,
+   * by applying the change log to the loaded snapshot where it can (a full reload where it cannot).
+   */
+  reload: (partition: string, full?: boolean) => Promise<ReloadOutcome>
+  /** Asks for an update (change log first), debounced: what a NOTIFY does. */
   notify: (partition: string) => void
   /** Compares every partition's data version with what is loaded; loads new or changed ones, drops removed ones. */
   sweep: (reason: string) => Promise<void>
@@ -75,6 +78,10 @@ export interface RouteTablesOptions {
 
 interface Slot {
   table: CompiledPartition | undefined
+  /** What an incremental update needs; dropped when one fails (the next change loads in full). */
+  state: SnapshotState | undefined
+  full: boolean
+  pending: boolean
   readonly identifier: Identifier
   running: Promise<ReloadOutcome> | undefined
   queued: Promise<ReloadOutcome> | undefined
@@ -137,7 +144,7 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     if (found === undefined) {
       const identifier = group.ensure(name, NO_DATA)
       group.ensure(`${name};events`, { status: 1, details: 'gateway state changes', ringSize: RING_SIZES.events })
-      found = { table: undefined, identifier, running: undefined, queued: undefined, debounce: undefined }
+      found = { table: undefined, state: undefined, full: false, pending: false, identifier, running: undefined, queued: undefined, debounce: undefined }
       slots.set(name, found)
     }
     return found
@@ -155,44 +162,55 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     log.info({ partition: name }, `partition ${name} removed: its snapshot is dropped`)
   }
 
-  async function run (name: string): Promise<ReloadOutcome> {
+  /** The change log applied to the loaded snapshot; undefined when only a full reload can do (or an update failed). */
+  async function update (name: string, s: Slot, elapsed: () => number): Promise<ReloadOutcome | undefined> {
+    const { table, state } = s
+    if (table === undefined || state === undefined || repository.changes === undefined) return undefined
+    s.state = undefined
+    const applied = await followChanges(repository.changes, name, table, state, log)
+    if (applied === undefined) return undefined
+    s.state = state
+    if (applied === 'none') return { partition: name, ok: true, version: table.version, checksum: table.checksum, durationMs: elapsed(), mode: 'incremental' }
+    s.table = applied.table
+    if (applied.head) options.onLoad?.(name, applied.table, state.head)
+    const { version, checksum } = applied.table
+    s.identifier.set(PARTITION_STATUS.ready, `data available ${checksum}`)
+    return { partition: name, ok: true, version, checksum, counts: applied.counts, durationMs: elapsed(), mode: 'incremental' }
+  }
+
+  async function run (name: string, full: boolean): Promise<ReloadOutcome> {
     const s = slot(name)
     const { identifier } = s
     const started = performance.now()
     const elapsed = (): number => Math.round((performance.now() - started) * 1000) / 1000
+    const updated = full ? undefined : await update(name, s, elapsed)
+    if (updated !== undefined) return updated
+    s.state = undefined
     if (s.table === undefined) identifier.set(PARTITION_STATUS.loading, 'startup data loading')
     else identifier.set(PARTITION_STATUS.reloading, 'data re-loading')
     identifier.report('starting DB data loading')
     try {
       // Each page compiled as it arrives, in slices with turns of the event loop between them:
       // the old snapshot answers meanwhile.
-      const loaded = await repository.snapshot(name, async ({ head, version }, pages) =>
-        ({ head, ...await compileRouteTableFromPages(head, pages, { partition: name, version }) }))
+      const loaded = await repository.snapshot(name, async ({ head, version, names }, pages) =>
+        ({ head, ...await compileRouteTableFromPages(head, pages, { partition: name, version }, COMPILE_SLICE_MS, names) }))
       if (loaded === undefined) {
         remove(name)
         return { partition: name, ok: true, removed: true, durationMs: elapsed() }
       }
-      const { table, counts, problems } = loaded
-      s.table = table
+      const { table, counts, problems, state } = loaded
+      Object.assign(s, { table, state })
       options.onLoad?.(name, table, loaded.head)
       identifier.set(PARTITION_STATUS.ready, `data available ${table.checksum}`)
       succeeded(name)
-      identifier.report('DB data loading successfully completed')
-      identifier.report(formatLoadCounts(counts))
-      if (problems.length > 0) {
-        identifier.report(`discarded: ${problems.slice(0, 3).map((p) => `${p.entity} ${p.id}: ${p.message}`).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`)
-        for (const p of problems.slice(0, 20)) log.warn({ partition: name, entity: p.entity, id: p.id }, `discarded: ${p.message}`)
-      }
+      reportLoad(identifier, log, name, counts, problems)
       const durationMs = elapsed()
       log.info({ partition: name, version: table.version, checksum: table.checksum, durationMs }, `partition ${name} loaded: ${formatLoadCounts(counts)}`)
-      return { partition: name, ok: true, version: table.version, checksum: table.checksum, counts, durationMs }
+      return { partition: name, ok: true, version: table.version, checksum: table.checksum, counts, durationMs, mode: 'full' }
     } catch (err) {
       identifier.report(`DB data loading failed, discarding: ${message(err)}`)
-      if (s.table === undefined) {
-        identifier.set(PARTITION_STATUS.noData, `no data loaded: ${message(err)}`)
-      } else {
-        identifier.set(PARTITION_STATUS.ready, `data available ${s.table.checksum} (last reload failed: ${message(err)})`)
-      }
+      if (s.table === undefined) identifier.set(PARTITION_STATUS.noData, `no data loaded: ${message(err)}`)
+      else identifier.set(PARTITION_STATUS.ready, `data available ${s.table.checksum} (last reload failed: ${message(err)})`)
       log.warn({ partition: name, err: message(err) }, `partition ${name} reload failed; ${s.table === undefined ? 'no data to serve' : 'serving the previous snapshot'}`)
       if (transient(err)) retryLater(name, () => { if (slots.has(name)) void reload(name) })
       return { partition: name, ok: false, error: message(err), durationMs: elapsed() }
@@ -200,7 +218,9 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
   }
 
   const start = (s: Slot, name: string): Promise<ReloadOutcome> => {
-    s.running = run(name).then((outcome) => {
+    const full = s.full
+    s.full = false
+    s.running = run(name, full).then((outcome) => {
       // An observer that throws must not turn a reload's outcome into a rejection.
       try { options.onReloaded?.(outcome) } catch (err) { log.warn({ partition: name, err: message(err) }, 'reload observer failed') }
       return outcome
@@ -208,8 +228,9 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     return s.running
   }
 
-  const reload = (name: string): Promise<ReloadOutcome> => {
+  const reload = (name: string, full = true): Promise<ReloadOutcome> => {
     const s = slot(name)
+    if (full) s.full = true
     if (s.queued !== undefined) return s.queued
     if (s.running === undefined) return start(s, name)
     // One more run after the current one, shared by every caller that asks meanwhile.
@@ -232,11 +253,13 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     reload,
     notify (partition) {
       const s = slot(partition)
+      s.pending = true
       if (s.debounce !== undefined) return
-      s.debounce = setTimeout(() => {
-        s.debounce = undefined
-        void reload(partition)
-      }, options.debounceMs)
+      // An update from the change log is cheap: the first notification runs at once when the
+      // snapshot has what it takes, the ones within the debounce after it fold into one more run.
+      const flush = (): void => { if (s.pending) { s.pending = false; void reload(partition, false) } }
+      if (s.state !== undefined) flush()
+      s.debounce = setTimeout(() => { s.debounce = undefined; flush() }, options.debounceMs)
     },
     // Named, so that its retry can call it again.
     sweep: async function sweep (reason: string): Promise<void> {
@@ -263,7 +286,7 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
           if (running !== undefined) await running
           if (slots.get(v.name)?.table?.version === v.version) return
           log.debug({ partition: v.name, reason }, 'reloading partition')
-          await reload(v.name)
+          await reload(v.name, false)
         }))
     },
     partitions: () => [...slots.keys()].sort(),

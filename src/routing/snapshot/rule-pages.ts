@@ -1,18 +1,20 @@
 /**
  * The rules and gateways of a partition as the snapshot loader reads them, in pages. A page of
- * rules is one query answering one JSON text: the rules, and their targets folded into one text
- * per rule by PostgreSQL over one range scan of rule_target (a subquery per rule cost PostgreSQL
- * twice as much). The names come from the gateway and carrier rows the same transaction read.
+ * rules is one query answering one JSON text: the rules' tuples as triggers store them on write
+ * (migration 0009: the targets as one compact text, and a hash of the row, which the checksum sums,
+ * see data-checksum.ts), joined; building them per load (aggregating ~2 rule_target rows and
+ * converting a dozen values per rule) was half of a million-rule load. The names come from the
+ * gateway and carrier rows the same transaction read.
  *
  * At a million rules the read is allocation-bound (every object that survives the page is copied
  * by the young-generation collector, then marked in the old one), so a page is mapped straight
  * to RuleData and the parts that repeat across rules are shared: the groups, time window, attrs,
  * sort and target list of a rule are parsed once per distinct text. Shared values are frozen.
  * A routing snapshot compiles each page as it arrives (route-table.ts compileRouteTableFromPages),
- * so a page's RuleData die young.
+ * so a page's RuleData die young. The same query reads the rules an edit changed (ruleDataByIds).
  */
 import type { RulePage } from './compiled.js'
-import { sql, type Selectable, type Transaction } from 'kysely'
+import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely'
 import type { Database, GatewayTable } from '../../db.js'
 import type { RuleData, RuleTargetData, TimeWindowData } from '../routing-data.schema.js'
 
@@ -23,37 +25,35 @@ import type { RuleData, RuleTargetData, TimeWindowData } from '../routing-data.s
 export const RULE_PAGE = 2000
 
 /**
- * A page is one row holding the page as JSON text: per rule an array of [id, groups as text[]
+ * A page is one row holding the page as JSON text: the rules' stored tuples (rule.tuple, written
+ * on insert and update by a trigger, migration 0009), per rule an array of [id, groups as text[]
  * text, prefix, priority, time_window as text, sort, max_targets, fallback, attrs as text, enabled,
- * description, targets, timerec]. pg would otherwise build a row object and decode a string per field, a
- * dozen per rule; JSON.parse does the page natively, numbers and booleans without a string. The
- * text is also what the snapshot's checksum hashes (see data-checksum.ts), as it arrives.
+ * description, targets, timerec, row hash]. pg would otherwise build a row object and decode a
+ * string per field, a dozen per rule; JSON.parse does the page natively, numbers and booleans without a string.
  */
 type RuleTuple = [
   id: number, groups: string, prefix: string, priority: number, timeWindow: string | null, sort: RuleData['sort'],
   maxTargets: number | null, fallback: boolean, attrs: string, enabled: boolean, description: string,
   /** `g<gateway row id>:<weight>` or `c<carrier row id>:<weight>`, comma-separated in position order; null: none. */
   targets: string | null,
-  timerec: string | null
+  timerec: string | null,
+  /** The low 52 bits of PostgreSQL's hashtextextended over the tuple's JSON text: exact as a JSON number. */
+  hash: number
 ]
 
 interface PageRow { readonly n: number, readonly last: string | null, readonly page: string | null }
 
-async function page (trx: Transaction<Database>, partitionId: string, after: string): Promise<PageRow> {
-  const { rows } = await sql<PageRow>`
+/** The page query over the rules `where` selects (it names the rule table `rule`), `limit` of them in id order. */
+function tuples (partitionId: string, where: RawBuilder<unknown>, limit: number | null): RawBuilder<PageRow> {
+  return sql<PageRow>`
     WITH r AS (
-      SELECT id, groups, prefix, priority, time_window, sort, max_targets, fallback, attrs, enabled, description, timerec
-      FROM rule WHERE partition_id = ${partitionId} AND id > ${after} ORDER BY id LIMIT ${RULE_PAGE}
+      SELECT id, tuple FROM rule WHERE partition_id = ${partitionId} AND ${where} ORDER BY id ${limit === null ? sql`` : sql`LIMIT ${limit}`}
     )
-    SELECT count(*)::int AS n, max(r.id)::text AS last, json_agg(json_build_array(
-      r.id, r.groups::text, r.prefix, r.priority, r.time_window::text, r.sort, r.max_targets, r.fallback, r.attrs::text, r.enabled, r.description, t.targets, r.timerec
-    ) ORDER BY r.id)::text AS page
-    FROM r LEFT JOIN (
-      SELECT rule_id, string_agg(coalesce('g' || gateway_id, 'c' || carrier_id) || ':' || weight, ',' ORDER BY position) AS targets
-      FROM rule_target
-      WHERE partition_id = ${partitionId} AND rule_id > ${after} AND rule_id <= (SELECT max(id) FROM r)
-      GROUP BY rule_id
-    ) t ON t.rule_id = r.id`.execute(trx)
+    SELECT count(*)::int AS n, max(id)::text AS last, '[' || string_agg(tuple, ',' ORDER BY id) || ']' AS page FROM r`
+}
+
+async function page (trx: Transaction<Database>, partitionId: string, after: string): Promise<PageRow> {
+  const { rows } = await tuples(partitionId, sql`id > ${after}`, RULE_PAGE).execute(trx)
   return rows[0] ?? { n: 0, last: null, page: null }
 }
 
@@ -102,37 +102,22 @@ function interner<T> (parse: (text: string) => T): (text: string) => T {
   }
 }
 
-/**
- * Every rule of the partition as RuleData (what rows.ts's ruleFromRow gives for the same row), in
- * id order, a page at a time, inside the caller's transaction (one snapshot). The next page is
- * asked for before this one is mapped, so PostgreSQL works on it meanwhile. A consumer that keeps
- * only what it compiles from a page lets the page's objects die young.
- */
-export async function * ruleDataPages (trx: Transaction<Database>, partitionId: string, names: TargetNames): AsyncGenerator<RulePage, void, void> {
+/** Maps pages' JSON text to RuleData, sharing what repeats across the rules of one read. */
+function pageMapper (names: TargetNames): (text: string) => RulePage {
   const groupsOf = interner((text) => parseTextArray(text) as string[])
   const windowOf = interner((text) => JSON.parse(text) as TimeWindowData)
   const attrsOf = interner((text) => asAttrs(JSON.parse(text)))
   const targetsOf = interner((text) => targetsFromText(text, names).map((t) => Object.freeze(t)))
   const sorts = new Map<string, RuleData['sort']>()
-  // The page asked for ahead is awaited only if the consumer goes on: handled meanwhile, so one
-  // that fails after the consumer stopped (an aborted reload) is not an unhandled rejection.
-  const ask = (after: string): Promise<PageRow> => {
-    const asked = page(trx, partitionId, after)
-    asked.catch(() => {})
-    return asked
-  }
-  let next = ask('0')
-  for (;;) {
-    const { n, last, page: text } = await next
-    const full = n === RULE_PAGE && last !== null
-    if (full) next = ask(last)
-    if (text === null) return
+  return (text) => {
     const tuples = JSON.parse(text) as RuleTuple[]
     const rules = new Array<RuleData>(tuples.length)
+    const hashes = new Float64Array(tuples.length)
     for (let i = 0; i < tuples.length; i++) {
-      const [id, groups, prefix, priority, timeWindow, sortText, maxTargets, fallback, attrs, enabled, description, targets, timerec] = tuples[i] as RuleTuple
+      const [id, groups, prefix, priority, timeWindow, sortText, maxTargets, fallback, attrs, enabled, description, targets, timerec, hash] = tuples[i] as RuleTuple
       let sort = sorts.get(sortText)
       if (sort === undefined) sorts.set(sortText, sort = sortText)
+      hashes[i] = hash
       rules[i] = {
         id,
         groups: groupsOf(groups),
@@ -149,9 +134,42 @@ export async function * ruleDataPages (trx: Transaction<Database>, partitionId: 
         ...(timerec === null ? {} : { timerec })
       }
     }
-    yield { rules, text }
+    return { rules, hashes }
+  }
+}
+
+/**
+ * Every rule of the partition as RuleData (what rows.ts's ruleFromRow gives for the same row), in
+ * id order, a page at a time, inside the caller's transaction (one snapshot). The next page is
+ * asked for before this one is mapped, so PostgreSQL works on it meanwhile. A consumer that keeps
+ * only what it compiles from a page lets the page's objects die young.
+ */
+export async function * ruleDataPages (trx: Transaction<Database>, partitionId: string, names: TargetNames): AsyncGenerator<RulePage, void, void> {
+  const map = pageMapper(names)
+  // The page asked for ahead is awaited only if the consumer goes on: handled meanwhile, so one
+  // that fails after the consumer stopped (an aborted reload) is not an unhandled rejection.
+  const ask = (after: string): Promise<PageRow> => {
+    const asked = page(trx, partitionId, after)
+    asked.catch(() => {})
+    return asked
+  }
+  let next = ask('0')
+  for (;;) {
+    const { n, last, page: text } = await next
+    const full = n === RULE_PAGE && last !== null
+    if (full) next = ask(last)
+    if (text === null) return
+    yield map(text)
     if (!full) return
   }
+}
+
+/** The rules of the given ids that exist, as ruleDataPages reads them (one page, however many). */
+export async function ruleDataByIds (trx: Transaction<Database>, partitionId: string, names: TargetNames, ids: readonly string[]): Promise<RulePage> {
+  if (ids.length === 0) return { rules: [], hashes: new Float64Array(0) }
+  const { rows } = await tuples(partitionId, sql`id = ANY(${ids}::bigint[])`, null).execute(trx)
+  const text = rows[0]?.page ?? null
+  return text === null ? { rules: [], hashes: new Float64Array(0) } : pageMapper(names)(text)
 }
 
 /** Every rule of the partition as RuleData, in id order (see ruleDataPages). */

@@ -8,7 +8,8 @@ import type { Database } from '../../db.js'
 import { inTransaction } from '../../db-errors.js'
 import { callerGroupFromRow, carrierFromRow, gatewayFromRow } from '../rows.js'
 import type { PartitionHead, RulePage } from './compiled.js'
-import { ruleDataPages, selectGateways, type TargetNames } from './rule-pages.js'
+import type { Delta } from './incremental.js'
+import { ruleDataByIds, ruleDataPages, selectGateways, type TargetNames } from './rule-pages.js'
 
 function groupBy<T> (rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>()
@@ -56,13 +57,25 @@ export async function readHead (trx: Transaction<Database>, name: string): Promi
   }
 }
 
+/** Past this many versions or changed rules, a full reload reads less than following the change log. */
+const MAX_LOGGED_VERSIONS = 5000
+const MAX_CHANGED_RULES = 50_000
+
 export interface SnapshotRepository {
   /**
    * The partition as one consistent snapshot read page by page: `build` gets the data without
    * its rules and then the rule pages, inside the read transaction (it ends when `build` does).
    * Undefined when the partition does not exist.
    */
-  snapshot: <T>(name: string, build: (loaded: { head: PartitionHead, version: number }, pages: AsyncIterable<RulePage>) => Promise<T>) => Promise<T | undefined>
+  snapshot: <T>(name: string, build: (loaded: { head: PartitionHead, version: number, names?: TargetNames }, pages: AsyncIterable<RulePage>) => Promise<T>) => Promise<T | undefined>
+  /**
+   * What changed in the partition since `from`, from the change log (migration 0009), handed to
+   * `apply` inside one read transaction: 'none' when nothing did, 'full' when only a full reload
+   * can tell (a gap in the log, a bulk statement, the partition row itself edited, the log
+   * pruned past `from`), undefined when the partition no longer exists. A repository without
+   * it (a test's) only reloads in full.
+   */
+  changes?: <T>(name: string, from: number, apply: (delta: Delta) => Promise<T>) => Promise<T | 'none' | 'full' | undefined>
   /** Every partition with its data version: what a safety sweep compares against what is loaded. */
   versions: () => Promise<Array<{ name: string, version: number }>>
 }
@@ -72,7 +85,35 @@ export function createSnapshotRepository (db: Kysely<Database>): SnapshotReposit
     async snapshot (name, build) {
       return await inTransaction(db, 'read', async (trx) => {
         const found = await readHead(trx, name)
-        return found === undefined ? undefined : await build(found, ruleDataPages(trx, found.id, found.names))
+        return found === undefined ? undefined : await build({ ...found, names: found.names }, ruleDataPages(trx, found.id, found.names))
+      })
+    },
+
+    async changes (name, from, apply) {
+      return await inTransaction(db, 'read', async (trx) => {
+        const partition = await trx.selectFrom('partition').select(['id', 'data_version']).where('name', '=', name).executeTakeFirst()
+        if (partition === undefined) return undefined
+        const version = Number(partition.data_version)
+        if (version === from) return 'none'
+        if (version < from || version - from > MAX_LOGGED_VERSIONS) return 'full'
+        const { rows } = await sql<{ entity: string, keys: string[] | null }>`
+          SELECT entity, keys::text[] AS keys FROM data_change
+          WHERE partition_id = ${partition.id} AND version > ${from} AND version <= ${version}`.execute(trx)
+        if (rows.length !== version - from || rows.some((r) => r.keys === null)) return 'full'
+        const ruleIds = new Set<string>()
+        let headChanged = false
+        for (const row of rows) {
+          if (row.entity === 'rule' || row.entity === 'rule_target') for (const key of row.keys ?? []) ruleIds.add(key)
+          else headChanged = true
+        }
+        if (ruleIds.size > MAX_CHANGED_RULES) return 'full'
+        const found = headChanged ? await readHead(trx, name) : undefined
+        return await apply({
+          version,
+          ...(found === undefined ? {} : { head: { head: found.head, names: found.names } }),
+          ruleIds,
+          readRules: async (ids, names) => await ruleDataByIds(trx, partition.id, names, ids)
+        })
       })
     },
 

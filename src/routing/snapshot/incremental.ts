@@ -1,0 +1,276 @@
+/**
+ * An edit applied to a loaded snapshot without reading the partition again: the change log
+ * (migration 0009, snapshot.repository.ts `changes`) names the rows that changed; only those are
+ * read and compiled, and a new table is built copy-on-write over the old one (overlay-map.ts):
+ * a decision holding the old table sees it whole. The checksum is the one a full load of the
+ * same rows gives (data-checksum.ts RowSum). A change of a gateway, carrier or caller group reads
+ * the head again (not the rules), recompiles what changed and the rules that use it.
+ */
+import { performance } from 'node:perf_hooks'
+import type { Logger } from 'pino'
+import type { CallerIndex } from './caller-index.js'
+import { compileCallerIndexSteps } from './caller-index.js'
+import { account, compileCarrier, compileGateway, compileRule, createRuleContext, type Collector, type RuleContext } from './compile-rows.js'
+import {
+  ruleAt, ruleCount, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule, type CompiledTarget,
+  type CompileProblem, type GroupIndex, type LoadCounts, type PartitionHead, type PrefixRules, type RulePage
+} from './compiled.js'
+import { addRowHash, removeRowHash, snapshotChecksum, snapshotHeadHash } from './data-checksum.js'
+import { GONE, overlay, type Change } from './overlay-map.js'
+import type { RuleData } from '../routing-data.schema.js'
+import { byPriority, COMPILE_SLICE_MS } from './route-table.js'
+import type { TargetNames } from './rule-pages.js'
+import { ROWS_PER_STEP, runInSlices, type Steps } from './slices.js'
+import { MAX_PREFIX_LENGTH, maxLength, type SnapshotState } from './snapshot-state.js'
+
+/** What changed between the loaded version and `version`, read in one transaction. */
+export interface Delta {
+  readonly version: number
+  /** The whole head again, when a gateway, carrier or caller group (or a carrier's members) changed. */
+  readonly head?: { readonly head: PartitionHead, readonly names: TargetNames }
+  /** Rules whose rows changed (created, edited, deleted), by id. */
+  readonly ruleIds: ReadonlySet<string>
+  /** Reads those of the given rules that exist, in the same transaction. */
+  readonly readRules: (ids: readonly string[], names: TargetNames) => Promise<RulePage>
+}
+
+export interface Applied {
+  readonly table: CompiledPartition
+  readonly counts: LoadCounts
+  readonly problems: readonly CompileProblem[]
+  /** Rules read and recompiled. */
+  readonly rules: number
+  /** Gateways, carriers or caller groups changed (else only rules did). */
+  readonly head: boolean
+}
+
+/** Rules a head change may make an update recompile before a full reload is the cheaper way. */
+const MAX_AFFECTED_RULES = 200_000
+
+const json = JSON.stringify
+const zero = (count: { loaded: number, discarded: number }): void => { count.loaded = 0; count.discarded = 0 }
+
+interface HeadApplied {
+  readonly gateways: ReadonlyMap<string, CompiledGateway>
+  readonly carriers: ReadonlyMap<string, CompiledCarrier>
+  readonly callers: CallerIndex
+  readonly ctx: RuleContext
+  readonly changedGateways: ReadonlySet<string>
+  readonly changedCarriers: ReadonlySet<string>
+}
+
+/** Recompiles the gateways and carriers whose rows (or whose members) changed; the others are kept as they were. */
+function * applyHead (table: CompiledPartition, state: SnapshotState, head: PartitionHead, c: Collector): Steps<HeadApplied> {
+  const before = state.head
+  const oldGateways = new Map(before.gateways.map((g) => [g.id, json(g)]))
+  // Changed: written differently, added (a target that named it unknown now resolves) or gone.
+  const changedGateways = new Set<string>(oldGateways.keys())
+  for (const row of head.gateways) changedGateways.add(row.id)
+  zero(c.counts.gateways)
+  const gateways = new Map<string, CompiledGateway>()
+  for (let i = 0; i < head.gateways.length; i++) {
+    const row = head.gateways[i] as PartitionHead['gateways'][number]
+    const old = table.gateways.get(row.id)
+    const same = old !== undefined && oldGateways.get(row.id) === json(row)
+    const compiled = same ? old : compileGateway(row)
+    if (same) changedGateways.delete(row.id)
+    if (typeof compiled !== 'string') gateways.set(row.id, compiled)
+    account(c, 'gateway', row.id, typeof compiled === 'string' ? compiled : undefined)
+    if (i % ROWS_PER_STEP === 0) yield
+  }
+  const oldCarriers = new Map(before.carriers.map((cr) => [cr.id, json(cr)]))
+  const changedCarriers = new Set<string>(oldCarriers.keys())
+  for (const row of head.carriers) changedCarriers.add(row.id)
+  zero(c.counts.carriers)
+  const carriers = new Map<string, CompiledCarrier>()
+  for (const row of head.carriers) {
+    const old = table.carriers.get(row.id)
+    const same = old !== undefined && oldCarriers.get(row.id) === json(row) && !row.gateways.some((m) => changedGateways.has(m.gateway))
+    const compiled = same ? old : compileCarrier(row, gateways, c)
+    if (same) changedCarriers.delete(row.id)
+    if (typeof compiled !== 'string') carriers.set(row.id, compiled)
+    account(c, 'carrier', row.id, typeof compiled === 'string' ? compiled : undefined)
+  }
+  let callers = table.callers
+  if (json(before.caller_groups) !== json(head.caller_groups)) {
+    zero(c.counts.caller_groups)
+    callers = yield * compileCallerIndexSteps(head.caller_groups, (id, discarded) => { account(c, 'caller_group', id, discarded) })
+  }
+  // Interned targets of unchanged gateways and carriers stay valid: the kept rules hold them.
+  const ctx: RuleContext = { ...createRuleContext(gateways, carriers), windows: state.ctx.windows, groups: state.ctx.groups }
+  for (const [id, targets] of state.ctx.gatewayTargets) if (!changedGateways.has(id)) ctx.gatewayTargets.set(id, targets)
+  for (const [id, targets] of state.ctx.carrierTargets) if (!changedCarriers.has(id)) ctx.carrierTargets.set(id, targets)
+  return { gateways, carriers, callers, ctx, changedGateways, changedCarriers }
+}
+
+/** The loaded rules that name a changed gateway or carrier, and the discarded ones (a change may make them usable). */
+function * affectedRules (table: CompiledPartition, state: SnapshotState, h: HeadApplied): Steps<Set<string> | undefined> {
+  const out = new Set<string>([...state.discarded].map(String))
+  if (h.changedGateways.size === 0 && h.changedCarriers.size === 0) return out
+  const touches = (t: CompiledTarget): boolean =>
+    (t.kind === 'unknown' ? (t.of === 'gateway' ? h.changedGateways : h.changedCarriers) : (t.kind === 'gateway' ? h.changedGateways : h.changedCarriers)).has(t.id)
+  const byList = new Map<readonly CompiledTarget[], boolean>()
+  let n = 0
+  for (const rule of table.rules.values()) {
+    let hit = byList.get(rule.targets)
+    if (hit === undefined) byList.set(rule.targets, hit = rule.targets.some(touches))
+    if (hit) out.add(String(rule.id))
+    if (out.size > MAX_AFFECTED_RULES) return undefined
+    if (++n % ROWS_PER_STEP === 0) yield
+  }
+  return out
+}
+
+/** The rules of each touched (group, prefix) as they will be, built from the current ones. */
+type Slots = Map<string, Map<string, CompiledRule[]>>
+
+function slot (slots: Slots, table: CompiledPartition, group: string, prefix: string): CompiledRule[] {
+  let prefixes = slots.get(group)
+  if (prefixes === undefined) slots.set(group, prefixes = new Map())
+  let list = prefixes.get(prefix)
+  if (list === undefined) {
+    const at: PrefixRules | undefined = table.groups.get(group)?.byPrefix.get(prefix)
+    list = at === undefined ? [] : Array.from({ length: ruleCount(at) }, (_, i) => ruleAt(at, i))
+    prefixes.set(prefix, list)
+  }
+  return list
+}
+
+/** Takes the changed rules out of the checksum, counts and index slots, and puts their new rows in. */
+function changeRules (table: CompiledPartition, state: SnapshotState, c: Collector, ids: ReadonlySet<string>, page: RulePage): { rules: Map<number, Change<CompiledRule>>, slots: Slots } {
+  const fresh = new Map<number, { row: RuleData, hash: number }>()
+  page.rules.forEach((row, i) => { fresh.set(row.id, { row, hash: page.hashes[i] as number }) })
+  const rules = new Map<number, Change<CompiledRule>>()
+  const slots: Slots = new Map()
+  for (const text of ids) {
+    const id = Number(text)
+    const old = table.rules.get(id)
+    const oldHash = state.hashes.get(id)
+    if (oldHash !== undefined) removeRowHash(state.rows, oldHash)
+    if (old !== undefined) {
+      c.counts.rules.loaded--
+      rules.set(id, GONE)
+      for (const group of old.groups) {
+        const list = slot(slots, table, group, old.prefix)
+        for (let i = list.length - 1; i >= 0; i--) if (list[i] === old) list.splice(i, 1)
+      }
+    } else if (oldHash !== undefined) {
+      c.counts.rules.discarded--
+      state.discarded.delete(id)
+    }
+    const now = fresh.get(id)
+    if (now === undefined) {
+      state.hashes.delete(id)
+      continue
+    }
+    addRowHash(state.rows, now.hash)
+    state.hashes.set(id, now.hash)
+    const compiled = compileRule(now.row, state.ctx, c)
+    account(c, 'rule', id, typeof compiled === 'string' ? compiled : undefined)
+    if (typeof compiled === 'string') {
+      state.discarded.add(id)
+      continue
+    }
+    rules.set(id, compiled)
+    for (const group of compiled.groups) slot(slots, table, group, compiled.prefix).push(compiled)
+  }
+  return { rules, slots }
+}
+
+/** The group index with the touched slots as they now are; a group left without rules goes, as a full load would not have it. */
+function * applySlots (table: CompiledPartition, state: SnapshotState, slots: Slots): Steps<ReadonlyMap<string, GroupIndex>> {
+  const groups = new Map(table.groups)
+  for (const [group, prefixes] of slots) {
+    const index = table.groups.get(group)
+    let lengths = state.prefixLengths.get(group)
+    if (lengths === undefined) state.prefixLengths.set(group, lengths = new Int32Array(MAX_PREFIX_LENGTH + 1))
+    const changes = new Map<string, Change<PrefixRules>>()
+    for (const [prefix, list] of prefixes) {
+      const had = index?.byPrefix.has(prefix) === true
+      if (list.length === 0) {
+        if (!had) continue
+        changes.set(prefix, GONE)
+        lengths[prefix.length] = (lengths[prefix.length] as number) - 1
+      } else {
+        if (!had) lengths[prefix.length] = (lengths[prefix.length] as number) + 1
+        changes.set(prefix, list.length === 1 ? list[0] as CompiledRule : Object.freeze(list.sort(byPriority)))
+      }
+    }
+    const byPrefix = yield * overlay(index?.byPrefix ?? new Map<string, PrefixRules>(), changes)
+    if (byPrefix.size === 0) {
+      groups.delete(group)
+      state.prefixLengths.delete(group)
+    } else {
+      groups.set(group, Object.freeze({ byPrefix, maxPrefixLength: maxLength(lengths) }))
+    }
+  }
+  return groups
+}
+
+const copyCounts = (counts: LoadCounts): LoadCounts => ({
+  gateways: { ...counts.gateways }, carriers: { ...counts.carriers }, rules: { ...counts.rules }, caller_groups: { ...counts.caller_groups }
+})
+
+/**
+ * The table at `delta.version`, or undefined when a full reload is the better way (a head change
+ * that touches too many rules). `state` is brought to the new table; if this throws, `state` is
+ * no longer the old table's either: the caller must drop it and load in full.
+ */
+export async function applyDelta (table: CompiledPartition, state: SnapshotState, delta: Delta, sliceMs = COMPILE_SLICE_MS): Promise<Applied | undefined> {
+  const c: Collector = { counts: state.counts, list: [], unlisted: 0 }
+  const ids = new Set(delta.ruleIds)
+  let { gateways, carriers, callers } = table
+  if (delta.head !== undefined) {
+    const h = await runInSlices(applyHead(table, state, delta.head.head, c), sliceMs)
+    const affected = await runInSlices(affectedRules(table, state, h), sliceMs)
+    if (affected === undefined) return undefined
+    for (const id of affected) ids.add(id)
+    ;({ gateways, carriers, callers } = h)
+    state.ctx = h.ctx
+    state.head = delta.head.head
+    state.names = delta.head.names
+    state.headHash = await runInSlices(snapshotHeadHash(state.head), sliceMs)
+  }
+  // Interning by identity is per read: this read's shared values are new objects.
+  state.ctx = { ...state.ctx, shared: new Map() }
+  const page = await delta.readRules([...ids], state.names)
+  const changed = changeRules(table, state, c, ids, page)
+  const rules = await runInSlices(overlay(table.rules, changed.rules), sliceMs)
+  const groups = await runInSlices(applySlots(table, state, changed.slots), sliceMs)
+  const next: CompiledPartition = Object.freeze({
+    ...table,
+    version: delta.version,
+    checksum: snapshotChecksum(state.headHash, state.rows),
+    defaultGroup: state.head.partition.default_group,
+    gateways,
+    carriers,
+    rules,
+    groups,
+    callers
+  })
+  return { table: next, counts: copyCounts(state.counts), problems: c.list, rules: ids.size, head: delta.head !== undefined }
+}
+
+/** The repository's change-log read (snapshot.repository.ts `changes`). */
+type Changes = <T>(name: string, from: number, apply: (delta: Delta) => Promise<T>) => Promise<T | 'none' | 'full' | undefined>
+
+/**
+ * The change log since the table's version applied to it: the new table, 'none' when nothing
+ * changed, undefined when only a full reload can do (the log cannot tell, the partition is gone,
+ * the update failed: then `state` is spoilt and must be dropped).
+ */
+export async function followChanges (changes: Changes, name: string, table: CompiledPartition, state: SnapshotState, log: Logger): Promise<Applied | 'none' | undefined> {
+  const started = performance.now()
+  try {
+    const applied = await changes(name, table.version, async (delta) => await applyDelta(table, state, delta))
+    if (applied === 'full' || applied === 'none' || applied === undefined) return applied === 'none' ? 'none' : undefined
+    for (const p of applied.problems.slice(0, 20)) log.warn({ partition: name, entity: p.entity, id: p.id }, `discarded: ${p.message}`)
+    const { version, checksum } = applied.table
+    const durationMs = Math.round((performance.now() - started) * 1000) / 1000
+    log.info({ partition: name, version, checksum, durationMs, rules: applied.rules }, `partition ${name} updated to version ${version} from its change log (${applied.rules} rules read)`)
+    return applied
+  } catch (err) {
+    log.warn({ partition: name, err: err instanceof Error ? err.message : String(err) }, `partition ${name}: applying its changes failed; loading it in full`)
+    return undefined
+  }
+}
