@@ -5,7 +5,7 @@
  * the envelope for the bytes.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { performance } from 'node:perf_hooks'
 import { parseUtf8Json } from '../../json-body.js'
 import type { RouteTables } from '../snapshot/route-tables.js'
@@ -70,6 +70,14 @@ interface Envelope {
 const RTJSON: Envelope = { routed: writeRoutedRtjson, negative: (answer) => answer.body }
 const WAZO: Envelope = { routed: writeRoutedWazo, negative: wazoNegative }
 
+/**
+ * The proxy paths log through the app's logger itself, not a per-request child: fastify's child
+ * (pino's child() with its redaction, a reqId binding) is a measurable share of a routing answer,
+ * and request logging is off, so no line would carry that reqId anyway. What these routes do log
+ * (a refused source, a failed query, a debug answer line) names the Call-ID or the source instead.
+ */
+const appLogger = (logger: FastifyBaseLogger): FastifyBaseLogger => logger
+
 export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = async (app, options) => {
   const { tables, health, defaultPartition, retryAfterS, observer, onRouted } = options
   const now = options.now ?? Date.now
@@ -91,12 +99,16 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
     return decideRoutes(found.table, health(partition), query, now())
   }
 
-  const sendNegative = async (reply: FastifyReply, answer: NegativeAnswer, envelope: Envelope): Promise<FastifyReply> => {
+  const sendNegative = (reply: FastifyReply, answer: NegativeAnswer, envelope: Envelope): FastifyReply => {
     if (answer.statusCode === 503) void reply.header('retry-after', String(retryAfterS))
-    return await reply.code(answer.statusCode).send(envelope.negative(answer))
+    return reply.code(answer.statusCode).send(envelope.negative(answer))
   }
 
-  async function handle (request: FastifyRequest, reply: FastifyReply, envelope: Envelope): Promise<FastifyReply> {
+  /**
+   * Synchronous, start to end: the answer is sent before it returns (no promise for fastify to
+   * wait on, no await of the reply); a throw goes to the route's error handler as a rejection would.
+   */
+  function handle (request: FastifyRequest, reply: FastifyReply, envelope: Envelope): void {
     const started = observer === undefined ? 0 : performance.now()
     const body = request.body as RouteQueryBody | undefined
     const error = request.validationError
@@ -109,10 +121,11 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
       onRouted?.(partition, query.callId, answer.routes)
       observer?.answered(partition, query.callId, answer, started, request.log)
       // A routed answer comes already written (rtjson-writer.ts): a JSON string is sent as it is.
-      return await reply.code(200).header('content-type', JSON_TYPE).send(envelope.routed(answer, query, partition))
+      void reply.code(200).header('content-type', JSON_TYPE).send(envelope.routed(answer, query, partition))
+      return
     }
     observer?.answered(partition, body?.call_id, answer, started, request.log)
-    return await sendNegative(reply, negativeAnswer(answer as Exclude<Answer, { outcome: 'routed' }>), envelope)
+    void sendNegative(reply, negativeAnswer(answer as Exclude<Answer, { outcome: 'routed' }>), envelope)
   }
 
   /** Broken JSON or an oversized body still gets an answer the proxy script can parse, in the path's envelope. */
@@ -121,11 +134,12 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
       request.log.error({ err: error, callId: (request.body as { call_id?: unknown } | undefined)?.call_id }, 'routing query failed')
       return await reply.code(500).send({ error: 'internal_error', message: 'internal error' })
     }
-    return await sendNegative(reply, negativeAnswer({ outcome: 'bad_request', field: 'body', message: error.message }), envelope)
+    return sendNegative(reply, negativeAnswer({ outcome: 'bad_request', field: 'body', message: error.message }), envelope)
   }
 
   app.post('/kamailio/rtjson', {
     attachValidation: true,
+    childLoggerFactory: appLogger,
     errorHandler: errorHandlerOf(RTJSON),
     schema: {
       tags: ['proxy'],
@@ -133,10 +147,11 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
       body: RouteQuerySchema,
       response: { 200: RtjsonAnswerSchema, 400: RtjsonAnswerSchema, 404: RtjsonAnswerSchema, 503: RtjsonAnswerSchema }
     }
-  }, async (request, reply) => await handle(request, reply, RTJSON))
+  }, (request, reply) => { handle(request, reply, RTJSON) })
 
   app.post('/1.0/kamailio/routing', {
     attachValidation: true,
+    childLoggerFactory: appLogger,
     errorHandler: errorHandlerOf(WAZO),
     schema: {
       tags: ['proxy'],
@@ -144,5 +159,5 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
       body: RouteQuerySchema,
       response: { 200: WazoAnswerSchema, 400: WazoAnswerSchema, 404: WazoAnswerSchema, 503: WazoAnswerSchema }
     }
-  }, async (request, reply) => await handle(request, reply, WAZO))
+  }, (request, reply) => { handle(request, reply, WAZO) })
 }
