@@ -27,6 +27,8 @@ export async function startRtroute ({ url, core, env = {}, nodeArgs = [], readyT
       LOG_LEVEL: 'warn',
       RTROUTE_PROBING: 'false',
       RTROUTE_PARTITION: 'bench',
+      // The proxy guard on, as it is deployed: the bench's clients are on loopback.
+      RTROUTE_PROXY_ALLOW: '127.0.0.0/8',
       BENCH_LOOP_FILE: loopFile,
       ...env
     }

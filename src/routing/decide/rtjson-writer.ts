@@ -32,6 +32,13 @@ function int (n: number): string {
 
 /** One gateway's route, around what varies per call: `{"uri":…` + head + From/To + tail. */
 interface GatewayJson {
+  /**
+   * `{"uri":"` and the R-URI's constant part before the number (scheme, gateway prefix), when
+   * neither constant part needs escaping; undefined otherwise (the whole R-URI is quoted per call).
+   */
+  readonly uriHead: string | undefined
+  /** The R-URI's constant part after the number (`@host…`), its closing quote, and head. */
+  readonly uriTail: string
   readonly head: string
   readonly tail: string
   /** The tail of the first route: branch_flags goes on route 0 only. */
@@ -46,8 +53,13 @@ function prepare (gw: CompiledGateway): GatewayJson {
     (gw.frInvTimer === null ? '' : `,"fr_inv_timer":${int(gw.frInvTimer)}`)
   const gateway = `},"gateway":${q(gw.id)}`
   const flags = gw.branchFlags
+  const before = gw.uriScheme + gw.prefix
+  const head = `,"dst_uri":${q(gw.dstUri)},"path":"","socket":${q(gw.socket)},"headers":{"extra":${q(`X-Rtroute-Gw: ${gw.id}\r\n`)}`
+  const plain = !ESCAPED.test(before) && !ESCAPED.test(gw.uriSuffix)
   return {
-    head: `,"dst_uri":${q(gw.dstUri)},"path":"","socket":${q(gw.socket)},"headers":{"extra":${q(`X-Rtroute-Gw: ${gw.id}\r\n`)}`,
+    uriHead: plain ? `{"uri":"${before}` : undefined,
+    uriTail: `${gw.uriSuffix}"${head}`,
+    head,
     tail: `${gateway}${timers}}`,
     firstTail: `${gateway}${flags === undefined ? '' : `,"branch_flags":${int(flags)}`}${timers}}`
   }
@@ -64,15 +76,32 @@ function nameAddr (key: string, display: string | undefined, uri: string | undef
   return uri === undefined || uri === '' ? '' : `,"${key}":{"display":${quote(display ?? '')},"uri":${quote(uri)}}`
 }
 
+/**
+ * `{"uri":"…"` and head of one route. A route's R-URI is its gateway's scheme and prefix, the number
+ * after the gateway's strip, and its suffix (decide-routes.ts, offer): written from the prepared
+ * parts when the number needs no escaping either, so only the number is checked per call; any
+ * other R-URI (one whose length says it was not built that way included) is quoted whole.
+ */
+function uriAndHead (route: Route, parts: GatewayJson, number: string, plainNumber: boolean): string {
+  if (parts.uriHead !== undefined && plainNumber) {
+    const strip = route.gateway.strip
+    const rest = strip > 0 ? number.slice(strip) : number
+    if (route.uri.length === route.gateway.uriScheme.length + route.gateway.prefix.length + rest.length + route.gateway.uriSuffix.length) return parts.uriHead + rest + parts.uriTail
+  }
+  return `{"uri":${quote(route.uri)}${parts.head}`
+}
+
 /** `routedAnswer(decision, query, partition)` as JSON (see the file header). */
 export function writeRoutedRtjson (decision: Routed, query: RouteQuery, partition: string): string {
   const fromTo = nameAddr('from', query.fromName, query.fromUri) + nameAddr('to', query.toName, query.toUri)
   const routes = decision.routes
+  const number = decision.number
+  const plainNumber = !ESCAPED.test(number)
   let out = '{"rtjson":{"success":true,"routing":"serial","routes":['
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i] as Route
     const parts = partsOf(route)
-    out += `${i === 0 ? '' : ','}{"uri":${quote(route.uri)}${parts.head}${fromTo}${i === 0 ? parts.firstTail : parts.tail}`
+    out += `${i === 0 ? '' : ','}${uriAndHead(route, parts, number, plainNumber)}${fromTo}${i === 0 ? parts.firstTail : parts.tail}`
   }
   return `${out}],"version":"1.0","partition":${quote(partition)},"rule_id":${int(decision.ruleId)},"prefix":${quote(decision.prefix)}}}`
 }
