@@ -28,6 +28,8 @@ export interface RoutingRoutesOptions {
   readonly observer?: RoutingObserver
   /** Told of every routed answer before it is sent (capacity accounting takes its lease here). */
   readonly onRouted?: (partition: string, callId: string, routes: readonly Route[]) => void
+  /** The app's logger: request.log of these routes (absent: fastify's, a no-op without a logger). */
+  readonly log?: FastifyBaseLogger
 }
 
 /** What Fastify sets for a serialised object; a string sent with it skips the serialiser. */
@@ -70,17 +72,16 @@ interface Envelope {
 const RTJSON: Envelope = { routed: writeRoutedRtjson, negative: (answer) => answer.body }
 const WAZO: Envelope = { routed: writeRoutedWazo, negative: wazoNegative }
 
-/**
- * The proxy paths log through the app's logger itself, not a per-request child: fastify's child
- * (pino's child() with its redaction, a reqId binding) is a measurable share of a routing answer,
- * and request logging is off, so no line would carry that reqId anyway. What these routes do log
- * (a refused source, a failed query, a debug answer line) names the Call-ID or the source instead.
- */
-const appLogger = (logger: FastifyBaseLogger): FastifyBaseLogger => logger
-
 export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = async (app, options) => {
-  const { tables, health, defaultPartition, retryAfterS, observer, onRouted } = options
+  const { tables, health, defaultPartition, retryAfterS, observer, onRouted, log } = options
   const now = options.now ?? Date.now
+  /**
+   * The proxy paths log through the app's logger itself, not a per-request child: a pino child
+   * (its bindings serialised through the redaction) is a measurable share of a routing answer, and
+   * request logging is off, so no line would carry a request id anyway. What these routes log (a
+   * refused source, a failed query, a debug answer line) names the Call-ID or the source instead.
+   */
+  const logger = log === undefined ? {} : { childLoggerFactory: () => log }
 
   // Not every proxy script sets Content-Type: a JSON body is accepted whatever it says it is.
   // UTF-8 only, as for application/json (src/json-body.ts): invalid bytes are a 400, never U+FFFD.
@@ -139,7 +140,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
 
   app.post('/kamailio/rtjson', {
     attachValidation: true,
-    childLoggerFactory: appLogger,
+    ...logger,
     errorHandler: errorHandlerOf(RTJSON),
     schema: {
       tags: ['proxy'],
@@ -151,7 +152,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
 
   app.post('/1.0/kamailio/routing', {
     attachValidation: true,
-    childLoggerFactory: appLogger,
+    ...logger,
     errorHandler: errorHandlerOf(WAZO),
     schema: {
       tags: ['proxy'],
