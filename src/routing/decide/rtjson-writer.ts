@@ -91,13 +91,13 @@ function uriAndHead (route: Route, parts: GatewayJson, number: string, plainNumb
   return `{"uri":${quote(route.uri)}${parts.head}`
 }
 
-/** `routedAnswer(decision, query, partition)` as JSON (see the file header). */
-export function writeRoutedRtjson (decision: Routed, query: RouteQuery, partition: string): string {
+/** The rtjson object of a routed answer, after `opening` (which opens the envelope up to it). */
+function writeRouted (opening: string, decision: Routed, query: RouteQuery, partition: string): string {
   const fromTo = nameAddr('from', query.fromName, query.fromUri) + nameAddr('to', query.toName, query.toUri)
   const routes = decision.routes
   const number = decision.number
   const plainNumber = !ESCAPED.test(number)
-  let out = '{"rtjson":{"success":true,"routing":"serial","routes":['
+  let out = `${opening}"rtjson":{"success":true,"routing":"serial","routes":[`
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i] as Route
     const parts = partsOf(route)
@@ -106,7 +106,16 @@ export function writeRoutedRtjson (decision: Routed, query: RouteQuery, partitio
   return `${out}],"version":"1.0","partition":${quote(partition)},"rule_id":${int(decision.ruleId)},"prefix":${quote(decision.prefix)}}}`
 }
 
-/** The Wazo envelope of the same answer: `{"success":true,"rtjson":{…}}`, the rtjson object as writeRoutedRtjson writes it. */
+/** `routedAnswer(decision, query, partition)` as JSON (see the file header). */
+export function writeRoutedRtjson (decision: Routed, query: RouteQuery, partition: string): string {
+  return writeRouted('{', decision, query, partition)
+}
+
+/**
+ * The Wazo envelope of the same answer: `{"success":true,"rtjson":{…}}`, the rtjson object as
+ * writeRoutedRtjson writes it; written in one pass (a slice of the rtjson answer would be one
+ * more copy of the whole string).
+ */
 export function writeRoutedWazo (decision: Routed, query: RouteQuery, partition: string): string {
-  return `{"success":true,${writeRoutedRtjson(decision, query, partition).slice(1)}`
+  return writeRouted('{"success":true,', decision, query, partition)
 }
