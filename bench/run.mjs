@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --no-docs] [-- --only=throughput,scale,cost,propagation] [-- --sizes=1000000]`: starts an
- * embedded PostgreSQL in a temp dir, writes the data sets, runs rtroute and a bare fastify
- * endpoint as pinned child processes, and prints the results (and writes them into
+ * embedded PostgreSQL in a temp dir, writes the data sets, runs rtroute and the plain fastify
+ * baseline (bench/bare-server.mjs) as pinned child processes, and prints the results (and writes them into
  * docs/benchmarks.md). Everything listens on 127.0.0.1; every child is ended by its PID.
  */
 import { readFileSync } from 'node:fs'

@@ -1,6 +1,6 @@
 /** Builds the HTTP app from ready dependencies. Never listens, never reads process.env. */
 import type { GatewayHealthView, Route } from './routing/decide/decision.js'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { adminAuth } from './admin-auth.js'
 import { databaseGate } from './database-gate.js'
@@ -91,18 +91,39 @@ export interface AppOptions {
   readonly databaseReady?: () => boolean
 }
 
+/**
+ * The app's logger with fastify's serializers of `req` and `res` (what it would add to a logger it
+ * owned): a request or reply in a log line is its method, URL and address, or its status, never
+ * its headers. Built once; per-request children inherit them.
+ */
+function requestLogger (log: FastifyBaseLogger): FastifyBaseLogger {
+  return log.child({}, {
+    serializers: {
+      req: (request: FastifyRequest) => ({ method: request.method, url: request.url, host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort }),
+      res: (reply: FastifyReply) => ({ statusCode: reply.statusCode })
+    }
+  })
+}
+
 export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<FastifyInstance> {
   const trustProxy = trustProxyOption(opts.trustProxy ?? [])
   const trusted = matcher(opts.trustProxy ?? [])
+  const log = opts.logger === undefined || opts.logger === false ? undefined : requestLogger(opts.logger)
   const app = Fastify({
-    ...(opts.logger === undefined || opts.logger === false ? { logger: false } : { loggerInstance: opts.logger }),
+    // Per-request log lines cost a third of the throughput on the routing path: decisions are
+    // counted, not logged. So fastify gets no logger of its own: with one it builds, for every
+    // request, a pino child and the response listeners of request logging even with that logging
+    // off. request.log is still the app's logger: a child with the request id on every route
+    // (this factory), the logger itself on the proxy paths (routing.routes.ts).
+    logger: false,
+    ...(log === undefined ? {} : { childLoggerFactory: (_none, bindings, options) => log.child(bindings, options) }),
+    // Still off: request.log is a real logger, and fastify's own per-request lines would use it.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit ?? 1_048_576,
     // A request that reaches a connection still open during shutdown is answered, not refused (src/drain.ts).
     return503OnClosing: false,
     // request.ip believes X-Forwarded-For from these hops only (src/client-address.ts).
-    ...(trustProxy === undefined ? {} : { trustProxy }),
-    // Per-request log lines cost a third of the throughput on the routing path: decisions are counted, not logged.
-    logController: new LogController({ disableRequestLogging: true })
+    ...(trustProxy === undefined ? {} : { trustProxy })
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(createValidatorCompiler())
@@ -123,7 +144,8 @@ export async function buildApp (deps: AppDeps, opts: AppOptions = {}): Promise<F
       ...routing,
       defaultPartition,
       retryAfterS: opts.retryAfterS ?? 5,
-      observer: deps.observability?.routingObserver
+      observer: deps.observability?.routingObserver,
+      log
     })
     if (deps.dispatcher !== undefined) {
       const capacity = deps.dispatcher.capacity

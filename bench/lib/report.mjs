@@ -1,35 +1,16 @@
 /** The results as markdown: printed by the bench and written into docs/benchmarks.md between its markers. */
 import { readFile, writeFile } from 'node:fs/promises'
 import { fmt, max, median } from './stats.mjs'
+import { cpuAt50, renderThroughput, throughputVerdicts } from '../sections/throughput.mjs'
 
 const markers = (mode) => [`<!-- bench:results:${mode}:begin -->`, `<!-- bench:results:${mode}:end -->`]
 const ms = (x, d = 2) => fmt(x, d)
 const s = (msValue) => fmt(msValue / 1000, 2)
 const size = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`)
 
+// The throughput targets are section 1's own (sections/throughput.mjs, THROUGHPUT_TARGETS).
 export const TARGETS = {
-  ratio: 0.8, p99Ms: 2, loadS: 5, decideUs: 20, blockMs: 20, propagationMs: 100, heapMiB: 400, editMs: 200
-}
-
-function throughputTable (t) {
-  const lines = [
-    '| connections | rtroute req/s | bare req/s | **ratio** (per round) | rtroute p50 / p99 / p99.9 ms | bare p50 / p99 / p99.9 ms | server CPU µs/req rtroute / bare | CPU ratio | errors |',
-    '|---:|---:|---:|---|---|---|---|---:|---:|'
-  ]
-  for (const r of t.rows) {
-    lines.push(`| ${r.connections} | ${fmt(r.rtroute.rps)} | ${fmt(r.bare.rps)} | **${ms(r.ratio)}** (${r.ratios.map((x) => ms(x)).join(', ')}) | ${ms(r.rtroute.p50)} / ${ms(r.rtroute.p99)} / ${ms(r.rtroute.p999)} | ${ms(r.bare.p50)} / ${ms(r.bare.p99)} / ${ms(r.bare.p999)} | ${fmt(r.rtroute.cpuUsPerReq, 1)} / ${fmt(r.bare.cpuUsPerReq, 1)} | ${ms(r.bare.cpuUsPerReq / r.rtroute.cpuUsPerReq)} | ${r.rtroute.errors + r.bare.errors} |`)
-  }
-  return lines.join('\n')
-}
-
-function atRateLine (a) {
-  const side = (x) => `p50 ${ms(x.p50)} / p99 **${ms(x.p99)}** / p99.9 ${ms(x.p999)} / max ${ms(x.max)} ms (p99 per round ${x.p99s.map((v) => ms(v)).join(', ')}); ${fmt(x.cpuUsPerReq, 1)} µs CPU/req; lowest sent rate ${fmt(x.sentRate)} req/s; ${x.errors} errors`
-  return [
-    '| server | latency at a fixed offered rate |',
-    '|---|---|',
-    `| rtroute | ${side(a.rtroute)} |`,
-    `| bare | ${side(a.bare)} |`
-  ].join('\n')
+  loadS: 5, decideUs: 20, blockMs: 20, propagationMs: 100, heapMiB: 400, editMs: 200
 }
 
 function scaleTable (rows) {
@@ -47,19 +28,8 @@ function scaleTable (rows) {
 
 function verdicts (results) {
   const out = []
-  const at50 = results.throughput?.rows.find((r) => r.connections === 50)
   const check = (ok, text) => out.push(`- ${ok ? '✅' : '❌'} ${text}`)
-  if (at50 !== undefined) {
-    check(at50.ratio >= TARGETS.ratio, `throughput at 50 connections ≥ ${TARGETS.ratio}× bare fastify: **${ms(at50.ratio)}×** (rounds ${at50.ratios.map((x) => ms(x)).join(', ')}); CPU per request, bare ÷ rtroute: **${ms(at50.bare.cpuUsPerReq / at50.rtroute.cpuUsPerReq)}**`)
-  }
-  const atRate = results.throughput?.atRate
-  if (atRate !== undefined) {
-    check(atRate.rtroute.p99 < TARGETS.p99Ms, `p99 at 50 connections < ${TARGETS.p99Ms} ms, at a fixed offered ${fmt(atRate.rate)} req/s (the service's latency): **${ms(atRate.rtroute.p99)} ms** (bare fastify ${ms(atRate.bare.p99)} ms)`)
-  }
-  if (at50 !== undefined) {
-    // Closed loop: 50 requests always in flight, so the mean latency is 50 / throughput (Little's law).
-    check(at50.rtroute.p99 < TARGETS.p99Ms, `p99 at 50 connections < ${TARGETS.p99Ms} ms, at saturation (closed loop, mostly queueing: mean = 50 ÷ throughput = ${ms(50_000 / at50.rtroute.rps)} ms): **${ms(at50.rtroute.p99)} ms** (bare fastify ${ms(at50.bare.p99)} ms)`)
-  }
+  if (results.throughput !== undefined) for (const [ok, text] of throughputVerdicts(results.throughput)) check(ok, text)
   const biggest = results.scale?.at(-1)
   if (biggest !== undefined) {
     const loadMs = biggest.worker.read.ms + biggest.worker.compile.ms
@@ -87,11 +57,7 @@ export function renderResults (results, meta) {
     verdicts(results)
   ]
   if (results.throughput !== undefined) {
-    parts.push('', `**1. rtjson vs bare fastify** (${results.throughput.queries} queries of ${results.throughput.queryBytes} B, answers ${results.throughput.answerRange.join('–')} B, mean ${results.throughput.answerMean} B, byte-identical from both servers; ${meta.rounds} alternating rounds of ${meta.duration} s per connection count; figures are medians over the rounds)`, '', throughputTable(results.throughput))
-    const a = results.throughput.atRate
-    if (a !== undefined) {
-      parts.push('', `**1b. Latency at a fixed offered rate** (${fmt(a.rate)} req/s through ${a.connections} connections, paced: one request every ${ms(1000 / a.rate, 1)} ms, the connections taking turns; ${meta.rounds} alternating rounds of ${meta.duration} s; client-side, timed from the scheduled send when the connection was still busy; medians over the rounds)`, '', atRateLine(a))
-    }
+    parts.push('', renderThroughput(results.throughput, meta))
   }
   if (results.scale !== undefined) parts.push('', '**2. Scale** (one partition, 10k gateways in 2.5k carriers of 4; reload under 50 connections)', '', scaleTable(results.scale))
   if (results.propagation !== undefined) {
@@ -100,9 +66,9 @@ export function renderResults (results, meta) {
   }
   if (results.cost !== undefined) {
     const c = results.cost
-    const at50 = results.throughput?.rows.find((r) => r.connections === 50)
+    const at50 = cpuAt50(results.throughput)
     parts.push('', `**4. CPU per routing query** (10k rules, in-process, µs of CPU): parse + validate **${ms(c.parseUs)}**, decide **${ms(c.decideUs)}**, serialise **${ms(c.serialiseUs)}** (the schema's serialiser over the object answer instead: ${ms(c.schemaSerialiseUs)})` +
-      (at50 === undefined ? '' : `; whole request in the server at 50 connections: rtroute **${fmt(at50.rtroute.cpuUsPerReq, 1)} µs**, bare fastify ${fmt(at50.bare.cpuUsPerReq, 1)} µs (difference ${fmt(at50.rtroute.cpuUsPerReq - at50.bare.cpuUsPerReq, 1)} µs)`))
+      (at50 === undefined ? '' : `; whole request in the server at 50 connections: rtroute **${fmt(at50.rtroute, 1)} µs**, plain fastify ${fmt(at50.plain, 1)} µs (difference ${fmt(at50.rtroute - at50.plain, 1)} µs)`))
   }
   return parts.join('\n')
 }

@@ -1,4 +1,4 @@
-/** The servers under test, as child processes: rtroute (`dist/cli.js serve`) and the bare fastify endpoint. */
+/** The servers under test, as child processes: rtroute (`dist/cli.js serve`) and the bare fastify endpoints (bare-server.mjs). */
 import { createWriteStream } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -27,6 +27,8 @@ export async function startRtroute ({ url, core, env = {}, nodeArgs = [], readyT
       LOG_LEVEL: 'warn',
       RTROUTE_PROBING: 'false',
       RTROUTE_PARTITION: 'bench',
+      // The proxy guard on, as it is deployed: the bench's clients are on loopback.
+      RTROUTE_PROXY_ALLOW: '127.0.0.0/8',
       BENCH_LOOP_FILE: loopFile,
       ...env
     }
@@ -68,10 +70,11 @@ export async function startRtroute ({ url, core, env = {}, nodeArgs = [], readyT
   }
 }
 
-export async function startBare ({ answerFile, core }) {
+/** bare-server.mjs in `mode` plain (fastify's defaults: the baseline) or matched (rtroute's fastify options). */
+export async function startBare ({ answerFile, core, mode = 'plain' }) {
   const port = await freePort()
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []
-  const child = startNode(path.join(ROOT, 'bench/bare-server.mjs'), [], { core, nodeArgs, env: { PORT: String(port), ANSWER_FILE: answerFile } })
+  const child = startNode(path.join(ROOT, 'bench/bare-server.mjs'), [], { core, nodeArgs, env: { PORT: String(port), ANSWER_FILE: answerFile, MODE: mode } })
   const base = `http://127.0.0.1:${port}`
   await waitFor(`${base}/ready`, child, 30_000)
   return { child, base, stop: async () => { await stop(child) } }

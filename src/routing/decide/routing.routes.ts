@@ -5,7 +5,7 @@
  * the envelope for the bytes.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { performance } from 'node:perf_hooks'
 import { parseUtf8Json } from '../../json-body.js'
 import type { RouteTables } from '../snapshot/route-tables.js'
@@ -28,6 +28,8 @@ export interface RoutingRoutesOptions {
   readonly observer?: RoutingObserver
   /** Told of every routed answer before it is sent (capacity accounting takes its lease here). */
   readonly onRouted?: (partition: string, callId: string, routes: readonly Route[]) => void
+  /** The app's logger: request.log of these routes (absent: fastify's, a no-op without a logger). */
+  readonly log?: FastifyBaseLogger
 }
 
 /** What Fastify sets for a serialised object; a string sent with it skips the serialiser. */
@@ -71,8 +73,15 @@ const RTJSON: Envelope = { routed: writeRoutedRtjson, negative: (answer) => answ
 const WAZO: Envelope = { routed: writeRoutedWazo, negative: wazoNegative }
 
 export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = async (app, options) => {
-  const { tables, health, defaultPartition, retryAfterS, observer, onRouted } = options
+  const { tables, health, defaultPartition, retryAfterS, observer, onRouted, log } = options
   const now = options.now ?? Date.now
+  /**
+   * The proxy paths log through the app's logger itself, not a per-request child: a pino child
+   * (its bindings serialised through the redaction) is a measurable share of a routing answer, and
+   * request logging is off, so no line would carry a request id anyway. What these routes log (a
+   * refused source, a failed query, a debug answer line) names the Call-ID or the source instead.
+   */
+  const logger = log === undefined ? {} : { childLoggerFactory: () => log }
 
   // Not every proxy script sets Content-Type: a JSON body is accepted whatever it says it is.
   // UTF-8 only, as for application/json (src/json-body.ts): invalid bytes are a 400, never U+FFFD.
@@ -93,12 +102,16 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
   // A decision that looked slow is run again and timed by itself (src/observability/routing-observer.ts).
   observer?.decideWith?.(decide)
 
-  const sendNegative = async (reply: FastifyReply, answer: NegativeAnswer, envelope: Envelope): Promise<FastifyReply> => {
+  const sendNegative = (reply: FastifyReply, answer: NegativeAnswer, envelope: Envelope): FastifyReply => {
     if (answer.statusCode === 503) void reply.header('retry-after', String(retryAfterS))
-    return await reply.code(answer.statusCode).send(envelope.negative(answer))
+    return reply.code(answer.statusCode).send(envelope.negative(answer))
   }
 
-  async function handle (request: FastifyRequest, reply: FastifyReply, envelope: Envelope): Promise<FastifyReply> {
+  /**
+   * Synchronous, start to end: the answer is sent before it returns (no promise for fastify to
+   * wait on, no await of the reply); a throw goes to the route's error handler as a rejection would.
+   */
+  function handle (request: FastifyRequest, reply: FastifyReply, envelope: Envelope): void {
     const started = observer === undefined ? 0 : performance.now()
     const body = request.body as RouteQueryBody | undefined
     const error = request.validationError
@@ -112,10 +125,11 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
       onRouted?.(partition, query.callId, answer.routes)
       observer?.answered(partition, query.callId, answer, started, request.log, query, at)
       // A routed answer comes already written (rtjson-writer.ts): a JSON string is sent as it is.
-      return await reply.code(200).header('content-type', JSON_TYPE).send(envelope.routed(answer, query, partition))
+      void reply.code(200).header('content-type', JSON_TYPE).send(envelope.routed(answer, query, partition))
+      return
     }
     observer?.answered(partition, body?.call_id, answer, started, request.log, query, at)
-    return await sendNegative(reply, negativeAnswer(answer as Exclude<Answer, { outcome: 'routed' }>), envelope)
+    void sendNegative(reply, negativeAnswer(answer as Exclude<Answer, { outcome: 'routed' }>), envelope)
   }
 
   /** Broken JSON or an oversized body still gets an answer the proxy script can parse, in the path's envelope. */
@@ -124,12 +138,13 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
       request.log.error({ err: error, callId: (request.body as { call_id?: unknown } | undefined)?.call_id }, 'routing query failed')
       return await reply.code(500).send({ error: 'internal_error', message: 'internal error' })
     }
-    return await sendNegative(reply, negativeAnswer({ outcome: 'bad_request', field: 'body', message: error.message }), envelope)
+    return sendNegative(reply, negativeAnswer({ outcome: 'bad_request', field: 'body', message: error.message }), envelope)
   }
 
   app.post('/kamailio/rtjson', {
     config: { proxy: true },
     attachValidation: true,
+    ...logger,
     errorHandler: errorHandlerOf(RTJSON),
     schema: {
       tags: ['proxy'],
@@ -137,11 +152,12 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
       body: RouteQuerySchema,
       response: { 200: RtjsonAnswerSchema, 400: RtjsonAnswerSchema, 404: RtjsonAnswerSchema, 503: RtjsonAnswerSchema }
     }
-  }, async (request, reply) => await handle(request, reply, RTJSON))
+  }, (request, reply) => { handle(request, reply, RTJSON) })
 
   app.post('/1.0/kamailio/routing', {
     config: { proxy: true },
     attachValidation: true,
+    ...logger,
     errorHandler: errorHandlerOf(WAZO),
     schema: {
       tags: ['proxy'],
@@ -149,5 +165,5 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
       body: RouteQuerySchema,
       response: { 200: WazoAnswerSchema, 400: WazoAnswerSchema, 404: WazoAnswerSchema, 503: WazoAnswerSchema }
     }
-  }, async (request, reply) => await handle(request, reply, WAZO))
+  }, (request, reply) => { handle(request, reply, WAZO) })
 }

@@ -32,6 +32,13 @@ function int (n: number): string {
 
 /** One gateway's route, around what varies per call: `{"uri":…` + head + From/To + tail. */
 interface GatewayJson {
+  /**
+   * `{"uri":"` and the R-URI's constant part before the number (scheme, gateway prefix), when
+   * neither constant part needs escaping; undefined otherwise (the whole R-URI is quoted per call).
+   */
+  readonly uriHead: string | undefined
+  /** The R-URI's constant part after the number (`@host…`), its closing quote, and head. */
+  readonly uriTail: string
   readonly head: string
   readonly tail: string
   /** The tail of the first route: branch_flags goes on route 0 only. */
@@ -46,8 +53,13 @@ function prepare (gw: CompiledGateway): GatewayJson {
     (gw.frInvTimer === null ? '' : `,"fr_inv_timer":${int(gw.frInvTimer)}`)
   const gateway = `},"gateway":${q(gw.id)}`
   const flags = gw.branchFlags
+  const before = gw.uriScheme + gw.prefix
+  const head = `,"dst_uri":${q(gw.dstUri)},"path":"","socket":${q(gw.socket)},"headers":{"extra":${q(`X-Rtroute-Gw: ${gw.id}\r\n`)}`
+  const plain = !ESCAPED.test(before) && !ESCAPED.test(gw.uriSuffix)
   return {
-    head: `,"dst_uri":${q(gw.dstUri)},"path":"","socket":${q(gw.socket)},"headers":{"extra":${q(`X-Rtroute-Gw: ${gw.id}\r\n`)}`,
+    uriHead: plain ? `{"uri":"${before}` : undefined,
+    uriTail: `${gw.uriSuffix}"${head}`,
+    head,
     tail: `${gateway}${timers}}`,
     firstTail: `${gateway}${flags === undefined ? '' : `,"branch_flags":${int(flags)}`}${timers}}`
   }
@@ -60,19 +72,45 @@ function partsOf (route: Route): GatewayJson {
   return parts
 }
 
-/** `routedAnswer(decision, query, partition)` as JSON (see the file header). */
-export function writeRoutedRtjson (decision: Routed, _query: RouteQuery, partition: string): string {
+/**
+ * `{"uri":"…"` and head of one route. A route's R-URI is its gateway's scheme and prefix, the number
+ * after the gateway's strip, and its suffix (decide-routes.ts, offer): written from the prepared
+ * parts when the number needs no escaping either, so only the number is checked per call; any
+ * other R-URI (one whose length says it was not built that way included) is quoted whole.
+ */
+function uriAndHead (route: Route, parts: GatewayJson, number: string, plainNumber: boolean): string {
+  if (parts.uriHead !== undefined && plainNumber) {
+    const strip = route.gateway.strip
+    const rest = strip > 0 ? number.slice(strip) : number
+    if (route.uri.length === route.gateway.uriScheme.length + route.gateway.prefix.length + rest.length + route.gateway.uriSuffix.length) return parts.uriHead + rest + parts.uriTail
+  }
+  return `{"uri":${quote(route.uri)}${parts.head}`
+}
+
+/** The rtjson object of a routed answer, after `opening` (which opens the envelope up to it). */
+function writeRouted (opening: string, decision: Routed, partition: string): string {
   const routes = decision.routes
-  let out = '{"rtjson":{"success":true,"routing":"serial","routes":['
+  const number = decision.number
+  const plainNumber = !ESCAPED.test(number)
+  let out = `${opening}"rtjson":{"success":true,"routing":"serial","routes":[`
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i] as Route
     const parts = partsOf(route)
-    out += `${i === 0 ? '' : ','}{"uri":${quote(route.uri)}${parts.head}${i === 0 ? parts.firstTail : parts.tail}`
+    out += `${i === 0 ? '' : ','}${uriAndHead(route, parts, number, plainNumber)}${i === 0 ? parts.firstTail : parts.tail}`
   }
   return `${out}],"version":"1.0","partition":${quote(partition)},"rule_id":${int(decision.ruleId)},"prefix":${quote(decision.prefix)}}}`
 }
 
-/** The Wazo envelope of the same answer: `{"success":true,"rtjson":{…}}`, the rtjson object as writeRoutedRtjson writes it. */
-export function writeRoutedWazo (decision: Routed, query: RouteQuery, partition: string): string {
-  return `{"success":true,${writeRoutedRtjson(decision, query, partition).slice(1)}`
+/** `routedAnswer(decision, query, partition)` as JSON (see the file header). */
+export function writeRoutedRtjson (decision: Routed, _query: RouteQuery, partition: string): string {
+  return writeRouted('{', decision, partition)
+}
+
+/**
+ * The Wazo envelope of the same answer: `{"success":true,"rtjson":{…}}`, the rtjson object as
+ * writeRoutedRtjson writes it; written in one pass (a slice of the rtjson answer would be one
+ * more copy of the whole string).
+ */
+export function writeRoutedWazo (decision: Routed, _query: RouteQuery, partition: string): string {
+  return writeRouted('{"success":true,', decision, partition)
 }
