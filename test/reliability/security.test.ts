@@ -7,22 +7,16 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
 import type { FastifyInstance, InjectOptions } from 'fastify'
-import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { buildApp, type AppOptions } from '../../src/app.js'
+import type { AppOptions } from '../../src/app.js'
 import { createFailureLimiter } from '../../src/admin-rate-limit.js'
-import type { GatewayStateRepository } from '../../src/dispatcher/gateway-state.repository.js'
-import { createHealthStore } from '../../src/dispatcher/health-store.js'
 import { PACKAGE_ROOT } from '../../src/paths.js'
-import { createRouteTables } from '../../src/routing/snapshot/route-tables.js'
 import type { PartitionData } from '../../src/routing/routing-data.schema.js'
 import { LOOPBACK_NETWORKS } from '../../src/net.js'
 import { loadSecurityConfig } from '../../src/security-config.js'
-import { RING_SIZES } from '../../src/status/status-registry.js'
-import { fakeDeps } from '../helpers/fake-deps.js'
+import { buildProxyApp, type ProxyApp } from '../helpers/proxy-app.js'
 import { gateway, rule } from '../routing/fixtures.js'
 import { captureLogs } from './helpers/logs.js'
-import { memorySnapshot } from '../helpers/memory-snapshot.js'
 
 const TOKEN = 'admin-token-0123456789-abcdef'
 const SECRET = 'proxy-secret-9876543210-zyxwvu'
@@ -45,22 +39,10 @@ async function appWith (options: AppOptions): Promise<FastifyInstance> {
   return (await appWithHealth(options)).app
 }
 
-async function appWithHealth (options: AppOptions): Promise<{ app: FastifyInstance, health: ReturnType<typeof createHealthStore>['view'] }> {
-  const deps = fakeDeps()
-  const group = deps.registry.createGroup('routing', { required: true, ringSize: RING_SIZES.partition })
-  const tables = createRouteTables({
-    repository: { ...memorySnapshot(async () => ({ data: DATA, version: 1 })), versions: async () => [{ name: 'p', version: 1 }] },
-    group,
-    log: pino({ level: 'silent' }),
-    debounceMs: 10
-  })
-  await tables.sweep('start')
-  const repository = { all: async () => [], carriers: async () => [], apply: async () => undefined }
-  const store = createHealthStore({ repository, bus: deps.bus, log: pino({ level: 'silent' }), now: Date.now, eventsOf: () => undefined, queueMax: 100, retryMinMs: 10, retryMaxMs: 100 })
-  const dispatcher = { store, repository: repository as unknown as GatewayStateRepository, isLeader: () => false }
-  const app = await buildApp({ ...deps, routing: { tables, health: store.view }, dispatcher }, { docs: false, ...options })
-  apps.push(app)
-  return { app, health: store.view }
+async function appWithHealth (options: AppOptions): Promise<ProxyApp> {
+  const built = await buildProxyApp(DATA, { docs: false, ...options })
+  apps.push(built.app)
+  return built
 }
 
 const inject = async (app: FastifyInstance, options: InjectOptions) => await app.inject(options)

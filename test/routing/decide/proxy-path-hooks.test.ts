@@ -5,16 +5,10 @@
  * (no per-request child); every other route keeps a child with the request id.
  */
 import type { FastifyInstance } from 'fastify'
-import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { buildApp, type AppOptions } from '../../../src/app.js'
-import type { GatewayStateRepository } from '../../../src/dispatcher/gateway-state.repository.js'
-import { createHealthStore } from '../../../src/dispatcher/health-store.js'
+import type { AppOptions } from '../../../src/app.js'
 import type { PartitionData } from '../../../src/routing/routing-data.schema.js'
-import { createRouteTables } from '../../../src/routing/snapshot/route-tables.js'
-import { RING_SIZES } from '../../../src/status/status-registry.js'
-import { fakeDeps } from '../../helpers/fake-deps.js'
-import { memorySnapshot } from '../../helpers/memory-snapshot.js'
+import { buildProxyApp } from '../../helpers/proxy-app.js'
 import { captureLogs } from '../../reliability/helpers/logs.js'
 import { gateway, rule } from '../fixtures.js'
 
@@ -35,19 +29,7 @@ afterEach(async () => {
 })
 
 async function appWith (options: AppOptions): Promise<FastifyInstance> {
-  const deps = fakeDeps()
-  const group = deps.registry.createGroup('routing', { required: true, ringSize: RING_SIZES.partition })
-  const tables = createRouteTables({
-    repository: { ...memorySnapshot(async () => ({ data: DATA, version: 1 })), versions: async () => [{ name: 'p', version: 1 }] },
-    group,
-    log: pino({ level: 'silent' }),
-    debounceMs: 10
-  })
-  await tables.sweep('start')
-  const repository = { all: async () => [], carriers: async () => [], apply: async () => undefined }
-  const store = createHealthStore({ repository, bus: deps.bus, log: pino({ level: 'silent' }), now: Date.now, eventsOf: () => undefined, queueMax: 100, retryMinMs: 10, retryMaxMs: 100 })
-  const dispatcher = { store, repository: repository as unknown as GatewayStateRepository, isLeader: () => false }
-  const app = await buildApp({ ...deps, routing: { tables, health: store.view }, dispatcher }, options)
+  const { app } = await buildProxyApp(DATA, options)
   apps.push(app)
   return app
 }
