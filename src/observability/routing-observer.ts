@@ -15,6 +15,8 @@ export const UNKNOWN_PARTITION = '(unknown)'
 const RESULTS = ['routed', 'no_route', 'no_destination', 'no_capacity', 'not_ready', 'unknown_partition', 'bad_request'] as const
 type Result = typeof RESULTS[number]
 const NO_ROUTES: readonly Route[] = Object.freeze([])
+/** Runs of a decision that looked slow: it is reported only when slow by itself every time (see ownTimeUs). */
+const RETIMES = 3
 
 interface GatewayCells { readonly offered: CounterCell, readonly first: CounterCell }
 interface PartitionCells {
@@ -84,7 +86,7 @@ export function createRoutingObserver (options: RoutingObserverOptions): Routing
         // The request's wall time also holds what is not the decision's: the process descheduled
         // on a busy box, a GC pause. What counts is the decision run again, by itself, timed by CPU.
         const again = redecide
-        const own = again !== undefined && query !== undefined && at !== undefined ? ownTimeUs(() => again(asked, query, at)) : us
+        const own = again !== undefined && query !== undefined && at !== undefined ? ownTimeUs(() => again(asked, query, at), thresholdUs, RETIMES) : us
         if (own > thresholdUs) onSlow(own, { partition, call_id: callId, result: outcome, request_us: us })
       }
       if ((log as LevelAware).isLevelEnabled?.('debug') === true) {

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createHealthStore } from '../../src/dispatcher/health-store.js'
 import { createMetrics } from '../../src/observability/metrics.js'
 import { createRoutingObserver } from '../../src/observability/routing-observer.js'
+import { ownTimeUs } from '../../src/observability/thresholds.js'
 import { routingRoutes } from '../../src/routing/decide/routing.routes.js'
 import type { PartitionData } from '../../src/routing/routing-data.schema.js'
 import { createRouteTables } from '../../src/routing/snapshot/route-tables.js'
@@ -29,7 +30,14 @@ const DATA: PartitionData = {
 }
 const silent = pino({ level: 'silent' })
 const sleep = (ms: number): void => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms) }
-const spin = (ms: number): void => { const end = performance.now() + ms; while (performance.now() < end) { /* computing */ } }
+/** Computes until the process has used `ms` of CPU (a busy box deschedules it meanwhile: the wall time is longer). */
+const spin = (ms: number): void => {
+  const start = process.cpuUsage()
+  const done = (): boolean => { const used = process.cpuUsage(start); return used.user + used.system >= ms * 1000 }
+  while (!done()) { /* computing */ }
+}
+/** Keeps the loop blocked for `ms` of wall time, whatever the CPU. */
+const block = (ms: number): void => { const end = performance.now() + ms; while (performance.now() < end) { /* blocked */ } }
 
 let apps: FastifyInstance[] = []
 afterEach(async () => {
@@ -72,7 +80,7 @@ describe('the slow-decision threshold', () => {
     for (let i = 0; i < 20; i++) expect((await app.inject(query(`warm-${i}`))).statusCode).toBe(200)
     const pending = app.inject(query('queued'))
     // The request waits 30 ms for the loop before any of its work runs.
-    spin(30)
+    block(30)
     expect((await pending).statusCode).toBe(200)
     expect(slow).toEqual([])
   })
@@ -105,5 +113,20 @@ describe('the slow-decision threshold', () => {
     expect(slow[0]?.us).toBeGreaterThan(THRESHOLD_US)
     expect(slow[0]?.extra).toMatchObject({ partition: 'p', call_id: 'computes', result: 'routed' })
     expect(slow[0]?.extra.request_us).toBeGreaterThanOrEqual(12_000)
+  })
+})
+
+describe('ownTimeUs', () => {
+  it('keeps the fastest of its runs and stops at the first one within the limit', () => {
+    let runs = 0
+    const us = ownTimeUs(() => { if (runs++ === 0) spin(5) }, 2000, 3)
+    expect(runs).toBe(2)
+    expect(us).toBeLessThan(2000)
+  })
+
+  it('reports work that is slow every time', () => {
+    let runs = 0
+    expect(ownTimeUs(() => { runs++; spin(3) }, 2000, 3)).toBeGreaterThan(2000)
+    expect(runs).toBe(3)
   })
 })
