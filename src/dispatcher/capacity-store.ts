@@ -49,8 +49,11 @@ export interface CapacityStore {
   view: (partition: string) => UsageView
   gatewayUsage: (partition: string, gatewayId: string) => LedgerUsage | undefined
   carrierUsage: (partition: string, carrierId: string) => LedgerUsage | undefined
-  /** A partition's lease and call times (its settings), set on every snapshot swap. */
-  configure: (partition: string, settings: PartitionSettings | Record<string, unknown>) => void
+  /**
+   * A partition's lease and call times (its settings), and whether any of its gateways or carriers
+   * has a limit: set on every snapshot swap.
+   */
+  configure: (partition: string, settings: PartitionSettings | Record<string, unknown>, limits?: boolean) => void
   drop: (partition: string) => void
   /**
    * An answer was sent: its first route holds a lease when any route of the answer, or its
@@ -87,11 +90,19 @@ export function createCapacityStore (options: CapacityStoreOptions): CapacitySto
   let failures = 0
   let lastSweep = 0
   let lastSyncAt = 0
+  /** The partitions with a limited gateway or carrier: while there are none, there is nothing to sync. */
+  const limitedPartitions = new Set<string>()
 
   async function tick (): Promise<void> {
     const at = now()
     ledger.sweep(at)
     const batch = ledger.takeBatch()
+    if (batch === undefined && limitedPartitions.size === 0) {
+      // No limit here reads the counts and no event waits to be written: the database is left
+      // alone (a query every syncMs was most of an idle instance's CPU). Up to date by definition.
+      lastSyncAt = now()
+      return
+    }
     try {
       if (batch !== undefined) await repository.flush(batch, instance)
       ledger.applyShared(await repository.counts(now(), instance))
@@ -133,12 +144,18 @@ export function createCapacityStore (options: CapacityStoreOptions): CapacitySto
     gatewayUsage: (partition, gatewayId) => ledger.gateway(partition, gatewayId, now()),
     carrierUsage: (partition, carrierId) => ledger.carrier(partition, carrierId, now()),
 
-    configure (partition, settings) {
+    configure (partition, settings, limits = true) {
       times.set(partition, ledgerTimes(settings))
+      const had = limitedPartitions.size > 0
+      if (limits) limitedPartitions.add(partition)
+      else limitedPartitions.delete(partition)
+      // Limits appeared: read the cluster's counts now rather than at the next interval.
+      if (!had && limits && timer !== undefined && !stopped) void serial()
     },
 
     drop (partition) {
       times.delete(partition)
+      limitedPartitions.delete(partition)
       views.delete(partition)
     },
 

@@ -2,7 +2,7 @@
  * Gateway health assembled: the shared store, its notifications, the prober lock and the probe
  * scheduler. The SIP stack exists only on the instance that holds the lock.
  */
-import type { GatewayHealthView } from '../routing/decide/decision.js'
+import { limited, type GatewayHealthView } from '../routing/decide/decision.js'
 import type { CompiledPartition, PartitionHead } from '../routing/snapshot/compiled.js'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
@@ -22,6 +22,13 @@ import { createLeaderElection } from './leader.js'
 import type { SendOptions } from './options-prober.js'
 import { createProbeScheduler, type ProbeSchedulerOptions } from './probe-scheduler.js'
 import { createSipOptionsSender, type SipOptionsSender } from './sip-options-sender.js'
+
+/** Whether any gateway or carrier of the table has a capacity limit (the capacity sync runs only then). */
+function hasLimits (table: CompiledPartition): boolean {
+  for (const gateway of table.gateways.values()) if (limited(gateway)) return true
+  for (const carrier of table.carriers.values()) if (limited(carrier)) return true
+  return false
+}
 
 export interface DispatcherOptions {
   readonly kysely: Kysely<Database>
@@ -150,7 +157,7 @@ export function createDispatcher (o: DispatcherOptions): Dispatcher {
         if (compiled !== undefined) infos.push({ id: row.id, address: compiled.dstUri, probeMode: row.probe_mode, enabled: row.enabled })
       }
       store.sync(partition, infos, partitionHealthConfig(data.partition.settings))
-      capacity.configure(partition, data.partition.settings)
+      capacity.configure(partition, data.partition.settings, hasLimits(table))
     },
 
     drop (partition) {

@@ -210,9 +210,12 @@ export function createHealthStore (options: HealthStoreOptions): HealthStore {
 
   return {
     view (partition) {
+      // The partition's maps are made once and only ever emptied (drop), so the view holds them: one lookup per gateway.
+      const map = mapOf(records, partition)
+      const carrierMap = mapOf(carriers, partition)
       return {
-        stateOf: (gatewayId) => records.get(partition)?.get(gatewayId)?.health.state,
-        carrierDisabled: (carrierId) => carriers.get(partition)?.get(carrierId)?.enabled === false
+        stateOf: (gatewayId) => map.get(gatewayId)?.health.state,
+        carrierDisabled: (carrierId) => carrierMap.get(carrierId)?.enabled === false
       }
     },
     submit,
@@ -256,9 +259,9 @@ export function createHealthStore (options: HealthStoreOptions): HealthStore {
     drop (partition) {
       gateways.delete(partition)
       configs.delete(partition)
-      records.delete(partition)
+      records.get(partition)?.clear()
       confirmed.delete(partition)
-      carriers.delete(partition)
+      carriers.get(partition)?.clear()
     },
 
     tick () {
