@@ -46,7 +46,7 @@ export function createMetrics (registry: Registry) {
     probes: new Counter({ name: 'rtroute_gateway_probes_total', help: 'OPTIONS probe results (ok, failed, timeout, error); only the prober instance counts', labelNames: ['partition', 'gateway', 'result'], registers: r }),
     probeSeconds: new Histogram({ name: 'rtroute_gateway_probe_latency_seconds', help: 'OPTIONS probe reply latency (timeouts excluded)', labelNames: ['partition', 'gateway'], buckets: PROBE_BUCKETS, registers: r }),
     reloads: new Counter({ name: 'rtroute_reloads_total', help: 'Partition reloads by result (ok, failed)', labelNames: ['partition', 'result'], registers: r }),
-    fullReloads: new Counter({ name: 'rtroute_partition_full_reloads_total', help: 'Reloads that read the whole partition (the others applied its change log)', labelNames: ['partition'], registers: r }),
+    fullReloads: new Counter({ name: 'rtroute_partition_full_reloads_total', help: 'Reloads that read and compiled the whole partition (the others applied its change log or compared its rows)', labelNames: ['partition'], registers: r }),
     reloadSeconds: new Histogram({ name: 'rtroute_reload_duration_seconds', help: 'Partition reload duration, read to swap', labelNames: ['partition'], buckets: RELOAD_BUCKETS, registers: r }),
     rowsLoaded: new Gauge({ name: 'rtroute_partition_rows_loaded', help: 'Rows in the served snapshot, per entity', labelNames: ['partition', 'entity'], registers: r }),
     rowsDiscarded: new Gauge({ name: 'rtroute_partition_rows_discarded', help: 'Rows discarded as unusable by the last successful load, per entity', labelNames: ['partition', 'entity'], registers: r }),

@@ -128,7 +128,7 @@ export function createObservability (o: ObservabilityOptions): Observability {
       return
     }
     metrics.reloads.inc({ partition, result: outcome.ok ? 'ok' : 'failed' })
-    if (outcome.mode !== 'incremental') metrics.fullReloads.inc({ partition })
+    if (outcome.mode === 'full') metrics.fullReloads.inc({ partition })
     metrics.reloadSeconds.observe({ partition }, durationMs / 1000)
     if (outcome.ok) routingObserver.prime(partition)
     if (outcome.ok && outcome.counts !== undefined) {

@@ -30,10 +30,14 @@ const DATA: PartitionData = {
 }
 const silent = pino({ level: 'silent' })
 const sleep = (ms: number): void => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms) }
-/** Computes until the process has used `ms` of CPU (a busy box deschedules it meanwhile: the wall time is longer). */
+/**
+ * Computes for `ms` of wall time and until the process has used `ms` of CPU: a busy box
+ * deschedules it meanwhile (the wall time is longer), V8's own threads add to the process's CPU.
+ */
 const spin = (ms: number): void => {
   const start = process.cpuUsage()
-  const done = (): boolean => { const used = process.cpuUsage(start); return used.user + used.system >= ms * 1000 }
+  const end = performance.now() + ms
+  const done = (): boolean => { const used = process.cpuUsage(start); return used.user + used.system >= ms * 1000 && performance.now() >= end }
   while (!done()) { /* computing */ }
 }
 /** Keeps the loop blocked for `ms` of wall time, whatever the CPU. */

@@ -1,4 +1,9 @@
-/** POST /v1/partitions/:partition/reload: reload a partition now, by hand (drouting:reload). */
+/**
+ * POST /v1/partitions/:partition/reload: reload a partition now, by hand (drouting:reload). It reads
+ * the partition's head and every rule's stored-row hash and compares them with the loaded snapshot,
+ * reading and compiling only the rows that differ (`mode: verified`); the partition row edited,
+ * more than 10,000 rules differing, or `?full=true` read and compile the partition whole (`mode: full`).
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AppError, ErrorSchema } from '../../errors.js'
@@ -12,8 +17,14 @@ export const ReloadSchema = Type.Object({
   checksum: Type.Optional(Type.String()),
   duration_ms: Type.Number(),
   counts: Type.Optional(Type.Record(Type.String(), Type.Object({ loaded: Type.Integer(), discarded: Type.Integer() }))),
-  error: Type.Optional(Type.String())
+  error: Type.Optional(Type.String()),
+  /** verified: every row compared, the differing ones read; full: read and compiled whole. */
+  mode: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('verified'), Type.Literal('incremental')]))
 })
+
+const ReloadQuerySchema = Type.Object({
+  full: Type.Optional(Type.Boolean({ description: 'read and compile the whole partition even when comparing its rows would do' }))
+}, { additionalProperties: false })
 
 export const reloadRoutes: FastifyPluginAsyncTypebox<{ readonly tables: RouteTables }> = async (app, { tables }) => {
   app.post('/v1/partitions/:partition/reload', {
@@ -21,10 +32,11 @@ export const reloadRoutes: FastifyPluginAsyncTypebox<{ readonly tables: RouteTab
       tags: ['routing'],
       summary: 'Reload a partition now (drouting:reload); a failed reload keeps serving the previous snapshot',
       params: PartitionParamsSchema,
+      querystring: ReloadQuerySchema,
       response: { 200: ReloadSchema, 404: ErrorSchema, 503: ReloadSchema }
     }
   }, async (request, reply) => {
-    const outcome = await tables.reload(request.params.partition)
+    const outcome = await tables.reload(request.params.partition, request.query.full === true ? 'full' : 'verify')
     if (outcome.removed === true) throw new AppError(404, 'not_found', `partition "${request.params.partition}" not found`)
     const body = {
       partition: outcome.partition,
@@ -33,7 +45,8 @@ export const reloadRoutes: FastifyPluginAsyncTypebox<{ readonly tables: RouteTab
       checksum: outcome.checksum,
       duration_ms: outcome.durationMs,
       counts: outcome.counts,
-      error: outcome.error
+      error: outcome.error,
+      mode: outcome.mode
     }
     return await reply.code(outcome.ok ? 200 : 503).send(body)
   })

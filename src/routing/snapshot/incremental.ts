@@ -97,7 +97,8 @@ function * applyHead (table: CompiledPartition, state: SnapshotState, head: Part
     callers = yield * compileCallerIndexSteps(head.caller_groups, (id, discarded) => { account(c, 'caller_group', id, discarded) })
   }
   // Interned targets of unchanged gateways and carriers stay valid: the kept rules hold them.
-  const ctx: RuleContext = { ...createRuleContext(gateways, carriers), windows: state.ctx.windows, groups: state.ctx.groups }
+  // The partition's alphabet stays (a change of extra_prefix_chars is a full reload).
+  const ctx: RuleContext = { ...createRuleContext(gateways, carriers, state.ctx.extraPrefixChars), windows: state.ctx.windows, groups: state.ctx.groups }
   for (const [id, targets] of state.ctx.gatewayTargets) if (!changedGateways.has(id)) ctx.gatewayTargets.set(id, targets)
   for (const [id, targets] of state.ctx.carrierTargets) if (!changedCarriers.has(id)) ctx.carrierTargets.set(id, targets)
   return { gateways, carriers, callers, ctx, changedGateways, changedCarriers }
@@ -256,14 +257,14 @@ type Changes = <T>(name: string, from: number, apply: (delta: Delta) => Promise<
 
 /**
  * The change log since the table's version applied to it: the new table, 'none' when nothing
- * changed, undefined when only a full reload can do (the log cannot tell, the partition is gone,
- * the update failed: then `state` is spoilt and must be dropped).
+ * changed, 'full' when the log cannot tell (`state` untouched), undefined when the partition is
+ * gone or the update failed (then `state` is spoilt and must be dropped).
  */
-export async function followChanges (changes: Changes, name: string, table: CompiledPartition, state: SnapshotState, log: Logger): Promise<Applied | 'none' | undefined> {
+export async function followChanges (changes: Changes, name: string, table: CompiledPartition, state: SnapshotState, log: Logger): Promise<Applied | 'none' | 'full' | undefined> {
   const started = performance.now()
   try {
     const applied = await changes(name, table.version, async (delta) => await applyDelta(table, state, delta))
-    if (applied === 'full' || applied === 'none' || applied === undefined) return applied === 'none' ? 'none' : undefined
+    if (applied === 'full' || applied === 'none' || applied === undefined) return applied
     for (const p of applied.problems.slice(0, 20)) log.warn({ partition: name, entity: p.entity, id: p.id }, `discarded: ${p.message}`)
     const { version, checksum } = applied.table
     const durationMs = Math.round((performance.now() - started) * 1000) / 1000

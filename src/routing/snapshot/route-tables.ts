@@ -1,53 +1,34 @@
 /**
- * The loaded partitions: one immutable compiled snapshot each, swapped atomically, updated from the change log (incremental.ts) or
- * reloaded in full; runs are serialised per partition and coalesced, a failed one keeps serving the previous snapshot. Each partition
+ * The loaded partitions: one immutable compiled snapshot each, swapped atomically, updated from the change log (incremental.ts),
+ * by comparing every row (verify.ts) or reloaded in full; runs are serialised per partition and coalesced, a failed one keeps serving the previous snapshot. Each partition
  * is a status identifier in group `routing` (-2 no data, -1 loading, 1 ready, 2 reloading) that the routing endpoint and /readyz
  * read; a required partition keeps its identifier (-2) while it does not exist, so that /readyz waits.
  */
-import { type CompiledPartition, type LoadCounts, type PartitionHead } from './compiled.js'
+import { type CompiledPartition, type PartitionHead } from './compiled.js'
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
 import { backoffDelay } from '../../retry.js'
 import { isConnectionError } from '../../db-errors.js'
-import { AppError } from '../../errors.js'
 import type { Group, Identifier } from '../../status/status-registry.js'
 import { RING_SIZES } from '../../status/status-registry.js'
 import type { SnapshotRepository } from './snapshot.repository.js'
-import { followChanges } from './incremental.js'
+import { followChanges, type Applied } from './incremental.js'
+import { followVerify } from './verify.js'
 import { compileRouteTableFromPages, formatLoadCounts, COMPILE_SLICE_MS, reportLoad } from './route-table.js'
 import type { SnapshotState } from './snapshot-state.js'
+import { STRENGTH, type Lookup, type ReloadHow, type ReloadOutcome } from './tables-contract.js'
+
+export { requireTable, type Lookup, type ReloadHow, type ReloadOutcome } from './tables-contract.js'
 
 /** Status values of a partition's identifier, as drouting uses them. */
 export const PARTITION_STATUS = Object.freeze({ noData: -2, loading: -1, ready: 1, reloading: 2 })
-
-export interface ReloadOutcome {
-  readonly partition: string
-  readonly ok: boolean
-  /** The partition no longer exists in the database (its snapshot was dropped). */
-  readonly removed?: boolean
-  readonly version?: number
-  readonly checksum?: string
-  readonly counts?: LoadCounts
-  readonly durationMs: number
-  readonly error?: string
-  readonly mode?: 'full' | 'incremental' // incremental: the change log applied, no full read
-}
-
-/** What the routing endpoint needs per call, in one Map lookup. */
-export type Lookup =
-  | { readonly state: 'ready', readonly table: CompiledPartition }
-  | { readonly state: 'not_ready' }
-  | { readonly state: 'unknown' }
 
 export interface RouteTables {
   lookup: (partition: string) => Lookup
   /** The identifier of a loaded or loading partition. */
   identifier: (partition: string) => Identifier | undefined
-  /**
-   * Reloads one partition now (coalesced with a running reload): in full, or, with `full` false,
-   * by applying the change log to the loaded snapshot where it can (a full reload where it cannot).
-   */
-  reload: (partition: string, full?: boolean) => Promise<ReloadOutcome>
+  /** Reloads one partition now (coalesced with a running reload), `how` it says (default full). */
+  reload: (partition: string, how?: ReloadHow) => Promise<ReloadOutcome>
   /** Asks for an update (change log first), debounced: what a NOTIFY does. */
   notify: (partition: string) => void
   /** Compares every partition's data version with what is loaded; loads new or changed ones, drops removed ones. */
@@ -80,7 +61,8 @@ interface Slot {
   table: CompiledPartition | undefined
   /** What an incremental update needs; dropped when one fails (the next change loads in full). */
   state: SnapshotState | undefined
-  full: boolean
+  /** The strongest reload asked for since the last one started. */
+  how: ReloadHow
   pending: boolean
   readonly identifier: Identifier
   running: Promise<ReloadOutcome> | undefined
@@ -93,14 +75,6 @@ const message = (err: unknown): string => (err instanceof Error ? err.message : 
 const transient = (err: unknown): boolean => isConnectionError(err) || /timeout/i.test(message(err))
 /** The retry key of the sweep: no partition can be named so. */
 const SWEEP = ' sweep'
-
-/** The loaded snapshot of a partition, or the 404 / 503 that an admin or feedback request answers. */
-export function requireTable (tables: Pick<RouteTables, 'lookup'>, partition: string): CompiledPartition {
-  const found = tables.lookup(partition)
-  if (found.state === 'unknown') throw new AppError(404, 'not_found', `partition "${partition}" not found`)
-  if (found.state === 'not_ready') throw new AppError(503, 'not_ready', `partition "${partition}" has no data loaded yet`)
-  return found.table
-}
 
 export function createRouteTables (options: RouteTablesOptions): RouteTables {
   const { group, log, repository } = options
@@ -144,7 +118,7 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     if (found === undefined) {
       const identifier = group.ensure(name, NO_DATA)
       group.ensure(`${name};events`, { status: 1, details: 'gateway state changes', ringSize: RING_SIZES.events })
-      found = { table: undefined, state: undefined, full: false, pending: false, identifier, running: undefined, queued: undefined, debounce: undefined }
+      found = { table: undefined, state: undefined, how: 'changes', pending: false, identifier, running: undefined, queued: undefined, debounce: undefined }
       slots.set(name, found)
     }
     return found
@@ -162,29 +136,46 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     log.info({ partition: name }, `partition ${name} removed: its snapshot is dropped`)
   }
 
-  /** The change log applied to the loaded snapshot; undefined when only a full reload can do (or an update failed). */
-  async function update (name: string, s: Slot, elapsed: () => number): Promise<ReloadOutcome | undefined> {
+  /**
+   * The loaded snapshot brought up to date without a full read: from the change log (`changes`)
+   * or by comparing every row (`verify`). 'full' when that way cannot tell (the state is kept for
+   * the next way), undefined when it failed or the partition is gone (the state is dropped).
+   */
+  async function update (name: string, s: Slot, how: 'changes' | 'verify', elapsed: () => number): Promise<ReloadOutcome | 'full' | undefined> {
     const { table, state } = s
-    if (table === undefined || state === undefined || repository.changes === undefined) return undefined
+    const { changes, verify } = repository
+    if (table === undefined || state === undefined) return undefined
     s.state = undefined
-    const applied = await followChanges(repository.changes, name, table, state, log)
+    let applied: Applied | 'none' | 'full' | undefined = 'full'
+    if (how === 'changes' && changes !== undefined) applied = await followChanges(changes, name, table, state, log)
+    if (how === 'verify' && verify !== undefined) applied = await followVerify(verify, name, table, state, log)
     if (applied === undefined) return undefined
     s.state = state
-    if (applied === 'none') return { partition: name, ok: true, version: table.version, checksum: table.checksum, durationMs: elapsed(), mode: 'incremental' }
+    if (applied === 'full') return 'full'
+    const mode = how === 'changes' ? 'incremental' : 'verified'
+    if (applied === 'none') return { partition: name, ok: true, version: table.version, checksum: table.checksum, durationMs: elapsed(), mode }
     s.table = applied.table
     if (applied.head) options.onLoad?.(name, applied.table, state.head)
     const { version, checksum } = applied.table
     s.identifier.set(PARTITION_STATUS.ready, `data available ${checksum}`)
-    return { partition: name, ok: true, version, checksum, counts: applied.counts, durationMs: elapsed(), mode: 'incremental' }
+    if (how === 'verify') s.identifier.report(`DB data verified: ${applied.rules} rules differed and were read again`)
+    succeeded(name)
+    return { partition: name, ok: true, version, checksum, counts: applied.counts, durationMs: elapsed(), mode }
   }
 
-  async function run (name: string, full: boolean): Promise<ReloadOutcome> {
+  async function run (name: string, how: ReloadHow): Promise<ReloadOutcome> {
     const s = slot(name)
     const { identifier } = s
     const started = performance.now()
     const elapsed = (): number => Math.round((performance.now() - started) * 1000) / 1000
-    const updated = full ? undefined : await update(name, s, elapsed)
-    if (updated !== undefined) return updated
+    // The change log first, then a comparison of every row, then a full read: each way falls
+    // back to the next when it cannot tell.
+    const ways: ReadonlyArray<'changes' | 'verify'> = how === 'changes' ? ['changes', 'verify'] : how === 'verify' ? ['verify'] : []
+    for (const way of ways) {
+      const updated = await update(name, s, way, elapsed)
+      if (updated === undefined) break
+      if (updated !== 'full') return updated
+    }
     s.state = undefined
     if (s.table === undefined) identifier.set(PARTITION_STATUS.loading, 'startup data loading')
     else identifier.set(PARTITION_STATUS.reloading, 'data re-loading')
@@ -218,9 +209,9 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
   }
 
   const start = (s: Slot, name: string): Promise<ReloadOutcome> => {
-    const full = s.full
-    s.full = false
-    s.running = run(name, full).then((outcome) => {
+    const how = s.how
+    s.how = 'changes'
+    s.running = run(name, how).then((outcome) => {
       // An observer that throws must not turn a reload's outcome into a rejection.
       try { options.onReloaded?.(outcome) } catch (err) { log.warn({ partition: name, err: message(err) }, 'reload observer failed') }
       return outcome
@@ -228,9 +219,9 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     return s.running
   }
 
-  const reload = (name: string, full = true): Promise<ReloadOutcome> => {
+  const reload = (name: string, how: ReloadHow = 'full'): Promise<ReloadOutcome> => {
     const s = slot(name)
-    if (full) s.full = true
+    if (STRENGTH[how] > STRENGTH[s.how]) s.how = how
     if (s.queued !== undefined) return s.queued
     if (s.running === undefined) return start(s, name)
     // One more run after the current one, shared by every caller that asks meanwhile.
@@ -257,7 +248,7 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
       if (s.debounce !== undefined) return
       // An update from the change log is cheap: the first notification runs at once when the
       // snapshot has what it takes, the ones within the debounce after it fold into one more run.
-      const flush = (): void => { if (s.pending) { s.pending = false; void reload(partition, false) } }
+      const flush = (): void => { if (s.pending) { s.pending = false; void reload(partition, 'changes') } }
       if (s.state !== undefined) flush()
       s.debounce = setTimeout(() => { s.debounce = undefined; flush() }, options.debounceMs)
     },
@@ -286,7 +277,7 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
           if (running !== undefined) await running
           if (slots.get(v.name)?.table?.version === v.version) return
           log.debug({ partition: v.name, reason }, 'reloading partition')
-          await reload(v.name, false)
+          await reload(v.name, 'changes')
         }))
     },
     partitions: () => [...slots.keys()].sort(),

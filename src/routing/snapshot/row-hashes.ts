@@ -12,6 +12,10 @@ export interface RowHashes {
   readonly get: (id: number) => number | undefined
   readonly set: (id: number, hash: number) => void
   readonly delete: (id: number) => void
+  /** How many slots there are: a pass over every entry in steps is `forEachIn` over [0, slots()). */
+  readonly slots: () => number
+  /** The entries held by slots [from, to), in no particular order. */
+  readonly forEachIn: (from: number, to: number, fn: (id: number, hash: number) => void) => void
 }
 
 /** Rule ids are >= 1 (a database check), so 0 and -1 mark free slots. */
@@ -75,6 +79,13 @@ export function createRowHashes (expected = 1024): RowHashes {
       if (keys[at] !== id) return
       keys[at] = DELETED
       size--
+    },
+    slots: () => keys.length,
+    forEachIn (from, to, fn) {
+      for (let i = from; i < Math.min(to, keys.length); i++) {
+        const k = keys[i] as number
+        if (k !== EMPTY && k !== DELETED) fn(k, values[i] as number)
+      }
     }
   }
 }

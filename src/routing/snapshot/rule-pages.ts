@@ -172,6 +172,58 @@ export async function ruleDataByIds (trx: Transaction<Database>, partitionId: st
   return text === null ? { rules: [], hashes: new Float64Array(0) } : pageMapper(names)(text)
 }
 
+/** Rules per page of a verifying read: an id and a hash each, about 20 bytes of text per rule. */
+export const HASH_PAGE = 20_000
+
+/** One page of a verifying read: rule ids in ascending order and the hash of each one's stored row. */
+export interface RuleHashPage {
+  readonly ids: Float64Array
+  readonly hashes: Float64Array
+  /** An id past 2^53 (stored before migration 0006): digit by digit it may not round as JSON.parse does, so only a full reload compares it right. */
+  readonly unsafe: boolean
+}
+
+/** `id hash id hash …` (decimal, single spaces) into the two arrays, without a string per number. */
+export function parseHashPage (text: string, n: number): RuleHashPage {
+  const ids = new Float64Array(n)
+  const hashes = new Float64Array(n)
+  let value = 0
+  let k = 0
+  let unsafe = false
+  for (let i = 0; i <= text.length; i++) {
+    const code = i < text.length ? text.charCodeAt(i) : 32
+    if (code === 32) {
+      if (value > Number.MAX_SAFE_INTEGER) unsafe = true
+      if ((k & 1) === 0) ids[k >> 1] = value
+      else hashes[k >> 1] = value
+      k++
+      value = 0
+    } else {
+      value = value * 10 + (code - 48)
+    }
+  }
+  if (k !== n * 2) throw new Error(`rule hash page: ${k} numbers for ${n} rules`)
+  return { ids, hashes, unsafe }
+}
+
+/**
+ * Every rule's id and stored-row hash (rule.tuple_hash, migration 0010), in id order, a page at a
+ * time, inside the caller's transaction: what a verifying reload compares with what it has loaded.
+ */
+export async function * ruleHashPages (trx: Transaction<Database>, partitionId: string): AsyncGenerator<RuleHashPage, void, void> {
+  let after = '0'
+  for (;;) {
+    const { rows } = await sql<PageRow>`
+      WITH r AS (SELECT id, tuple_hash FROM rule WHERE partition_id = ${partitionId} AND id > ${after} ORDER BY id LIMIT ${HASH_PAGE})
+      SELECT count(*)::int AS n, max(id)::text AS last, string_agg(id::text || ' ' || tuple_hash::text, ' ' ORDER BY id) AS page FROM r`.execute(trx)
+    const { n, last, page: text } = rows[0] ?? { n: 0, last: null, page: null }
+    if (text === null || last === null) return
+    yield parseHashPage(text, n)
+    if (n < HASH_PAGE) return
+    after = last
+  }
+}
+
 /** Every rule of the partition as RuleData, in id order (see ruleDataPages). */
 export async function selectRuleData (trx: Transaction<Database>, partitionId: string, names: TargetNames): Promise<RuleData[]> {
   const out: RuleData[] = []

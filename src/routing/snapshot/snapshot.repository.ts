@@ -9,7 +9,9 @@ import { inTransaction } from '../../db-errors.js'
 import { callerGroupFromRow, carrierFromRow, gatewayFromRow } from '../rows.js'
 import type { PartitionHead, RulePage } from './compiled.js'
 import type { Delta } from './incremental.js'
-import { ruleDataByIds, ruleDataPages, selectGateways, type TargetNames } from './rule-pages.js'
+import { differingRules, MAX_VERIFIED_CHANGES } from './verify.js'
+import type { RowHashes } from './row-hashes.js'
+import { ruleDataByIds, ruleDataPages, ruleHashPages, selectGateways, type TargetNames } from './rule-pages.js'
 
 function groupBy<T> (rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>()
@@ -76,6 +78,14 @@ export interface SnapshotRepository {
    * it (a test's) only reloads in full.
    */
   changes?: <T>(name: string, from: number, apply: (delta: Delta) => Promise<T>) => Promise<T | 'none' | 'full' | undefined>
+  /**
+   * The partition compared row by row with what is loaded, in one read transaction: the head
+   * read whole, every rule's id and stored-row hash (migration 0010) compared with `loaded.hashes`,
+   * and `apply` given the head and the rules that differ. 'full' when only a full reload can do
+   * (the partition row itself changed, more than MAX_VERIFIED_CHANGES rules differ), undefined
+   * when the partition no longer exists. A repository without it (a test's) only reloads in full.
+   */
+  verify?: <T>(name: string, loaded: { readonly partition: PartitionHead['partition'], readonly hashes: RowHashes }, apply: (delta: Delta) => Promise<T>) => Promise<T | 'full' | undefined>
   /** Every partition with its data version: what a safety sweep compares against what is loaded. */
   versions: () => Promise<Array<{ name: string, version: number }>>
 }
@@ -113,6 +123,23 @@ export function createSnapshotRepository (db: Kysely<Database>): SnapshotReposit
           ...(found === undefined ? {} : { head: { head: found.head, names: found.names } }),
           ruleIds,
           readRules: async (ids, names) => await ruleDataByIds(trx, partition.id, names, ids)
+        })
+      })
+    },
+
+    async verify (name, loaded, apply) {
+      return await inTransaction(db, 'read', async (trx) => {
+        const found = await readHead(trx, name)
+        if (found === undefined) return undefined
+        // default_group, extra_prefix_chars, settings: what every rule is compiled or served with.
+        if (JSON.stringify(found.head.partition) !== JSON.stringify(loaded.partition)) return 'full'
+        const ruleIds = await differingRules(ruleHashPages(trx, found.id), loaded.hashes, MAX_VERIFIED_CHANGES)
+        if (ruleIds === undefined) return 'full'
+        return await apply({
+          version: found.version,
+          head: { head: found.head, names: found.names },
+          ruleIds,
+          readRules: async (ids, names) => await ruleDataByIds(trx, found.id, names, ids)
         })
       })
     },

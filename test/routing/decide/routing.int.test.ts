@@ -88,6 +88,15 @@ describe('reloading', () => {
     expect(starts() - before).toBeLessThanOrEqual(2)
   })
 
+  it('a reload compares every row with the snapshot (drouting dr_reload); ?full=true reads and compiles it whole', async () => {
+    const verified = await admin('POST', '/v1/partitions/p1/reload')
+    expect(verified.status).toBe(200)
+    expect(verified.body).toMatchObject({ partition: 'p1', ok: true, mode: 'verified' })
+    const full = await admin('POST', '/v1/partitions/p1/reload?full=true')
+    expect(full.body).toMatchObject({ partition: 'p1', ok: true, mode: 'full', checksum: verified.body.checksum })
+    expect((await admin('POST', '/v1/partitions/p1/reload?full=maybe')).status).toBe(400)
+  })
+
   it('a failed reload keeps answering from the previous snapshot and reports why', async () => {
     await proxy.close()
     const reload = await admin('POST', '/v1/partitions/p1/reload')

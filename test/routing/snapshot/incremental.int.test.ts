@@ -160,7 +160,7 @@ describe('incremental apply of the change log', () => {
     for (let step = 0; step < 80; step++) {
       const what = [await edit(rnd, 'eq', step)]
       if (rnd() < 0.3) what.push(await edit(rnd, 'eq', step))
-      const outcome = await routeTables.reload('eq', false)
+      const outcome = await routeTables.reload('eq', 'changes')
       expect(outcome.ok).toBe(true)
       modes[outcome.mode ?? 'none'] = (modes[outcome.mode ?? 'none'] ?? 0) + 1
       const table = served(routeTables, 'eq')
@@ -173,20 +173,22 @@ describe('incremental apply of the change log', () => {
     routeTables.stop()
   })
 
-  it('falls back to a full reload for a bulk statement and for an edit of the partition row', async () => {
+  it('compares every row after a bulk statement, and reloads in full after an edit of the partition row', async () => {
     const rules = Array.from({ length: 1200 }, (_, i) => ({ id: i + 1, prefix: `+33${i}`, groups: ['default'], targets: [{ gateway: 'a' }] }))
     const created = await inject('PUT', '/v1/partitions/bulk/data', { partition: {}, gateways: [{ id: 'a', address: '10.3.0.1:5060' }], carriers: [], rules: rules.slice(0, 10), caller_groups: [] })
     expect(created.status, JSON.stringify(created.body)).toBe(201)
     const routeTables = tables()
     await routeTables.reload('bulk')
     expect((await inject('PUT', '/v1/partitions/bulk/data', { partition: {}, gateways: [{ id: 'a', address: '10.3.0.1:5060' }], carriers: [], rules, caller_groups: [] })).status).toBe(200)
-    expect(await routeTables.reload('bulk', false)).toMatchObject({ ok: true, mode: 'full' })
+    // The change log cannot tell (a bulk statement): every row is compared, the 1,190 new ones read.
+    expect(await routeTables.reload('bulk', 'changes')).toMatchObject({ ok: true, mode: 'verified' })
     expect(served(routeTables, 'bulk').rules.size).toBe(1200)
+    expect(dump(served(routeTables, 'bulk'))).toEqual(dump(await fullLoad('bulk')))
     expect((await inject('PATCH', '/v1/partitions/bulk', { default_group: 'retail' })).status).toBe(200)
-    expect(await routeTables.reload('bulk', false)).toMatchObject({ ok: true, mode: 'full' })
+    expect(await routeTables.reload('bulk', 'changes')).toMatchObject({ ok: true, mode: 'full' })
     expect(served(routeTables, 'bulk').defaultGroup).toBe('retail')
     expect((await inject('PATCH', '/v1/partitions/bulk/rules/7', { prefix: '+339' })).status).toBe(200)
-    expect(await routeTables.reload('bulk', false)).toMatchObject({ ok: true, mode: 'incremental' })
+    expect(await routeTables.reload('bulk', 'changes')).toMatchObject({ ok: true, mode: 'incremental' })
     expect(dump(served(routeTables, 'bulk'))).toEqual(dump(await fullLoad('bulk')))
     routeTables.stop()
   })
@@ -204,10 +206,10 @@ describe('incremental apply of the change log', () => {
     await routeTables.reload('fix')
     // Written past the API (which would refuse it): the load discards b, so rule 2, carrier cb and rule 3 go, and rule 1 keeps b as unknown.
     await sql`UPDATE gateway SET address = 'not a host!' WHERE gw_id = 'b'`.execute(t.db.kysely)
-    expect(await routeTables.reload('fix', false)).toMatchObject({ ok: true, mode: 'incremental', counts: { rules: { loaded: 1, discarded: 2 } } })
+    expect(await routeTables.reload('fix', 'changes')).toMatchObject({ ok: true, mode: 'incremental', counts: { rules: { loaded: 1, discarded: 2 } } })
     expect(dump(served(routeTables, 'fix'))).toEqual(dump(await fullLoad('fix')))
     expect((await inject('PATCH', '/v1/partitions/fix/gateways/b', { address: '10.4.0.3:5060' })).status).toBe(200)
-    expect(await routeTables.reload('fix', false)).toMatchObject({ ok: true, mode: 'incremental', counts: { rules: { loaded: 3, discarded: 0 } } })
+    expect(await routeTables.reload('fix', 'changes')).toMatchObject({ ok: true, mode: 'incremental', counts: { rules: { loaded: 3, discarded: 0 } } })
     expect(dump(served(routeTables, 'fix'))).toEqual(dump(await fullLoad('fix')))
     routeTables.stop()
   })
@@ -219,7 +221,7 @@ describe('incremental apply of the change log', () => {
     const before = served(routeTables, 'eq')
     const snapshot = dump(before)
     expect((await inject('PUT', '/v1/partitions/eq/rules/900', { prefix: '+4999', priority: 7, groups: ['default'], targets: [{ gateway: 'gw1' }] })).status).toBe(200)
-    expect(await routeTables.reload('eq', false)).toMatchObject({ mode: 'incremental' })
+    expect(await routeTables.reload('eq', 'changes')).toMatchObject({ mode: 'incremental' })
     expect(served(routeTables, 'eq')).not.toBe(before)
     expect(dump(before)).toEqual(snapshot)
     routeTables.stop()
@@ -231,11 +233,54 @@ describe('incremental apply of the change log', () => {
     await Promise.all([a.reload('eq'), b.reload('eq')])
     expect((await inject('PATCH', '/v1/partitions/eq/gateways/gw3', { weight: 42 })).status).toBe(200)
     expect((await inject('POST', '/v1/partitions/eq/rules', { id: 500, prefix: '+4777', groups: ['default'], targets: [{ gateway: 'gw3' }] })).status).toBe(201)
-    const [oa, ob] = await Promise.all([a.reload('eq', false), b.reload('eq', false)])
+    const [oa, ob] = await Promise.all([a.reload('eq', 'changes'), b.reload('eq', 'changes')])
     expect([oa.mode, ob.mode]).toEqual(['incremental', 'incremental'])
     expect(oa.checksum).toBe(ob.checksum)
     expect(dump(served(a, 'eq'))).toEqual(dump(served(b, 'eq')))
     a.stop()
     b.stop()
+  })
+
+  it('verifies every row when the change log cannot tell, and ends where a full load ends', async () => {
+    expect((await inject('PUT', '/v1/partitions/vfy/data', initial)).status).toBe(201)
+    const routeTables = tables()
+    expect(await routeTables.reload('vfy')).toMatchObject({ ok: true, mode: 'full' })
+    // Nothing changed: every row compared, none read.
+    expect(await routeTables.reload('vfy', 'verify')).toMatchObject({ ok: true, mode: 'verified' })
+    expect(dump(served(routeTables, 'vfy'))).toEqual(dump(await fullLoad('vfy')))
+    const rnd = random(7)
+    for (let round = 0; round < 6; round++) {
+      const what: string[] = []
+      for (let i = 0; i < 6; i++) what.push(await edit(rnd, 'vfy', round * 10 + i))
+      // Rules written past the API too: one changed, one deleted, one added.
+      await sql`UPDATE rule SET priority = priority + 1 WHERE partition_id = (SELECT id FROM partition WHERE name = 'vfy') AND id = ${String(2 + round)}`.execute(t.db.kysely)
+      await sql`DELETE FROM rule WHERE partition_id = (SELECT id FROM partition WHERE name = 'vfy') AND id = ${String(30 + round)}`.execute(t.db.kysely)
+      // The log is gone: the change log cannot tell what changed, the comparison of every row can.
+      await sql`DELETE FROM data_change WHERE partition_id = (SELECT id FROM partition WHERE name = 'vfy')`.execute(t.db.kysely)
+      const outcome = await routeTables.reload('vfy', 'changes')
+      expect(outcome.ok).toBe(true)
+      const fresh = await fullLoad('vfy')
+      if (what.includes('partition')) expect(outcome.mode).toBe('full')
+      else expect(outcome.mode, what.join(', ')).toBe('verified')
+      expect(dump(served(routeTables, 'vfy')), `round ${round}: ${what.join(', ')}`).toEqual(dump(fresh))
+    }
+    routeTables.stop()
+  })
+
+  it('keeps the partition\'s extra prefix characters when a gateway edit recompiles the rules that use it', async () => {
+    const doc = {
+      partition: { extra_prefix_chars: '#*' },
+      gateways: [{ id: 'a', address: '10.5.0.1:5060' }],
+      carriers: [],
+      rules: [{ id: 1, prefix: '*100#', groups: ['default'], targets: [{ gateway: 'a' }] }, { id: 2, prefix: '+44', groups: ['default'], targets: [{ gateway: 'a' }] }],
+      caller_groups: []
+    }
+    expect((await inject('PUT', '/v1/partitions/xpc/data', doc)).status).toBe(201)
+    const routeTables = tables()
+    await routeTables.reload('xpc')
+    expect((await inject('PATCH', '/v1/partitions/xpc/gateways/a', { address: '10.5.0.2:5060' })).status).toBe(200)
+    expect(await routeTables.reload('xpc', 'changes')).toMatchObject({ ok: true, mode: 'incremental', counts: { rules: { loaded: 2, discarded: 0 } } })
+    expect(dump(served(routeTables, 'xpc'))).toEqual(dump(await fullLoad('xpc')))
+    routeTables.stop()
   })
 })
