@@ -101,11 +101,15 @@ try {
       if (worker.cost !== undefined) results.cost = worker.cost
       log(`${label(n)}: load ${((worker.read.ms + worker.compile.ms) / 1000).toFixed(2)} s (waiting for PostgreSQL ${(worker.read.ms / 1000).toFixed(2)}, compiling ${(worker.compile.ms / 1000).toFixed(2)}, CPU ${(worker.loadCpuMs / 1000).toFixed(2)}), heap ${worker.heapMiB.toFixed(0)} MiB, decide ${worker.decideUs.toFixed(2)} µs, outcomes ${JSON.stringify(worker.outcomes)}`)
       if (!runs('scale')) break
-      const reload = await reloadUnderLoad({ server: await serverFor(n), bodies: queries(n, 64, 'bench'), connections: 50, baselineS: plan.baselineS })
-      log(`${label(n)}: reload ${(reload.serverReloadMs / 1000).toFixed(2)} s under load: ${reload.during.rps.toFixed(0)} req/s (before ${reload.baseline.rps.toFixed(0)}), worst latency ${reload.during.max.toFixed(1)} ms (before ${reload.baseline.max.toFixed(1)}), server loop block ${reload.block?.maxGapMs.toFixed(0)} ms (busy ${reload.block?.maxBusyGapMs.toFixed(0)} ms)`)
+      // POST …/reload as an operator sends it (every row compared, what differs read), then ?full=true (read and compiled whole).
+      const reloadLine = (what, x) => `${label(n)}: ${what} ${(x.serverReloadMs / 1000).toFixed(2)} s under load: ${x.during.rps.toFixed(0)} req/s (before ${x.baseline.rps.toFixed(0)}), worst latency ${x.during.max.toFixed(1)} ms (before ${x.baseline.max.toFixed(1)}), server loop block ${x.block?.maxGapMs.toFixed(0)} ms (busy ${x.block?.maxBusyGapMs.toFixed(0)} ms)`
+      const verified = await reloadUnderLoad({ server: await serverFor(n), bodies: queries(n, 64, 'bench'), connections: 50, baselineS: plan.baselineS, full: false })
+      log(reloadLine('reload (every row compared)', verified))
+      const reload = await reloadUnderLoad({ server: await serverFor(n), bodies: queries(n, 64, 'bench'), connections: 50, baselineS: plan.baselineS, full: true })
+      log(reloadLine('full reload (?full=true)', reload))
       const edits = await editsVisible({ server: await serverFor(n), count: plan.edits })
       log(`${label(n)}: ${edits.count} rule edits through the admin API visible in answers after median ${median(edits.delays).toFixed(1)} ms, max ${max(edits.delays).toFixed(1)} ms; full reloads meanwhile: ${edits.fullReloads}`)
-      results.scale.push({ rules: n, worker, reload, edits })
+      results.scale.push({ rules: n, worker, reload, verified, edits })
     }
   }
   await stopServer()

@@ -23,11 +23,11 @@ export async function scaleWorker ({ url, queriesFile, cost = false }) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * Load at `connections` for `baselineS` seconds, then again while POST /v1/partitions/bench/reload
+ * Load at `connections` for `baselineS` seconds, then again while POST /v1/partitions/bench/reload (`full`: ?full=true)
  * runs (the load starts before and stops after it). Same connections, same bodies: the two
  * windows compare.
  */
-export async function reloadUnderLoad ({ server, bodies, connections, baselineS }) {
+export async function reloadUnderLoad ({ server, bodies, connections, baselineS, full }) {
   // A freshly started server is still compiling its hot path and collecting its load's garbage.
   await cannon({ url: server.base, path: '/kamailio/rtjson', bodies, connections, duration: 2 }).result
   const baseline = await cannon({ url: server.base, path: '/kamailio/rtjson', bodies, connections, duration: baselineS }).result
@@ -36,7 +36,7 @@ export async function reloadUnderLoad ({ server, bodies, connections, baselineS 
   await sleep(500)
   await server.watchLoop()
   const started = performance.now()
-  const answer = await postJson(`${server.base}/v1/partitions/bench/reload`, {})
+  const answer = await postJson(`${server.base}/v1/partitions/bench/reload${full ? '?full=true' : ''}`, {})
   const reloadMs = performance.now() - started
   const block = await server.loopReport()
   await sleep(300)
@@ -44,6 +44,7 @@ export async function reloadUnderLoad ({ server, bodies, connections, baselineS 
   const during = await load.result
   const reload = JSON.parse(answer.text)
   if (answer.status !== 200 || reload.ok !== true) throw new Error(`reload failed: ${answer.status} ${answer.text.slice(0, 300)}`)
+  if (reload.mode !== (full ? 'full' : 'verified')) throw new Error(`reload: mode ${reload.mode}, expected ${full ? 'full' : 'verified'}`)
   return { reloadMs, serverReloadMs: reload.duration_ms, baseline, during, block, serverRssMiB: rssMiB(server.child.pid) }
 }
 

@@ -59,10 +59,18 @@ interface HeadApplied {
   readonly changedCarriers: ReadonlySet<string>
 }
 
+/** Head rows between two yields: each is serialised and compared (a few µs), some compiled. */
+const HEAD_ROWS_PER_STEP = 64
+
 /** Recompiles the gateways and carriers whose rows (or whose members) changed; the others are kept as they were. */
 function * applyHead (table: CompiledPartition, state: SnapshotState, head: PartitionHead, c: Collector): Steps<HeadApplied> {
   const before = state.head
-  const oldGateways = new Map(before.gateways.map((g) => [g.id, json(g)]))
+  const oldGateways = new Map<string, string>()
+  for (let i = 0; i < before.gateways.length; i++) {
+    const g = before.gateways[i] as PartitionHead['gateways'][number]
+    oldGateways.set(g.id, json(g))
+    if (i % HEAD_ROWS_PER_STEP === 0) yield
+  }
   // Changed: written differently, added (a target that named it unknown now resolves) or gone.
   const changedGateways = new Set<string>(oldGateways.keys())
   for (const row of head.gateways) changedGateways.add(row.id)
@@ -76,14 +84,21 @@ function * applyHead (table: CompiledPartition, state: SnapshotState, head: Part
     if (same) changedGateways.delete(row.id)
     if (typeof compiled !== 'string') gateways.set(row.id, compiled)
     account(c, 'gateway', row.id, typeof compiled === 'string' ? compiled : undefined)
-    if (i % ROWS_PER_STEP === 0) yield
+    if (i % HEAD_ROWS_PER_STEP === 0) yield
   }
-  const oldCarriers = new Map(before.carriers.map((cr) => [cr.id, json(cr)]))
+  const oldCarriers = new Map<string, string>()
+  for (let i = 0; i < before.carriers.length; i++) {
+    const cr = before.carriers[i] as PartitionHead['carriers'][number]
+    oldCarriers.set(cr.id, json(cr))
+    if (i % HEAD_ROWS_PER_STEP === 0) yield
+  }
   const changedCarriers = new Set<string>(oldCarriers.keys())
   for (const row of head.carriers) changedCarriers.add(row.id)
   zero(c.counts.carriers)
   const carriers = new Map<string, CompiledCarrier>()
-  for (const row of head.carriers) {
+  for (let i = 0; i < head.carriers.length; i++) {
+    const row = head.carriers[i] as PartitionHead['carriers'][number]
+    if (i % HEAD_ROWS_PER_STEP === 0) yield
     const old = table.carriers.get(row.id)
     const same = old !== undefined && oldCarriers.get(row.id) === json(row) && !row.gateways.some((m) => changedGateways.has(m.gateway))
     const compiled = same ? old : compileCarrier(row, gateways, c)

@@ -129,7 +129,7 @@ export function * beginCompile (head: PartitionHead, meta: CompileMeta): Steps<C
 }
 
 /** Slices of at most about this long between two turns of the event loop (see compileRouteTableFromPages). */
-export const COMPILE_SLICE_MS = 10
+export const COMPILE_SLICE_MS = 5
 
 /** A compiled snapshot and what an incremental update of it needs. */
 export interface LoadedTable extends CompileResult {

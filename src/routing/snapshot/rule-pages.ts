@@ -173,7 +173,7 @@ export async function ruleDataByIds (trx: Transaction<Database>, partitionId: st
 }
 
 /** Rules per page of a verifying read: an id and a hash each, about 20 bytes of text per rule. */
-export const HASH_PAGE = 20_000
+export const HASH_PAGE = 5000
 
 /** One page of a verifying read: rule ids in ascending order and the hash of each one's stored row. */
 export interface RuleHashPage {

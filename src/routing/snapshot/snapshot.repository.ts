@@ -10,6 +10,8 @@ import { callerGroupFromRow, carrierFromRow, gatewayFromRow } from '../rows.js'
 import type { PartitionHead, RulePage } from './compiled.js'
 import type { Delta } from './incremental.js'
 import { differingRules, MAX_VERIFIED_CHANGES } from './verify.js'
+import { COMPILE_SLICE_MS } from './route-table.js'
+import { runInSlices, type Steps } from './slices.js'
 import type { RowHashes } from './row-hashes.js'
 import { ruleDataByIds, ruleDataPages, ruleHashPages, selectGateways, type TargetNames } from './rule-pages.js'
 
@@ -44,19 +46,31 @@ export async function readHead (trx: Transaction<Database>, name: string): Promi
       .select(['m.carrier_id', 'g.gw_id', 'm.weight']).where('m.partition_id', '=', pid).orderBy('m.carrier_id').orderBy('m.position').execute(),
     trx.selectFrom('caller_group').selectAll().where('partition_id', '=', pid).orderBy('kind').orderBy(sql`value COLLATE "C"`).execute()
   ])
+  // Mapped in slices: ten thousand gateways and their carriers are tens of milliseconds of work,
+  // and a reload reads the head while the routing answers go on.
   const membersOf = groupBy(members, (m) => m.carrier_id)
+  const sliced = async <T, U>(rows: readonly T[], fn: (row: T) => U): Promise<U[]> => await runInSlices(mapRows(rows, fn), COMPILE_SLICE_MS)
   return {
     id: pid,
     version: Number(partition.data_version),
     // The rules' targets are named from these rows as each page arrives.
-    names: { gateways: new Map(gateways.map((g) => [g.id, g.gw_id])), carriers: new Map(carriers.map((c) => [c.id, c.carrier_id])) },
+    names: { gateways: new Map(await sliced(gateways, (g) => [g.id, g.gw_id] as const)), carriers: new Map(carriers.map((c) => [c.id, c.carrier_id])) },
     head: {
       partition: { default_group: partition.default_group, extra_prefix_chars: partition.extra_prefix_chars, description: partition.description, settings: (partition.settings ?? {}) as Record<string, unknown> },
-      gateways: gateways.map(gatewayFromRow),
-      carriers: carriers.map((c) => carrierFromRow(c, (membersOf.get(c.id) ?? []).map((m) => ({ gateway: m.gw_id, weight: m.weight })))),
+      gateways: await sliced(gateways, gatewayFromRow),
+      carriers: await sliced(carriers, (c) => carrierFromRow(c, (membersOf.get(c.id) ?? []).map((m) => ({ gateway: m.gw_id, weight: m.weight })))),
       caller_groups: callerGroups.map(callerGroupFromRow)
     }
   }
+}
+
+function * mapRows<T, U> (rows: readonly T[], fn: (row: T) => U): Steps<U[]> {
+  const out = new Array<U>(rows.length)
+  for (let i = 0; i < rows.length; i++) {
+    out[i] = fn(rows[i] as T)
+    if (i % 128 === 127) yield
+  }
+  return out
 }
 
 /** Past this many versions or changed rules, a full reload reads less than following the change log. */
