@@ -23,3 +23,15 @@ ALTER TABLE rule DISABLE TRIGGER USER;
 UPDATE rule SET tuple_hash = rtrim(right(tuple, strpos(reverse(tuple), ',') - 1), ']')::bigint;
 ALTER TABLE rule ENABLE TRIGGER USER;
 ALTER TABLE rule ALTER COLUMN tuple_hash SET NOT NULL;
+
+-- An edit of the partition's extra_prefix_chars (0008) is a data change too: the version trigger
+-- of 0002 predates the column, so such an edit bumped no version and reached no snapshot.
+CREATE OR REPLACE FUNCTION rtroute_partition_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF (NEW.name, NEW.default_group, NEW.extra_prefix_chars, NEW.settings, NEW.description)
+     IS DISTINCT FROM (OLD.name, OLD.default_group, OLD.extra_prefix_chars, OLD.settings, OLD.description) THEN
+    NEW.data_version := OLD.data_version + 1;
+    NEW.updated_at := now();
+  END IF;
+  RETURN NEW;
+END $$;

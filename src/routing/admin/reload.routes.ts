@@ -1,8 +1,9 @@
 /**
  * POST /v1/partitions/:partition/reload: reload a partition now, by hand (drouting:reload). It reads
  * the partition's head and every rule's stored-row hash and compares them with the loaded snapshot,
- * reading and compiling only the rows that differ (`mode: verified`); the partition row edited,
- * more than 10,000 rules differing, or `?full=true` read and compile the partition whole (`mode: full`).
+ * reading and compiling only the rows that differ (`mode: verified`); a change of the partition's
+ * extra_prefix_chars, more than 10,000 rules differing, or `?full=true` read and compile the partition
+ * whole (`mode: full`).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'

@@ -96,7 +96,7 @@ export interface SnapshotRepository {
    * The partition compared row by row with what is loaded, in one read transaction: the head
    * read whole, every rule's id and stored-row hash (migration 0010) compared with `loaded.hashes`,
    * and `apply` given the head and the rules that differ. 'full' when only a full reload can do
-   * (the partition row itself changed, more than MAX_VERIFIED_CHANGES rules differ), undefined
+   * (the partition's extra_prefix_chars changed, more than MAX_VERIFIED_CHANGES rules differ), undefined
    * when the partition no longer exists. A repository without it (a test's) only reloads in full.
    */
   verify?: <T>(name: string, loaded: { readonly partition: PartitionHead['partition'], readonly hashes: RowHashes }, apply: (delta: Delta) => Promise<T>) => Promise<T | 'full' | undefined>
@@ -145,8 +145,9 @@ export function createSnapshotRepository (db: Kysely<Database>): SnapshotReposit
       return await inTransaction(db, 'read', async (trx) => {
         const found = await readHead(trx, name)
         if (found === undefined) return undefined
-        // default_group, extra_prefix_chars, settings: what every rule is compiled or served with.
-        if (JSON.stringify(found.head.partition) !== JSON.stringify(loaded.partition)) return 'full'
+        // The alphabet every rule prefix is checked against: changed, every rule is compiled again.
+        // The rest of the partition row (default group, settings, description) goes with the head.
+        if (found.head.partition.extra_prefix_chars !== loaded.partition.extra_prefix_chars) return 'full'
         const ruleIds = await differingRules(ruleHashPages(trx, found.id), loaded.hashes, MAX_VERIFIED_CHANGES)
         if (ruleIds === undefined) return 'full'
         return await apply({

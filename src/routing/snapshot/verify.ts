@@ -76,7 +76,7 @@ type Verify = <T>(name: string, loaded: { readonly partition: PartitionHead['par
 /**
  * Every row of the partition compared with the loaded table, and what differs applied to it (a
  * reload that reads the whole head and every rule's hash, but compiles only what changed):
- * 'full' when a full reload must do (the partition row changed, too many rules differ),
+ * 'full' when a full reload must do (the partition's extra_prefix_chars changed, too many rules differ),
  * undefined when the partition is gone or the update failed (`state` is then spoilt).
  */
 export async function followVerify (verify: Verify, name: string, table: CompiledPartition, state: SnapshotState, log: Logger): Promise<Applied | 'full' | undefined> {
