@@ -1,4 +1,4 @@
-// Scratch: when the event loop last had a turn from runInSlices, shared by every sliced run.
+// Scratch: when the current stretch without a turn of the event loop began, shared by every sliced run.
 /**
  * Long CPU work (compiling a million rules, hashing them) written once as a generator that yields
  * every few hundred rows, and run either at once or in slices that give the event loop back, so a
@@ -23,23 +23,32 @@ export function runAtOnce<T> (steps: Steps<T>): T {
 const turn = async (): Promise<void> => { await new Promise<void>((resolve) => { setImmediate(resolve) }) }
 
 /**
- * When the event loop last got its turn from here. Shared by every run: work sliced in several
- * runs one after the other (a reload's head, its rules, its checksum) is one slice, not a slice
- * per run with no turn in between.
+ * When the current stretch without a turn of the event loop began. Shared by every run: work sliced
+ * in several runs one after the other (a reload's head, its rules, its checksum: promise callbacks,
+ * no turn in between) is one slice, not a slice per run. Any turn of the loop (an immediate
+ * scheduled when the stretch began runs then) starts a new one.
  */
-let lastTurn = 0
+let stretch: number | undefined
+
+function stretchStart (): number {
+  if (stretch === undefined) {
+    stretch = performance.now()
+    setImmediate(() => { stretch = undefined })
+  }
+  return stretch
+}
 
 /**
  * Runs the steps, giving the event loop a turn (setImmediate: pending I/O, so waiting requests,
- * goes first) whenever `sliceMs` have passed since its last turn.
+ * goes first) whenever the current stretch without one has lasted `sliceMs`.
  */
 export async function runInSlices<T> (steps: Steps<T>, sliceMs: number): Promise<T> {
   for (;;) {
     const next = steps.next()
     if (next.done === true) return next.value
-    if (performance.now() - lastTurn >= sliceMs) {
+    if (performance.now() - stretchStart() >= sliceMs) {
       await turn()
-      lastTurn = performance.now()
+      stretch = undefined
     }
   }
 }
