@@ -6,8 +6,8 @@
  * same rows gives (data-checksum.ts RowSum). A change of a gateway, carrier or caller group reads
  * the head again (not the rules), recompiles what changed and the rules that use it.
  */
-import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
+import { reported } from './reported.js'
 import type { CallerIndex } from './caller-index.js'
 import { compileCallerIndexSteps } from './caller-index.js'
 import { account, compileCarrier, compileGateway, compileRule, createRuleContext, type Collector, type RuleContext } from './compile-rows.js'
@@ -62,15 +62,21 @@ interface HeadApplied {
 /** Head rows between two yields: each is serialised and compared (a few µs), some compiled. */
 const HEAD_ROWS_PER_STEP = 64
 
+/** Each row's JSON by its id: what a row of the new head is compared with. */
+function * serialisedById (rows: ReadonlyArray<{ readonly id: string }>): Steps<Map<string, string>> {
+  const out = new Map<string, string>()
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as { readonly id: string }
+    out.set(row.id, json(row))
+    if (i % HEAD_ROWS_PER_STEP === 0) yield
+  }
+  return out
+}
+
 /** Recompiles the gateways and carriers whose rows (or whose members) changed; the others are kept as they were. */
 function * applyHead (table: CompiledPartition, state: SnapshotState, head: PartitionHead, c: Collector): Steps<HeadApplied> {
   const before = state.head
-  const oldGateways = new Map<string, string>()
-  for (let i = 0; i < before.gateways.length; i++) {
-    const g = before.gateways[i] as PartitionHead['gateways'][number]
-    oldGateways.set(g.id, json(g))
-    if (i % HEAD_ROWS_PER_STEP === 0) yield
-  }
+  const oldGateways = yield * serialisedById(before.gateways)
   // Changed: written differently, added (a target that named it unknown now resolves) or gone.
   const changedGateways = new Set<string>(oldGateways.keys())
   for (const row of head.gateways) changedGateways.add(row.id)
@@ -86,12 +92,7 @@ function * applyHead (table: CompiledPartition, state: SnapshotState, head: Part
     account(c, 'gateway', row.id, typeof compiled === 'string' ? compiled : undefined)
     if (i % HEAD_ROWS_PER_STEP === 0) yield
   }
-  const oldCarriers = new Map<string, string>()
-  for (let i = 0; i < before.carriers.length; i++) {
-    const cr = before.carriers[i] as PartitionHead['carriers'][number]
-    oldCarriers.set(cr.id, json(cr))
-    if (i % HEAD_ROWS_PER_STEP === 0) yield
-  }
+  const oldCarriers = yield * serialisedById(before.carriers)
   const changedCarriers = new Set<string>(oldCarriers.keys())
   for (const row of head.carriers) changedCarriers.add(row.id)
   zero(c.counts.carriers)
@@ -276,17 +277,8 @@ type Changes = <T>(name: string, from: number, apply: (delta: Delta) => Promise<
  * gone or the update failed (then `state` is spoilt and must be dropped).
  */
 export async function followChanges (changes: Changes, name: string, table: CompiledPartition, state: SnapshotState, log: Logger): Promise<Applied | 'none' | 'full' | undefined> {
-  const started = performance.now()
-  try {
-    const applied = await changes(name, table.version, async (delta) => await applyDelta(table, state, delta))
-    if (applied === 'full' || applied === 'none' || applied === undefined) return applied
-    for (const p of applied.problems.slice(0, 20)) log.warn({ partition: name, entity: p.entity, id: p.id }, `discarded: ${p.message}`)
-    const { version, checksum } = applied.table
-    const durationMs = Math.round((performance.now() - started) * 1000) / 1000
-    log.info({ partition: name, version, checksum, durationMs, rules: applied.rules }, `partition ${name} updated to version ${version} from its change log (${applied.rules} rules read)`)
-    return applied
-  } catch (err) {
-    log.warn({ partition: name, err: err instanceof Error ? err.message : String(err) }, `partition ${name}: applying its changes failed; loading it in full`)
-    return undefined
-  }
+  return await reported(name, log, {
+    done: (applied) => `partition ${name} updated to version ${applied.table.version} from its change log (${applied.rules} rules read)`,
+    failed: `partition ${name}: applying its changes failed; loading it in full`
+  }, async () => await changes(name, table.version, async (delta) => await applyDelta(table, state, delta)))
 }

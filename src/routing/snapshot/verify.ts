@@ -4,10 +4,10 @@
  * snapshot's, the head read whole, and only what differs read and applied as an incremental update
  * would apply it (incremental.ts applyDelta): the table it ends with is the one a full load gives.
  */
-import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
 import type { CompiledPartition, PartitionHead } from './compiled.js'
 import { applyDelta, type Applied, type Delta } from './incremental.js'
+import { reported } from './reported.js'
 import { COMPILE_SLICE_MS } from './route-table.js'
 import { createRowHashes, type RowHashes } from './row-hashes.js'
 import type { RuleHashPage } from './rule-pages.js'
@@ -80,17 +80,8 @@ type Verify = <T>(name: string, loaded: { readonly partition: PartitionHead['par
  * undefined when the partition is gone or the update failed (`state` is then spoilt).
  */
 export async function followVerify (verify: Verify, name: string, table: CompiledPartition, state: SnapshotState, log: Logger): Promise<Applied | 'full' | undefined> {
-  const started = performance.now()
-  try {
-    const applied = await verify(name, { partition: state.head.partition, hashes: state.hashes }, async (delta) => await applyDelta(table, state, delta))
-    if (applied === 'full' || applied === undefined) return applied
-    for (const p of applied.problems.slice(0, 20)) log.warn({ partition: name, entity: p.entity, id: p.id }, `discarded: ${p.message}`)
-    const { version, checksum } = applied.table
-    const durationMs = Math.round((performance.now() - started) * 1000) / 1000
-    log.info({ partition: name, version, checksum, durationMs, rules: applied.rules }, `partition ${name} verified at version ${version}: ${applied.rules} rules differed and were read again`)
-    return applied
-  } catch (err) {
-    log.warn({ partition: name, err: err instanceof Error ? err.message : String(err) }, `partition ${name}: verifying it failed; loading it in full`)
-    return undefined
-  }
+  return await reported(name, log, {
+    done: (applied) => `partition ${name} verified at version ${applied.table.version}: ${applied.rules} rules differed and were read again`,
+    failed: `partition ${name}: verifying it failed; loading it in full`
+  }, async () => await verify(name, { partition: state.head.partition, hashes: state.hashes }, async (delta) => await applyDelta(table, state, delta)))
 }
