@@ -148,7 +148,12 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     s.state = undefined
     let applied: Applied | 'none' | 'full' | undefined = 'full'
     if (how === 'changes' && changes !== undefined) applied = await followChanges(changes, name, table, state, log)
-    if (how === 'verify' && verify !== undefined) applied = await followVerify(verify, name, table, state, log)
+    if (how === 'verify' && verify !== undefined) {
+      // Reported as drouting reports a reload: reloading (still ready), then the counts.
+      s.identifier.set(PARTITION_STATUS.reloading, 'data re-verifying')
+      s.identifier.report('starting DB data verification')
+      applied = await followVerify(verify, name, table, state, log)
+    }
     if (applied === undefined) return undefined
     s.state = state
     if (applied === 'full') return 'full'
@@ -158,7 +163,10 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
     if (applied.head) options.onLoad?.(name, applied.table, state.head)
     const { version, checksum } = applied.table
     s.identifier.set(PARTITION_STATUS.ready, `data available ${checksum}`)
-    if (how === 'verify') s.identifier.report(`DB data verified: ${applied.rules} rules differed and were read again`)
+    if (how === 'verify') {
+      s.identifier.report(`DB data verification successfully completed: ${applied.rules} rules read again`)
+      s.identifier.report(formatLoadCounts(applied.counts))
+    }
     succeeded(name)
     return { partition: name, ok: true, version, checksum, counts: applied.counts, durationMs: elapsed(), mode }
   }

@@ -81,7 +81,7 @@ type Verify = <T>(name: string, loaded: { readonly partition: PartitionHead['par
  */
 export async function followVerify (verify: Verify, name: string, table: CompiledPartition, state: SnapshotState, log: Logger): Promise<Applied | 'full' | undefined> {
   return await reported(name, log, {
-    done: (applied) => `partition ${name} verified at version ${applied.table.version}: ${applied.rules} rules differed and were read again`,
+    done: (applied) => `partition ${name} verified at version ${applied.table.version}: ${applied.rules} rules read again (changed, new, deleted, or discarded before)`,
     failed: `partition ${name}: verifying it failed; loading it in full`
   }, async () => await verify(name, { partition: state.head.partition, hashes: state.hashes }, async (delta) => await applyDelta(table, state, delta)))
 }

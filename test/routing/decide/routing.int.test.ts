@@ -89,9 +89,17 @@ describe('reloading', () => {
   })
 
   it('a reload compares every row with the snapshot (drouting dr_reload); ?full=true reads and compiles it whole', async () => {
+    const identifier = server.registry.requireIdentifier('routing', 'p1')
     const verified = await admin('POST', '/v1/partitions/p1/reload')
     expect(verified.status).toBe(200)
     expect(verified.body).toMatchObject({ partition: 'p1', ok: true, mode: 'verified' })
+    // Reported as a drouting reload is: started, completed, then the counts.
+    expect(identifier.reports().slice(-3).map((r) => r.log)).toEqual([
+      'starting DB data verification',
+      'DB data verification successfully completed: 0 rules read again',
+      expect.stringMatching(/^\d+ gateways loaded \(0 discarded\), \d+ carriers loaded \(0 discarded\), \d+ rules loaded \(\d+ discarded\), \d+ caller groups loaded \(0 discarded\)$/)
+    ])
+    expect(identifier.status).toBe(1)
     const full = await admin('POST', '/v1/partitions/p1/reload?full=true')
     expect(full.body).toMatchObject({ partition: 'p1', ok: true, mode: 'full', checksum: verified.body.checksum })
     expect((await admin('POST', '/v1/partitions/p1/reload?full=maybe')).status).toBe(400)
