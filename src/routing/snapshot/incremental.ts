@@ -73,40 +73,39 @@ function * serialisedById (rows: ReadonlyArray<{ readonly id: string }>): Steps<
   return out
 }
 
+/**
+ * One kind of head row (gateways, carriers) of the new head: the compiled object of the old table
+ * kept where the row is written as before and `stale` does not say otherwise, compiled again where
+ * not. Changed: written differently, added (a target that named it unknown now resolves) or gone.
+ */
+function * keepOrCompile<R extends { readonly id: string }, C> (
+  entity: 'gateway' | 'carrier', before: readonly R[], rows: readonly R[], compiledBefore: ReadonlyMap<string, C>, c: Collector,
+  compile: (row: R) => C | string, stale: (row: R) => boolean = () => false
+): Steps<{ readonly compiled: Map<string, C>, readonly changed: Set<string> }> {
+  const old = yield * serialisedById(before)
+  const changed = new Set<string>(old.keys())
+  for (const row of rows) changed.add(row.id)
+  zero(c.counts[entity === 'gateway' ? 'gateways' : 'carriers'])
+  const compiled = new Map<string, C>()
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as R
+    const kept = compiledBefore.get(row.id)
+    const same = kept !== undefined && old.get(row.id) === json(row) && !stale(row)
+    const result = same ? kept : compile(row)
+    if (same) changed.delete(row.id)
+    if (typeof result !== 'string') compiled.set(row.id, result)
+    account(c, entity, row.id, typeof result === 'string' ? result : undefined)
+    if (i % HEAD_ROWS_PER_STEP === 0) yield
+  }
+  return { compiled, changed }
+}
+
 /** Recompiles the gateways and carriers whose rows (or whose members) changed; the others are kept as they were. */
 function * applyHead (table: CompiledPartition, state: SnapshotState, head: PartitionHead, c: Collector): Steps<HeadApplied> {
   const before = state.head
-  const oldGateways = yield * serialisedById(before.gateways)
-  // Changed: written differently, added (a target that named it unknown now resolves) or gone.
-  const changedGateways = new Set<string>(oldGateways.keys())
-  for (const row of head.gateways) changedGateways.add(row.id)
-  zero(c.counts.gateways)
-  const gateways = new Map<string, CompiledGateway>()
-  for (let i = 0; i < head.gateways.length; i++) {
-    const row = head.gateways[i] as PartitionHead['gateways'][number]
-    const old = table.gateways.get(row.id)
-    const same = old !== undefined && oldGateways.get(row.id) === json(row)
-    const compiled = same ? old : compileGateway(row)
-    if (same) changedGateways.delete(row.id)
-    if (typeof compiled !== 'string') gateways.set(row.id, compiled)
-    account(c, 'gateway', row.id, typeof compiled === 'string' ? compiled : undefined)
-    if (i % HEAD_ROWS_PER_STEP === 0) yield
-  }
-  const oldCarriers = yield * serialisedById(before.carriers)
-  const changedCarriers = new Set<string>(oldCarriers.keys())
-  for (const row of head.carriers) changedCarriers.add(row.id)
-  zero(c.counts.carriers)
-  const carriers = new Map<string, CompiledCarrier>()
-  for (let i = 0; i < head.carriers.length; i++) {
-    const row = head.carriers[i] as PartitionHead['carriers'][number]
-    if (i % HEAD_ROWS_PER_STEP === 0) yield
-    const old = table.carriers.get(row.id)
-    const same = old !== undefined && oldCarriers.get(row.id) === json(row) && !row.gateways.some((m) => changedGateways.has(m.gateway))
-    const compiled = same ? old : compileCarrier(row, gateways, c)
-    if (same) changedCarriers.delete(row.id)
-    if (typeof compiled !== 'string') carriers.set(row.id, compiled)
-    account(c, 'carrier', row.id, typeof compiled === 'string' ? compiled : undefined)
-  }
+  const { compiled: gateways, changed: changedGateways } = yield * keepOrCompile('gateway', before.gateways, head.gateways, table.gateways, c, compileGateway)
+  const { compiled: carriers, changed: changedCarriers } = yield * keepOrCompile('carrier', before.carriers, head.carriers, table.carriers, c,
+    (row) => compileCarrier(row, gateways, c), (row) => row.gateways.some((m) => changedGateways.has(m.gateway)))
   let callers = table.callers
   if (json(before.caller_groups) !== json(head.caller_groups)) {
     zero(c.counts.caller_groups)
