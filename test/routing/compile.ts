@@ -4,8 +4,9 @@
  */
 import { beginCompile } from '../../src/routing/snapshot/route-table.js'
 import { compileCallerIndexSteps } from '../../src/routing/snapshot/caller-index.js'
-import type { CallerIndex, CompiledRule, CompileMeta, CompileResult, GroupIndex } from '../../src/routing/snapshot/compiled.js'
-import { ruleAt, ruleCount } from '../../src/routing/snapshot/compiled.js'
+import type { CallerIndex, CompiledPartition, CompiledRule, CompileMeta, CompileResult } from '../../src/routing/snapshot/compiled.js'
+import { ruleCount, slotAt } from '../../src/routing/snapshot/compiled.js'
+import { ruleView } from '../../src/routing/snapshot/rule-store.js'
 import { dataChecksum } from '../../src/routing/snapshot/data-checksum.js'
 import type { CallerGroupData, PartitionData } from '../../src/routing/routing-data.schema.js'
 import { runAtOnce } from '../../src/routing/snapshot/slices.js'
@@ -20,10 +21,16 @@ export function compileRouteTable (data: PartitionData, meta: CompileMeta & { ch
 }
 
 /** The rules a group has at a prefix, as a list. */
-export function rulesAt (index: GroupIndex | undefined, prefix: string): readonly CompiledRule[] {
-  const at = index?.byPrefix.get(prefix)
+export function rulesAt (table: CompiledPartition, group: string, prefix: string): readonly CompiledRule[] {
+  const at = table.groups.get(group)?.byPrefix.get(prefix)
   if (at === undefined) return []
-  return Array.from({ length: ruleCount(at) }, (_, i) => ruleAt(at, i))
+  return Array.from({ length: ruleCount(at) }, (_, i) => ruleView(table.store, slotAt(at, i)))
+}
+
+/** A rule of the table as one object, by id. */
+export function ruleOf (table: CompiledPartition, id: number): CompiledRule | undefined {
+  const slot = table.rules.get(id)
+  return slot === undefined ? undefined : ruleView(table.store, slot)
 }
 
 /** The caller index of some caller groups, discarded ones reported to `discarded`. */

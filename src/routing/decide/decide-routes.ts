@@ -1,9 +1,12 @@
 // Scratch: the decision being made (ctx) and its route and order lists, reused by every decision.
 /** The pure per-call decision: caller group, longest prefix, priority and time window, target expansion, health. */
 import {
-  ruleAt, ruleCount, type CarrierMember, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule,
+  ruleCount, slotAt, type CarrierMember, type CompiledCarrier, type CompiledGateway, type CompiledPartition,
   type CompiledTarget, type GroupIndex, type PrefixRules
 } from '../snapshot/compiled.js'
+import {
+  createRuleStore, isEnabled, isFallback, maxTargetsOf, sortOf, targetsOf, windowOf, type RuleStore
+} from '../snapshot/rule-store.js'
 import { mixSeed } from '../snapshot/hash.js'
 import { isWindowOpen } from '../snapshot/time-window.js'
 import {
@@ -20,6 +23,8 @@ import { callSeed, orderTargets } from './select.js'
  * answer's garbage.
  */
 interface Context {
+  /** The table's rules. */
+  store: RuleStore
   health: GatewayHealthView
   number: string
   seed: number
@@ -31,11 +36,14 @@ interface Context {
   full: number
   /** Routes of the rule being expanded: the first `count` of `offered` (copied out when the rule is taken). */
   count: number
+  /** The id and max_targets of the rule being expanded. */
+  ruleId: number
+  maxTargets: number
   /**
    * The rule taken, with its prefix and routes; else the first rule that matched and gave no route
    * (the one the number was meant for), `routes` empty and `firstFull` whether only capacity stopped it.
    */
-  rule: CompiledRule | undefined
+  rule: number
   prefix: string
   routes: readonly Route[]
   firstFull: boolean
@@ -43,8 +51,12 @@ interface Context {
 
 const NO_ROUTES: readonly Route[] = Object.freeze([])
 const NO_HEALTH: GatewayHealthView = { stateOf: () => undefined }
+const NO_RULES = createRuleStore(0)
+/** ctx.rule when none was taken or matched. */
+const NONE = -1
 
 const ctx: Context = {
+  store: NO_RULES,
   health: NO_HEALTH,
   number: '',
   seed: 0,
@@ -54,7 +66,9 @@ const ctx: Context = {
   groupSource: 'default',
   full: 0,
   count: 0,
-  rule: undefined,
+  ruleId: 0,
+  maxTargets: 0,
+  rule: NONE,
   prefix: '',
   routes: NO_ROUTES,
   firstFull: false
@@ -86,7 +100,7 @@ function verdictFor (gateway: CompiledGateway, state: GatewayState | undefined, 
   return 'kept'
 }
 
-function offer (gateway: CompiledGateway, weight: number, rule: CompiledRule, carrier?: CompiledCarrier): TargetVerdict {
+function offer (gateway: CompiledGateway, weight: number, carrier?: CompiledCarrier): TargetVerdict {
   const state = ctx.health.stateOf(gateway.id)
   const verdict = verdictFor(gateway, state, ctx.health)
   if (verdict === 'at_capacity') ctx.full++
@@ -100,7 +114,7 @@ function offer (gateway: CompiledGateway, weight: number, rule: CompiledRule, ca
       carrier
     }
   }
-  ctx.trace?.targets.push({ ruleId: rule.id, gateway: gateway.id, ...(carrier === undefined ? {} : { carrier: carrier.id }), state: state ?? 'active', verdict })
+  ctx.trace?.targets.push({ ruleId: ctx.ruleId, gateway: gateway.id, ...(carrier === undefined ? {} : { carrier: carrier.id }), state: state ?? 'active', verdict })
   return verdict
 }
 
@@ -117,27 +131,27 @@ const targetFree = (target: CompiledTarget): number =>
 const memberFree = (member: CarrierMember): number => gatewayFree(ctx.health, member.gateway)
 
 /** A carrier's gateways in the carrier's own order; with first_only, only its first usable one that is not already listed. */
-function expandCarrier (carrier: CompiledCarrier, rule: CompiledRule): void {
+function expandCarrier (carrier: CompiledCarrier): void {
   if (!carrier.enabled || ctx.health.carrierDisabled?.(carrier.id) === true) {
-    ctx.trace?.targets.push({ ruleId: rule.id, carrier: carrier.id, verdict: 'carrier_disabled' })
+    ctx.trace?.targets.push({ ruleId: ctx.ruleId, carrier: carrier.id, verdict: 'carrier_disabled' })
     return
   }
   if (limited(carrier) && atCapacity(carrier, ctx.health.carrierUsage?.(carrier.id))) {
     ctx.full++
-    ctx.trace?.targets.push({ ruleId: rule.id, carrier: carrier.id, verdict: 'at_capacity' })
+    ctx.trace?.targets.push({ ruleId: ctx.ruleId, carrier: carrier.id, verdict: 'at_capacity' })
     return
   }
   let taken = false
   const members = orderTargets(carrier.members, carrier.sort, mixSeed(ctx.seed, carrier.hashKey), memberFree, memberOrder)
   for (let i = 0; i < members.length; i++) {
     const member = members[i] as CarrierMember
-    const passed: TargetVerdict | undefined = taken ? 'carrier_first_only' : ctx.count >= rule.maxTargets ? 'cut_max_targets' : undefined
+    const passed: TargetVerdict | undefined = taken ? 'carrier_first_only' : ctx.count >= ctx.maxTargets ? 'cut_max_targets' : undefined
     if (passed === undefined) {
-      taken = offer(member.gateway, member.weight, rule, carrier) === 'kept' && carrier.firstOnly
+      taken = offer(member.gateway, member.weight, carrier) === 'kept' && carrier.firstOnly
       continue
     }
     if (ctx.trace === undefined) return
-    ctx.trace.targets.push({ ruleId: rule.id, gateway: member.gateway.id, carrier: carrier.id, verdict: passed })
+    ctx.trace.targets.push({ ruleId: ctx.ruleId, gateway: member.gateway.id, carrier: carrier.id, verdict: passed })
   }
 }
 
@@ -145,59 +159,62 @@ function expandCarrier (carrier: CompiledCarrier, rule: CompiledRule): void {
  * The rule's targets ordered by the rule's sort, carriers expanded, unusable and repeated gateways
  * skipped, cut at max_targets: into the first ctx.count of `offered`.
  */
-function expandRule (rule: CompiledRule): void {
+function expandRule (slot: number): void {
+  const { store } = ctx
   ctx.count = 0
   ctx.full = 0
-  const targets = orderTargets(rule.targets, rule.sort, mixSeed(ctx.seed, rule.hashKey), targetFree, targetOrder)
+  ctx.ruleId = store.id[slot] as number
+  ctx.maxTargets = maxTargetsOf(store, slot)
+  const targets = orderTargets(targetsOf(store, slot), sortOf(store, slot), mixSeed(ctx.seed, store.hashKey[slot] as number), targetFree, targetOrder)
   for (let i = 0; i < targets.length; i++) {
     const target = targets[i] as CompiledTarget
-    if (ctx.count >= rule.maxTargets) {
+    if (ctx.count >= ctx.maxTargets) {
       if (ctx.trace === undefined) break
-      ctx.trace.targets.push({ ruleId: rule.id, [target.kind === 'unknown' ? target.of : target.kind]: target.id, verdict: 'cut_max_targets' })
+      ctx.trace.targets.push({ ruleId: ctx.ruleId, [target.kind === 'unknown' ? target.of : target.kind]: target.id, verdict: 'cut_max_targets' })
     } else if (target.kind === 'gateway') {
-      offer(target.gateway, target.weight, rule)
+      offer(target.gateway, target.weight)
     } else if (target.kind === 'carrier') {
-      expandCarrier(target.carrier, rule)
+      expandCarrier(target.carrier)
     } else {
-      ctx.trace?.targets.push({ ruleId: rule.id, [target.of]: target.id, verdict: 'unknown' })
+      ctx.trace?.targets.push({ ruleId: ctx.ruleId, [target.of]: target.id, verdict: 'unknown' })
     }
   }
 }
 
 function passOver (rules: PrefixRules, from: number, prefix: string, trace: DecisionTrace | undefined): void {
   if (trace === undefined) return
-  for (let i = from; i < ruleCount(rules); i++) {
-    const rule = ruleAt(rules, i)
-    trace.rules.push({ ruleId: rule.id, prefix, priority: rule.priority, verdict: 'lower_priority' })
-  }
+  for (let i = from; i < ruleCount(rules); i++) note(trace, slotAt(rules, i), prefix, 'lower_priority')
 }
 
-function note (trace: DecisionTrace | undefined, rule: CompiledRule, prefix: string, verdict: RuleVerdict): void {
-  trace?.rules.push({ ruleId: rule.id, prefix, priority: rule.priority, verdict })
+function note (trace: DecisionTrace | undefined, slot: number, prefix: string, verdict: RuleVerdict): void {
+  trace?.rules.push({ ruleId: ctx.store.id[slot] as number, prefix, priority: ctx.store.priority[slot] as number, verdict })
 }
 
 /** Tries the enabled, open rules of one prefix by priority; false when the walk must go on. */
 function tryPrefix (rules: PrefixRules, prefix: string): boolean {
+  const { store } = ctx
   const n = ruleCount(rules)
   for (let i = 0; i < n; i++) {
-    const rule = ruleAt(rules, i)
-    if (!rule.enabled) {
+    const rule = slotAt(rules, i)
+    if (!isEnabled(store, rule)) {
       note(ctx.trace, rule, prefix, 'disabled')
       continue
     }
-    if (rule.window !== null && !isWindowOpen(rule.window, ctx.nowMs)) {
+    const window = windowOf(store, rule)
+    if (window !== null && !isWindowOpen(window, ctx.nowMs)) {
       note(ctx.trace, rule, prefix, 'window_closed')
       continue
     }
     expandRule(rule)
     if (ctx.count === 0) {
-      if (ctx.rule === undefined) {
+      if (ctx.rule === NONE) {
         ctx.rule = rule
         ctx.prefix = prefix
         ctx.firstFull = ctx.full > 0
       }
-      note(ctx.trace, rule, prefix, rule.fallback ? 'exhausted_fallback' : 'exhausted')
-      if (rule.fallback) continue
+      const fallback = isFallback(store, rule)
+      note(ctx.trace, rule, prefix, fallback ? 'exhausted_fallback' : 'exhausted')
+      if (fallback) continue
     } else {
       ctx.rule = rule
       ctx.prefix = prefix
@@ -213,13 +230,13 @@ function tryPrefix (rules: PrefixRules, prefix: string): boolean {
 /**
  * Longest prefix first, down to the prefixless ('') rules (only those for a number that is not `matchable`). A rule that yields no usable gateway
  * ends the search unless it has `fallback`; an answer with no destination names the first rule
- * that matched, since that is the one the number was meant for. That rule is returned, its
- * prefix and routes are left in ctx.
+ * that matched, since that is the one the number was meant for. That rule's slot is returned
+ * (NONE when no rule matched), its prefix and routes are left in ctx.
  */
-function findRoutes (index: GroupIndex | undefined, matchable: boolean): CompiledRule | undefined {
-  ctx.rule = undefined
+function findRoutes (index: GroupIndex | undefined, matchable: boolean): number {
+  ctx.rule = NONE
   ctx.routes = NO_ROUTES
-  if (index === undefined) return undefined
+  if (index === undefined) return NONE
   // A number outside the partition's alphabet matches no prefix: only the prefixless rules ('').
   for (let n = matchable ? Math.min(ctx.number.length, index.maxPrefixLength) : 0; n >= 0; n--) {
     const prefix = ctx.number.slice(0, n)
@@ -240,6 +257,7 @@ export function decideRoutes (table: CompiledPartition, health: GatewayHealthVie
   resolveGroup(table, query)
   const { group, groupSource } = ctx
   if (trace !== undefined) Object.assign(trace, { number, group, groupSource })
+  ctx.store = table.store
   ctx.health = health
   ctx.number = number
   ctx.seed = seed
@@ -247,11 +265,13 @@ export function decideRoutes (table: CompiledPartition, health: GatewayHealthVie
   ctx.trace = trace
   const rule = findRoutes(table.groups.get(group), dialled.matchable)
   const { prefix, routes } = ctx
+  const ruleId = rule === NONE ? 0 : table.store.id[rule] as number
   // The caller's objects are not kept past the decision.
+  ctx.store = NO_RULES
   ctx.health = NO_HEALTH
   ctx.trace = undefined
   // Written out rather than spread from a shared object: a spread costs more than the rest of this function.
-  if (rule === undefined) return { outcome: 'no_route', number, group, groupSource, trace }
-  if (routes.length === 0) return { outcome: ctx.firstFull ? 'no_capacity' : 'no_destination', number, group, groupSource, trace, rule, ruleId: rule.id, prefix }
-  return { outcome: 'routed', number, group, groupSource, trace, rule, ruleId: rule.id, prefix, routes }
+  if (rule === NONE) return { outcome: 'no_route', number, group, groupSource, trace }
+  if (routes.length === 0) return { outcome: ctx.firstFull ? 'no_capacity' : 'no_destination', number, group, groupSource, trace, ruleId, prefix }
+  return { outcome: 'routed', number, group, groupSource, trace, ruleId, prefix, routes }
 }

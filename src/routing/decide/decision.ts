@@ -1,6 +1,6 @@
 /** The domain types of one routing decision (query, routes, outcome, trace, the answer and its observer) and the capacity arithmetic dispatcher/ shares. */
 import type { FastifyBaseLogger } from 'fastify'
-import type { CompiledCarrier, CompiledGateway, CompiledRule } from '../snapshot/compiled.js'
+import type { CompiledCarrier, CompiledGateway } from '../snapshot/compiled.js'
 
 export type GatewayState = 'active' | 'suspect' | 'down' | 'disabled'
 
@@ -93,10 +93,10 @@ interface Matched {
 }
 
 export type Decision =
-  | Matched & { readonly outcome: 'routed', readonly rule: CompiledRule, readonly ruleId: number, readonly prefix: string, readonly routes: readonly Route[] }
-  | Matched & { readonly outcome: 'no_destination', readonly rule: CompiledRule, readonly ruleId: number, readonly prefix: string }
+  | Matched & { readonly outcome: 'routed', readonly ruleId: number, readonly prefix: string, readonly routes: readonly Route[] }
+  | Matched & { readonly outcome: 'no_destination', readonly ruleId: number, readonly prefix: string }
   /** Like no_destination, but some target was left out only because it was full: worth a retry soon. */
-  | Matched & { readonly outcome: 'no_capacity', readonly rule: CompiledRule, readonly ruleId: number, readonly prefix: string }
+  | Matched & { readonly outcome: 'no_capacity', readonly ruleId: number, readonly prefix: string }
   | Matched & { readonly outcome: 'no_route' }
   | { readonly outcome: 'bad_request', readonly field: string, readonly message: string, readonly trace?: DecisionTrace | undefined }
 

@@ -6,6 +6,7 @@ import { decideRoutes } from './decide-routes.js'
 import { requireTable, type RouteTables } from '../snapshot/route-tables.js'
 import type { CompiledPartition } from '../snapshot/compiled.js'
 import { explainTimerec } from '../snapshot/timerec-explain.js'
+import { windowOf } from '../snapshot/rule-store.js'
 import { ExplainQuerySchema, ExplainSchema } from './routing.schema.js'
 import { PartitionParamsSchema } from '../routing-data.schema.js'
 import { rtjsonOf } from './rtjson.js'
@@ -20,8 +21,9 @@ export interface ExplainRoutesOptions {
 /** The trace in wire form (snake_case keys); a rule valid only at some times says which recurrence holds or why none does. */
 function traceOut (trace: DecisionTrace, table: CompiledPartition, at: number) {
   const timeOf = (ruleId: number) => {
-    const window = table.rules.get(ruleId)?.window
-    return window === undefined || window === null ? {} : { time: explainTimerec(window, at) }
+    const slot = table.rules.get(ruleId)
+    const window = slot === undefined ? null : windowOf(table.store, slot)
+    return window === null ? {} : { time: explainTimerec(window, at) }
   }
   return {
     seed: trace.seed,

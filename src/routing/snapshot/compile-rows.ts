@@ -1,9 +1,10 @@
 /**
  * The row compilers of a partition snapshot: gateways, carriers, rules, with the interning that
  * keeps a million rules small and quick to build (targets, target lists, windows and groups are
- * shared between rules; lookups go by object identity, not by keys built per rule).
+ * shared between rules; lookups go by object identity, not by keys built per rule). A rule is
+ * written into the table's rule store (rule-store.ts) as a slot.
  */
-import type { CarrierMember, CompiledCarrier, CompiledGateway, CompiledRule, CompiledTarget, CompileEntity, CompileProblem, LoadCounts } from './compiled.js'
+import type { CarrierMember, CompiledCarrier, CompiledGateway, CompiledTarget, CompileEntity, CompileProblem, LoadCounts } from './compiled.js'
 import { fmix32, hashString } from './hash.js'
 import type { CarrierData, GatewayData, RuleData } from '../routing-data.schema.js'
 import { ROWS_PER_STEP, type Steps } from './slices.js'
@@ -11,6 +12,7 @@ import { compileTimeWindow, type CompiledWindow } from './time-window.js'
 import { outsideAlphabet, prefixAlphabet, prefixProblem, type PrefixAlphabet } from '../prefix-chars.js'
 import { withTimerec } from './timerec-compile.js'
 import { parseGatewayAddress } from '../validate-data.js'
+import { addRule, ALWAYS, createRuleStore, slotOf, type RuleStore, type TargetList } from './rule-store.js'
 
 /** Problems listed per compile; counts stay exact beyond it, a closing entry says how many were left out. */
 export const MAX_LISTED_PROBLEMS = 1000
@@ -55,7 +57,7 @@ export function account (c: Collector, entity: CompileEntity, id: string | numbe
  * The shared row loop: a repeated id, or a compile answering a string, discards the row. Rows
  * given in several calls go into one `out` (repeats are found across them); `added` sees each kept one.
  */
-export function * compileRows<Row extends { id: string | number }, Out extends object> (
+export function * compileRows<Row extends { id: string | number }, Out> (
   rows: readonly Row[], entity: CompileEntity, c: Collector, compile: (row: Row) => Out | string,
   out = new Map<Row['id'], Out>(), added?: (compiled: Out) => void
 ): Steps<Map<Row['id'], Out>> {
@@ -122,10 +124,10 @@ export function compileCarrier (row: CarrierData, gateways: ReadonlyMap<string, 
   })
 }
 
-/** A node of the target-list trie: the list of the targets on the path to it, once some rule has it. */
+/** A node of the target-list trie: the list (its index in the store) of the targets on the path to it, once some rule has it. */
 interface ListNode {
   readonly next: Map<CompiledTarget, ListNode>
-  targets?: TargetList
+  targets?: number
 }
 
 export interface RuleContext {
@@ -136,7 +138,14 @@ export interface RuleContext {
   readonly carrierTargets: Map<string, Map<number, CompiledTarget>>
   readonly lists: ListNode
   readonly windows: Map<string, CompiledWindow | string>
-  readonly groups: Map<string, readonly string[]>
+  /** A compiled window's index in the store. */
+  readonly windowSlots: Map<CompiledWindow, number>
+  /** A group list's index in the store, by its groups joined. */
+  readonly groups: Map<string, number>
+  /** An attrs object's index in the store, by identity. */
+  readonly attrSlots: Map<Readonly<Record<string, unknown>>, number>
+  /** Where the rules go: shared by every table of one full read and its incremental updates. */
+  readonly store: RuleStore
   /**
    * The same lookups by object identity, for the frozen values the snapshot loader shares between
    * rows (rule-pages.ts): a million rules have a few thousand target lists, and walking the trie or
@@ -149,7 +158,10 @@ export interface RuleContext {
 }
 
 export function createRuleContext (gateways: ReadonlyMap<string, CompiledGateway>, carriers: ReadonlyMap<string, CompiledCarrier>, extraPrefixChars = ''): RuleContext {
-  return { extraPrefixChars, alphabet: prefixAlphabet(extraPrefixChars), gateways, carriers, gatewayTargets: new Map(), carrierTargets: new Map(), lists: { next: new Map() }, windows: new Map(), groups: new Map(), shared: new Map() }
+  const store = createRuleStore()
+  store.attrsList.push(NO_ATTRS)
+  const interned = { windows: new Map(), windowSlots: new Map(), groups: new Map(), attrSlots: new Map([[NO_ATTRS, 0]]), shared: new Map() }
+  return { extraPrefixChars, alphabet: prefixAlphabet(extraPrefixChars), gateways, carriers, gatewayTargets: new Map(), carrierTargets: new Map(), lists: { next: new Map() }, ...interned, store }
 }
 
 function newTarget (target: RuleData['targets'][number], ctx: RuleContext): CompiledTarget {
@@ -189,10 +201,11 @@ function byIdentity<V extends object, T> (value: V, ctx: RuleContext, compile: (
   return found
 }
 
-interface TargetList { readonly list: readonly CompiledTarget[], readonly unknown: readonly CompiledTarget[] }
-
-function targetList (list: readonly CompiledTarget[]): TargetList {
-  return { list: Object.freeze(list), unknown: list.filter((t) => t.kind === 'unknown') }
+/** A new list in the store; its index. */
+function targetList (list: readonly CompiledTarget[], ctx: RuleContext): number {
+  const lists: TargetList[] = ctx.store.lists
+  lists.push(Object.freeze({ list: Object.freeze(list), unknown: Object.freeze(list.filter((t) => t.kind === 'unknown')) }))
+  return lists.length - 1
 }
 
 /**
@@ -200,12 +213,12 @@ function targetList (list: readonly CompiledTarget[]): TargetList {
  * rule-pages.ts) is compiled once and needs no trie: equal texts are one list already, and a
  * trie node per target of a few hundred thousand one-off lists was a Map each to build and keep.
  */
-function compileTargets (row: RuleData, ctx: RuleContext): TargetList {
-  return byIdentity(row.targets, ctx, (targets) => targetList(targets.map((t) => compileTarget(t, ctx))), () => walkTargets(row, ctx))
+function compileTargets (row: RuleData, ctx: RuleContext): number {
+  return byIdentity(row.targets, ctx, (targets) => targetList(targets.map((t) => compileTarget(t, ctx)), ctx), () => walkTargets(row, ctx))
 }
 
 /** An unshared list, found by walking the trie with the interned targets: equal lists end on one node. */
-function walkTargets (row: RuleData, ctx: RuleContext): TargetList {
+function walkTargets (row: RuleData, ctx: RuleContext): number {
   let node = ctx.lists
   for (const t of row.targets) {
     const target = compileTarget(t, ctx)
@@ -213,18 +226,22 @@ function walkTargets (row: RuleData, ctx: RuleContext): TargetList {
     if (child === undefined) node.next.set(target, child = { next: new Map() })
     node = child
   }
-  node.targets ??= targetList(row.targets.map((t) => compileTarget(t, ctx)))
+  node.targets ??= targetList(row.targets.map((t) => compileTarget(t, ctx)), ctx)
   return node.targets
 }
 
-function internGroups (groups: readonly string[], ctx: RuleContext): readonly string[] {
+function internGroups (groups: readonly string[], ctx: RuleContext): number {
   return byIdentity(groups, ctx, () => internGroupsByKey(groups, ctx))
 }
 
-function internGroupsByKey (groups: readonly string[], ctx: RuleContext): readonly string[] {
+function internGroupsByKey (groups: readonly string[], ctx: RuleContext): number {
   const key = groups.length === 1 ? groups[0] as string : groups.join(',')
   let interned = ctx.groups.get(key)
-  if (interned === undefined) ctx.groups.set(key, interned = Object.freeze(groups.slice()))
+  if (interned === undefined) {
+    interned = ctx.store.groupLists.length
+    ctx.store.groupLists.push(Object.freeze(groups.slice()))
+    ctx.groups.set(key, interned)
+  }
   return interned
 }
 
@@ -244,28 +261,31 @@ function windowByKey (timeWindow: NonNullable<RuleData['time_window']>, ctx: Rul
   return window
 }
 
-export function compileRule (row: RuleData, ctx: RuleContext, c: Collector): CompiledRule | string {
+/** The rule written into the context's store: its slot, or why it is discarded. */
+export function compileRule (row: RuleData, ctx: RuleContext, c: Collector): number | string {
   // Stored before migration 0006: read back rounded, it could stand for a neighbour.
   if (!Number.isSafeInteger(row.id)) return `id ${row.id} is past ${Number.MAX_SAFE_INTEGER}: it cannot be told from its neighbours`
   if (row.prefix.length > 64 || outsideAlphabet(row.prefix, ctx.alphabet) >= 0) return prefixProblem(row.prefix, ctx.extraPrefixChars) ?? `prefix "${row.prefix}" is longer than 64 characters`
   if (row.groups.length === 0) return 'names no caller group'
   const window = compileWindow(row, ctx)
   if (typeof window === 'string') return window
-  const { list: targets, unknown } = compileTargets(row, ctx)
-  if (unknown.length > 0 && unknown.length === targets.length) return 'every target is unknown or discarded'
+  const targets = compileTargets(row, ctx)
+  const { list, unknown } = ctx.store.lists[targets] as TargetList
+  if (unknown.length > 0 && unknown.length === list.length) return 'every target is unknown or discarded'
   for (const t of unknown) problem(c, 'rule', row.id, `target ${t.kind === 'unknown' ? t.of : ''} "${t.id}" is unknown or discarded; never routed`)
-  return Object.freeze({
+  const attrs = attrsOf(row.attrs)
+  return addRule(ctx.store, {
     id: row.id,
     hashKey: fmix32(row.id),
     groups: internGroups(row.groups, ctx),
     prefix: row.prefix,
     priority: row.priority,
-    window,
+    window: window === null ? ALWAYS : slotOf(window, ctx.store.windows, ctx.windowSlots),
     targets,
     sort: row.sort,
     maxTargets: row.max_targets === null ? Infinity : countOf(row.max_targets),
     fallback: row.fallback,
     enabled: row.enabled,
-    attrs: attrsOf(row.attrs)
+    attrs: slotOf(attrs, ctx.store.attrsList, ctx.attrSlots)
   })
 }

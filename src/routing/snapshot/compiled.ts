@@ -1,7 +1,7 @@
 /**
  * What a partition compiles to: the immutable structures the per-call decision reads, and the
  * shapes of a snapshot read and of its load report. Types only, besides the two accessors of
- * PrefixRules.
+ * PrefixRules. The rules themselves are columns (rule-store.ts).
  */
 import type { PartitionData, RuleData } from '../routing-data.schema.js'
 import type { CallerIndex } from './caller-index.js'
@@ -63,6 +63,7 @@ export type CompiledTarget =
   | { readonly kind: 'carrier', readonly id: string, readonly weight: number, readonly hashKey: number, readonly carrier: CompiledCarrier }
   | { readonly kind: 'unknown', readonly id: string, readonly weight: number, readonly hashKey: number, readonly of: 'gateway' | 'carrier' }
 
+/** One rule as an object (rule-store.ts ruleView): a table holds its rules as columns. */
 export interface CompiledRule {
   readonly id: number
   readonly hashKey: number
@@ -80,15 +81,14 @@ export interface CompiledRule {
 }
 
 /**
- * The rules of one prefix in a group, by priority desc, then id asc: the rule itself when it is
- * the only one, as most are (an array per rule was a million more objects for the collector to
- * copy and mark at a million rules).
+ * The rules of one prefix in a group, as slots of the table's rule store (rule-store.ts), by
+ * priority desc, then id asc: the slot itself when it is the only one, as most are (an array per
+ * rule was a million more objects for the collector to copy and mark at a million rules).
  */
-export type PrefixRules = CompiledRule | readonly CompiledRule[]
+export type PrefixRules = number | readonly number[]
 
-const isList = (at: PrefixRules): at is readonly CompiledRule[] => Array.isArray(at)
-export const ruleCount = (at: PrefixRules): number => (isList(at) ? at.length : 1)
-export const ruleAt = (at: PrefixRules, i: number): CompiledRule => (isList(at) ? at[i] as CompiledRule : at)
+export const ruleCount = (at: PrefixRules): number => (typeof at === 'number' ? 1 : at.length)
+export const slotAt = (at: PrefixRules, i: number): number => (typeof at === 'number' ? at : at[i] as number)
 
 /** The rules of one caller group: prefix → its rules. */
 export interface GroupIndex {
@@ -105,7 +105,9 @@ export interface CompiledPartition {
   readonly prefixChars: PrefixAlphabet
   readonly gateways: ReadonlyMap<string, CompiledGateway>
   readonly carriers: ReadonlyMap<string, CompiledCarrier>
-  readonly rules: ReadonlyMap<number, CompiledRule>
+  /** Rule id → its slot in `store`. */
+  readonly rules: ReadonlyMap<number, number>
+  readonly store: RuleStore
   readonly groups: ReadonlyMap<string, GroupIndex>
   readonly callers: CallerIndex
 }
@@ -134,4 +136,30 @@ export type PartitionHead = Omit<PartitionData, 'rules'>
 export interface RulePage {
   readonly rules: readonly RuleData[]
   readonly hashes: Float64Array
+}
+
+/** A rule's interned target list, and the targets in it that name nothing usable. */
+export interface TargetList { readonly list: readonly CompiledTarget[], readonly unknown: readonly CompiledTarget[] }
+
+/** A partition's rules as columns (rule-store.ts). */
+export interface RuleStore {
+  /** Slots written. */
+  length: number
+  id: Float64Array
+  hashKey: Int32Array
+  priority: Int32Array
+  /** -1: no limit. */
+  maxTargets: Int32Array
+  /** Bit 0 enabled, bit 1 fallback, bits 2–3 the sort (SORTS). */
+  flags: Uint8Array
+  /** Index into `windows`; ALWAYS when none. */
+  window: Int32Array
+  targets: Int32Array
+  groups: Int32Array
+  attrs: Int32Array
+  readonly prefix: string[]
+  readonly windows: CompiledWindow[]
+  readonly lists: TargetList[]
+  readonly groupLists: Array<readonly string[]>
+  readonly attrsList: Attrs[]
 }

@@ -12,13 +12,14 @@ import type { CallerIndex } from './caller-index.js'
 import { compileCallerIndexSteps } from './caller-index.js'
 import { account, compileCarrier, compileGateway, compileRule, createRuleContext, type Collector, type RuleContext } from './compile-rows.js'
 import {
-  ruleAt, ruleCount, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledRule, type CompiledTarget,
+  ruleCount, slotAt, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledTarget,
   type CompileProblem, type GroupIndex, type LoadCounts, type PartitionHead, type PrefixRules, type RulePage
 } from './compiled.js'
+import { byPriorityIn, groupsOf, type RuleStore } from './rule-store.js'
 import { addRowHash, removeRowHash, snapshotChecksum, snapshotHeadHash } from './data-checksum.js'
 import { GONE, overlay, type Change } from './overlay-map.js'
 import type { RuleData } from '../routing-data.schema.js'
-import { byPriority, COMPILE_SLICE_MS } from './route-table.js'
+import { COMPILE_SLICE_MS } from './route-table.js'
 import type { TargetNames } from './rule-pages.js'
 import { ROWS_PER_STEP, runInSlices, type Steps } from './slices.js'
 import { MAX_PREFIX_LENGTH, maxLength, type SnapshotState } from './snapshot-state.js'
@@ -46,6 +47,13 @@ export interface Applied {
 
 /** Rules a head change may make an update recompile before a full reload is the cheaper way. */
 const MAX_AFFECTED_RULES = 200_000
+
+/**
+ * Dead slots (rules edited or deleted since the full read) a rule store may hold beyond its live
+ * rules before the next update is a full read instead, which builds a compact store.
+ */
+const MAX_DEAD_SLOTS = 100_000
+const tooManyDead = (table: CompiledPartition): boolean => table.store.length - table.rules.size > Math.max(MAX_DEAD_SLOTS, table.rules.size)
 
 const json = JSON.stringify
 const zero = (count: { loaded: number, discarded: number }): void => { count.loaded = 0; count.discarded = 0 }
@@ -112,8 +120,10 @@ function * applyHead (table: CompiledPartition, state: SnapshotState, head: Part
     callers = yield * compileCallerIndexSteps(head.caller_groups, (id, discarded) => { account(c, 'caller_group', id, discarded) })
   }
   // Interned targets of unchanged gateways and carriers stay valid: the kept rules hold them.
-  // The partition's alphabet stays (a change of extra_prefix_chars is a full reload).
-  const ctx: RuleContext = { ...createRuleContext(gateways, carriers, state.ctx.extraPrefixChars), windows: state.ctx.windows, groups: state.ctx.groups }
+  // The partition's alphabet stays (a change of extra_prefix_chars is a full reload), and so does
+  // the rule store with what is interned into it.
+  const { windows, windowSlots, groups, attrSlots, store } = state.ctx
+  const ctx: RuleContext = { ...createRuleContext(gateways, carriers, state.ctx.extraPrefixChars), windows, windowSlots, groups, attrSlots, store }
   for (const [id, targets] of state.ctx.gatewayTargets) if (!changedGateways.has(id)) ctx.gatewayTargets.set(id, targets)
   for (const [id, targets] of state.ctx.carrierTargets) if (!changedCarriers.has(id)) ctx.carrierTargets.set(id, targets)
   return { gateways, carriers, callers, ctx, changedGateways, changedCarriers }
@@ -125,38 +135,41 @@ function * affectedRules (table: CompiledPartition, state: SnapshotState, h: Hea
   if (h.changedGateways.size === 0 && h.changedCarriers.size === 0) return out
   const touches = (t: CompiledTarget): boolean =>
     (t.kind === 'unknown' ? (t.of === 'gateway' ? h.changedGateways : h.changedCarriers) : (t.kind === 'gateway' ? h.changedGateways : h.changedCarriers)).has(t.id)
-  const byList = new Map<readonly CompiledTarget[], boolean>()
+  const { store } = table
+  // Per target list: 0 not looked at yet, 1 touches a changed row, 2 does not.
+  const byList = new Uint8Array(store.lists.length)
   let n = 0
-  for (const rule of table.rules.values()) {
-    let hit = byList.get(rule.targets)
-    if (hit === undefined) byList.set(rule.targets, hit = rule.targets.some(touches))
-    if (hit) out.add(String(rule.id))
+  for (const [id, slot] of table.rules) {
+    const list = store.targets[slot] as number
+    if (byList[list] === 0) byList[list] = (store.lists[list]?.list ?? []).some(touches) ? 1 : 2
+    if (byList[list] === 1) out.add(String(id))
     if (out.size > MAX_AFFECTED_RULES) return undefined
     if (++n % ROWS_PER_STEP === 0) yield
   }
   return out
 }
 
-/** The rules of each touched (group, prefix) as they will be, built from the current ones. */
-type Slots = Map<string, Map<string, CompiledRule[]>>
+/** The rules (store slots) of each touched (group, prefix) as they will be, built from the current ones. */
+type Slots = Map<string, Map<string, number[]>>
 
-function slot (slots: Slots, table: CompiledPartition, group: string, prefix: string): CompiledRule[] {
+function slot (slots: Slots, table: CompiledPartition, group: string, prefix: string): number[] {
   let prefixes = slots.get(group)
   if (prefixes === undefined) slots.set(group, prefixes = new Map())
   let list = prefixes.get(prefix)
   if (list === undefined) {
     const at: PrefixRules | undefined = table.groups.get(group)?.byPrefix.get(prefix)
-    list = at === undefined ? [] : Array.from({ length: ruleCount(at) }, (_, i) => ruleAt(at, i))
+    list = at === undefined ? [] : Array.from({ length: ruleCount(at) }, (_, i) => slotAt(at, i))
     prefixes.set(prefix, list)
   }
   return list
 }
 
 /** Takes the changed rules out of the checksum, counts and index slots, and puts their new rows in. */
-function changeRules (table: CompiledPartition, state: SnapshotState, c: Collector, ids: ReadonlySet<string>, page: RulePage): { rules: Map<number, Change<CompiledRule>>, slots: Slots } {
+function changeRules (table: CompiledPartition, state: SnapshotState, c: Collector, ids: ReadonlySet<string>, page: RulePage): { rules: Map<number, Change<number>>, slots: Slots } {
   const fresh = new Map<number, { row: RuleData, hash: number }>()
   page.rules.forEach((row, i) => { fresh.set(row.id, { row, hash: page.hashes[i] as number }) })
-  const rules = new Map<number, Change<CompiledRule>>()
+  const rules = new Map<number, Change<number>>()
+  const { store } = state.ctx
   const slots: Slots = new Map()
   for (const text of ids) {
     const id = Number(text)
@@ -166,8 +179,8 @@ function changeRules (table: CompiledPartition, state: SnapshotState, c: Collect
     if (old !== undefined) {
       c.counts.rules.loaded--
       rules.set(id, GONE)
-      for (const group of old.groups) {
-        const list = slot(slots, table, group, old.prefix)
+      for (const group of groupsOf(store, old)) {
+        const list = slot(slots, table, group, store.prefix[old] as string)
         for (let i = list.length - 1; i >= 0; i--) if (list[i] === old) list.splice(i, 1)
       }
     } else if (oldHash !== undefined) {
@@ -188,13 +201,14 @@ function changeRules (table: CompiledPartition, state: SnapshotState, c: Collect
       continue
     }
     rules.set(id, compiled)
-    for (const group of compiled.groups) slot(slots, table, group, compiled.prefix).push(compiled)
+    for (const group of groupsOf(store, compiled)) slot(slots, table, group, store.prefix[compiled] as string).push(compiled)
   }
   return { rules, slots }
 }
 
 /** The group index with the touched slots as they now are; a group left without rules goes, as a full load would not have it. */
-function * applySlots (table: CompiledPartition, state: SnapshotState, slots: Slots): Steps<ReadonlyMap<string, GroupIndex>> {
+function * applySlots (table: CompiledPartition, state: SnapshotState, store: RuleStore, slots: Slots): Steps<ReadonlyMap<string, GroupIndex>> {
+  const byPriority = byPriorityIn(store)
   const groups = new Map(table.groups)
   for (const [group, prefixes] of slots) {
     const index = table.groups.get(group)
@@ -209,7 +223,7 @@ function * applySlots (table: CompiledPartition, state: SnapshotState, slots: Sl
         lengths[prefix.length] = (lengths[prefix.length] as number) - 1
       } else {
         if (!had) lengths[prefix.length] = (lengths[prefix.length] as number) + 1
-        changes.set(prefix, list.length === 1 ? list[0] as CompiledRule : Object.freeze(list.sort(byPriority)))
+        changes.set(prefix, list.length === 1 ? list[0] as number : Object.freeze(list.sort(byPriority)))
       }
     }
     const byPrefix = yield * overlay(index?.byPrefix ?? new Map<string, PrefixRules>(), changes)
@@ -233,6 +247,7 @@ const copyCounts = (counts: LoadCounts): LoadCounts => ({
  * no longer the old table's either: the caller must drop it and load in full.
  */
 export async function applyDelta (table: CompiledPartition, state: SnapshotState, delta: Delta, sliceMs = COMPILE_SLICE_MS): Promise<Applied | undefined> {
+  if (tooManyDead(table)) return undefined
   const c: Collector = { counts: state.counts, list: [], unlisted: 0 }
   const ids = new Set(delta.ruleIds)
   let { gateways, carriers, callers } = table
@@ -252,7 +267,7 @@ export async function applyDelta (table: CompiledPartition, state: SnapshotState
   const page = await delta.readRules([...ids], state.names)
   const changed = changeRules(table, state, c, ids, page)
   const rules = await runInSlices(overlay(table.rules, changed.rules), sliceMs)
-  const groups = await runInSlices(applySlots(table, state, changed.slots), sliceMs)
+  const groups = await runInSlices(applySlots(table, state, state.ctx.store, changed.slots), sliceMs)
   const next: CompiledPartition = Object.freeze({
     ...table,
     version: delta.version,
@@ -261,6 +276,7 @@ export async function applyDelta (table: CompiledPartition, state: SnapshotState
     gateways,
     carriers,
     rules,
+    store: state.ctx.store,
     groups,
     callers
   })

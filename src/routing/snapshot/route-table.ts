@@ -7,8 +7,9 @@ import {
   account, compileCarrier, compileGateway, compileRows, compileRule, createRuleContext, ENTITIES, pluralOf, type Collector, type RuleContext
 } from './compile-rows.js'
 import type {
-  CompiledCarrier, CompiledGateway, CompiledPartition, CompiledRule, CompileMeta, CompileProblem, CompileResult, GroupIndex, LoadCounts, PartitionHead, RulePage
+  CompiledCarrier, CompiledGateway, CompiledPartition, CompileMeta, CompileProblem, CompileResult, GroupIndex, LoadCounts, PartitionHead, RulePage
 } from './compiled.js'
+import { byPriorityIn, groupsOf, type RuleStore } from './rule-store.js'
 import type { Logger } from 'pino'
 import type { Identifier } from '../../status/status-registry.js'
 import { addRowHash, emptyRowSum, snapshotChecksum, snapshotHeadHash } from './data-checksum.js'
@@ -18,31 +19,31 @@ import type { TargetNames } from './rule-pages.js'
 import { ROWS_PER_STEP, runInSlices, type Steps } from './slices.js'
 import { MAX_PREFIX_LENGTH, NO_NAMES, type SnapshotState } from './snapshot-state.js'
 
-export const byPriority = (a: CompiledRule, b: CompiledRule): number => (b.priority - a.priority) || (a.id - b.id)
+interface GroupBuilding { readonly byPrefix: Map<string, number | number[]>, maxPrefixLength: number }
 
-interface GroupBuilding { readonly byPrefix: Map<string, CompiledRule | CompiledRule[]>, maxPrefixLength: number }
-
-/** Files a rule under each of its groups and its prefix, as it is compiled; the lists are sorted at the end. */
-function indexRule (building: Map<string, GroupBuilding>, rule: CompiledRule): void {
-  for (const group of rule.groups) {
+/** Files a rule's slot under each of its groups and its prefix, as it is compiled; the lists are sorted at the end. */
+function indexRule (building: Map<string, GroupBuilding>, store: RuleStore, slot: number): void {
+  const prefix = store.prefix[slot] as string
+  for (const group of groupsOf(store, slot)) {
     let index = building.get(group)
     if (index === undefined) building.set(group, index = { byPrefix: new Map(), maxPrefixLength: 0 })
-    const at = index.byPrefix.get(rule.prefix)
-    if (at === undefined) index.byPrefix.set(rule.prefix, rule)
-    else if (Array.isArray(at)) at.push(rule)
-    else index.byPrefix.set(rule.prefix, [at, rule])
-    if (rule.prefix.length > index.maxPrefixLength) index.maxPrefixLength = rule.prefix.length
+    const at = index.byPrefix.get(prefix)
+    if (at === undefined) index.byPrefix.set(prefix, slot)
+    else if (typeof at === 'number') index.byPrefix.set(prefix, [at, slot])
+    else at.push(slot)
+    if (prefix.length > index.maxPrefixLength) index.maxPrefixLength = prefix.length
   }
 }
 
 /** Sorts and freezes the lists; counts each group's prefixes by length into `lengths` (see snapshot-state.ts). */
-function * sortIndex (building: Map<string, GroupBuilding>, lengths: Map<string, Int32Array>): Steps<ReadonlyMap<string, GroupIndex>> {
+function * sortIndex (building: Map<string, GroupBuilding>, store: RuleStore, lengths: Map<string, Int32Array>): Steps<ReadonlyMap<string, GroupIndex>> {
+  const byPriority = byPriorityIn(store)
   let n = 0
   for (const [group, index] of building) {
     const counts = new Int32Array(MAX_PREFIX_LENGTH + 1)
     lengths.set(group, counts)
     for (const [prefix, at] of index.byPrefix) {
-      if (Array.isArray(at)) Object.freeze(at.sort(byPriority))
+      if (typeof at !== 'number') Object.freeze(at.sort(byPriority))
       counts[prefix.length] = (counts[prefix.length] as number) + 1
       if (++n % ROWS_PER_STEP === 0) yield
     }
@@ -71,7 +72,7 @@ interface Building {
   readonly gateways: ReadonlyMap<string, CompiledGateway>
   readonly carriers: ReadonlyMap<string, CompiledCarrier>
   readonly ctx: RuleContext
-  readonly rules: Map<number, CompiledRule>
+  readonly rules: Map<number, number>
   readonly index: Map<string, GroupBuilding>
 }
 
@@ -83,15 +84,15 @@ function * compileHead (head: PartitionHead): Steps<Building> {
   return { c, gateways, carriers, ctx: createRuleContext(gateways, carriers, head.partition.extra_prefix_chars), rules: new Map(), index: new Map() }
 }
 
-function compileRules (b: Building, rows: readonly RuleData[]): Steps<Map<number, CompiledRule>> {
-  return compileRows(rows, 'rule', b.c, (row) => compileRule(row, b.ctx, b.c), b.rules, (rule) => { indexRule(b.index, rule) })
+function compileRules (b: Building, rows: readonly RuleData[]): Steps<Map<number, number>> {
+  return compileRows(rows, 'rule', b.c, (row) => compileRule(row, b.ctx, b.c), b.rules, (slot) => { indexRule(b.index, b.ctx.store, slot) })
 }
 
 function * finish (b: Building, head: PartitionHead, meta: CompileMeta, checksum: string, lengths = new Map<string, Int32Array>()): Steps<CompileResult> {
   const { c } = b
   const callers = yield * compileCallerIndexSteps(head.caller_groups, (id, discarded) => { account(c, 'caller_group', id, discarded) })
   if (c.unlisted > 0) c.list.push({ entity: 'partition', id: meta.partition, message: `${c.unlisted} more problems not listed` })
-  const groups = yield * sortIndex(b.index, lengths)
+  const groups = yield * sortIndex(b.index, b.ctx.store, lengths)
   const table: CompiledPartition = Object.freeze({
     partition: meta.partition,
     version: meta.version,
@@ -101,6 +102,7 @@ function * finish (b: Building, head: PartitionHead, meta: CompileMeta, checksum
     gateways: b.gateways,
     carriers: b.carriers,
     rules: b.rules,
+    store: b.ctx.store,
     groups,
     callers
   })

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../../src/app.js'
 import { createEventBus } from '../../../src/events.js'
 import type { CompiledCarrier, CompiledGateway, CompiledPartition, CompiledRule, CompiledTarget } from '../../../src/routing/snapshot/compiled.js'
-import { ruleAt, ruleCount } from '../../../src/routing/snapshot/compiled.js'
+import { ruleCount, slotAt } from '../../../src/routing/snapshot/compiled.js'
+import { ruleView } from '../../../src/routing/snapshot/rule-store.js'
 import { compileRouteTableFromPages } from '../../../src/routing/snapshot/route-table.js'
 import { createRouteTables, type RouteTables } from '../../../src/routing/snapshot/route-tables.js'
 import { createSnapshotRepository } from '../../../src/routing/snapshot/snapshot.repository.js'
@@ -74,10 +75,10 @@ function dump (table: CompiledPartition): unknown {
     defaultGroup: table.defaultGroup,
     gateways: sorted(table.gateways).map(([, g]) => gatewayDump(g)),
     carriers: sorted(table.carriers).map(([, c]) => carrierDump(c, table)),
-    rules: sorted(table.rules).map(([id, r]) => [id, ruleDump(r, table)]),
+    rules: sorted(table.rules).map(([id, slot]) => [id, ruleDump(ruleView(table.store, slot), table)]),
     size: table.rules.size,
     groups: sorted(table.groups).map(([group, index]) => [group, index.maxPrefixLength, index.byPrefix.size,
-      sorted(index.byPrefix).map(([prefix, at]) => [prefix, Array.isArray(at), Array.from({ length: ruleCount(at) }, (_, i) => ruleAt(at, i).id)])]),
+      sorted(index.byPrefix).map(([prefix, at]) => [prefix, typeof at !== 'number', Array.from({ length: ruleCount(at) }, (_, i) => table.store.id[slotAt(at, i)])])]),
     callers: { fromUri: sorted(table.callers.fromUri), fromDomain: sorted(table.callers.fromDomain), v4: table.callers.v4, v6: table.callers.v6 }
   }
 }
