@@ -53,7 +53,7 @@ const MAX_AFFECTED_RULES = 200_000
  * rules before the next update is a full read instead, which builds a compact store.
  */
 const MAX_DEAD_SLOTS = 100_000
-const tooManyDead = (table: CompiledPartition): boolean => table.store.length - table.rules.size > Math.max(MAX_DEAD_SLOTS, table.rules.size)
+export const tooManyDead = (table: CompiledPartition): boolean => table.store.length - table.rules.size > Math.max(MAX_DEAD_SLOTS, table.rules.size)
 
 const json = JSON.stringify
 const zero = (count: { loaded: number, discarded: number }): void => { count.loaded = 0; count.discarded = 0 }
