@@ -157,11 +157,17 @@ export interface RuleContext {
   readonly alphabet: PrefixAlphabet
 }
 
-export function createRuleContext (gateways: ReadonlyMap<string, CompiledGateway>, carriers: ReadonlyMap<string, CompiledCarrier>, extraPrefixChars = ''): RuleContext {
+/** The rule store and what is interned into it: new per full read, kept by its incremental updates. */
+export type Interned = Pick<RuleContext, 'windows' | 'windowSlots' | 'groups' | 'attrSlots' | 'store'>
+
+function newInterned (): Interned {
   const store = createRuleStore()
   store.attrsList.push(NO_ATTRS)
-  const interned = { windows: new Map(), windowSlots: new Map(), groups: new Map(), attrSlots: new Map([[NO_ATTRS, 0]]), shared: new Map() }
-  return { extraPrefixChars, alphabet: prefixAlphabet(extraPrefixChars), gateways, carriers, gatewayTargets: new Map(), carrierTargets: new Map(), lists: { next: new Map() }, ...interned, store }
+  return { windows: new Map(), windowSlots: new Map(), groups: new Map(), attrSlots: new Map([[NO_ATTRS, 0]]), store }
+}
+
+export function createRuleContext (gateways: ReadonlyMap<string, CompiledGateway>, carriers: ReadonlyMap<string, CompiledCarrier>, extraPrefixChars = '', interned = newInterned()): RuleContext {
+  return { extraPrefixChars, alphabet: prefixAlphabet(extraPrefixChars), gateways, carriers, gatewayTargets: new Map(), carrierTargets: new Map(), lists: { next: new Map() }, shared: new Map(), ...interned }
 }
 
 function newTarget (target: RuleData['targets'][number], ctx: RuleContext): CompiledTarget {

@@ -123,7 +123,7 @@ function * applyHead (table: CompiledPartition, state: SnapshotState, head: Part
   // The partition's alphabet stays (a change of extra_prefix_chars is a full reload), and so does
   // the rule store with what is interned into it.
   const { windows, windowSlots, groups, attrSlots, store } = state.ctx
-  const ctx: RuleContext = { ...createRuleContext(gateways, carriers, state.ctx.extraPrefixChars), windows, windowSlots, groups, attrSlots, store }
+  const ctx: RuleContext = createRuleContext(gateways, carriers, state.ctx.extraPrefixChars, { windows, windowSlots, groups, attrSlots, store })
   for (const [id, targets] of state.ctx.gatewayTargets) if (!changedGateways.has(id)) ctx.gatewayTargets.set(id, targets)
   for (const [id, targets] of state.ctx.carrierTargets) if (!changedCarriers.has(id)) ctx.carrierTargets.set(id, targets)
   return { gateways, carriers, callers, ctx, changedGateways, changedCarriers }
