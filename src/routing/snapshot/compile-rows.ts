@@ -1,18 +1,17 @@
 /**
- * The row compilers of a partition snapshot: gateways, carriers, rules, with the interning that
- * keeps a million rules small and quick to build (targets, target lists, windows and groups are
- * shared between rules; lookups go by object identity, not by keys built per rule). A rule is
- * written into the table's rule store (rule-store.ts) as a slot.
+ * The row compilers of a partition snapshot: gateways and carriers, the shared row loop, and the
+ * context the rules are compiled in (compile-rule.ts): the interning that keeps a million rules
+ * small and quick to build (targets, target lists, windows and groups are shared between rules),
+ * and the table's rule store (rule-store.ts) they are written into.
  */
 import type { CarrierMember, CompiledCarrier, CompiledGateway, CompiledTarget, CompileEntity, CompileProblem, LoadCounts } from './compiled.js'
-import { fmix32, hashString } from './hash.js'
-import type { CarrierData, GatewayData, RuleData } from '../routing-data.schema.js'
+import { hashString } from './hash.js'
+import type { CarrierData, GatewayData } from '../routing-data.schema.js'
 import { ROWS_PER_STEP, type Steps } from './slices.js'
-import { compileTimeWindow, type CompiledWindow } from './time-window.js'
-import { outsideAlphabet, prefixAlphabet, prefixProblem, type PrefixAlphabet } from '../prefix-chars.js'
-import { withTimerec } from './timerec-compile.js'
+import type { CompiledWindow } from './time-window.js'
+import { prefixAlphabet, type PrefixAlphabet } from '../prefix-chars.js'
 import { parseGatewayAddress } from '../validate-data.js'
-import { addRule, ALWAYS, createRuleStore, slotOf, type RuleStore, type TargetList } from './rule-store.js'
+import { createRuleStore, type RuleStore } from './rule-store.js'
 
 /** Problems listed per compile; counts stay exact beyond it, a closing entry says how many were left out. */
 export const MAX_LISTED_PROBLEMS = 1000
@@ -22,12 +21,12 @@ export const pluralOf = (entity: CompileEntity): keyof LoadCounts => PLURAL[enti
 
 // The schema bounds these, but a row that slipped past it must not make the weighted draw loop or
 // `slice` count from the end: clamp to what the schema allows.
-const weightOf = (w: number | undefined): number => (w === undefined ? 1 : Number.isFinite(w) ? Math.min(65535, Math.max(0, Math.floor(w))) : 0)
-const countOf = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.floor(n) : 0)
+export const weightOf = (w: number | undefined): number => (w === undefined ? 1 : Number.isFinite(w) ? Math.min(65535, Math.max(0, Math.floor(w))) : 0)
+export const countOf = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.floor(n) : 0)
 
 // Most rules have no attrs: one shared empty object instead of a million.
-const NO_ATTRS: Readonly<Record<string, unknown>> = Object.freeze({})
-function attrsOf (attrs: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+export const NO_ATTRS: Readonly<Record<string, unknown>> = Object.freeze({})
+export function attrsOf (attrs: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
   for (const key in attrs) if (Object.hasOwn(attrs, key)) return attrs
   return NO_ATTRS
 }
@@ -53,14 +52,20 @@ export function account (c: Collector, entity: CompileEntity, id: string | numbe
   }
 }
 
+/** Where compileRows files what it compiles: a Map, or a table's slots (slot-ids.ts). */
+export interface Filed<K, V> {
+  has: (key: K) => boolean
+  set: (key: K, value: V) => unknown
+}
+
 /**
  * The shared row loop: a repeated id, or a compile answering a string, discards the row. Rows
  * given in several calls go into one `out` (repeats are found across them); `added` sees each kept one.
  */
-export function * compileRows<Row extends { id: string | number }, Out> (
+export function * compileRows<Row extends { id: string | number }, Out, M extends Filed<Row['id'], Out> = Map<Row['id'], Out>> (
   rows: readonly Row[], entity: CompileEntity, c: Collector, compile: (row: Row) => Out | string,
-  out = new Map<Row['id'], Out>(), added?: (compiled: Out) => void
-): Steps<Map<Row['id'], Out>> {
+  out: M = new Map<Row['id'], Out>() as unknown as M, added?: (compiled: Out) => void
+): Steps<M> {
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as Row
     const compiled = out.has(row.id) ? 'duplicate id' : compile(row)
@@ -146,12 +151,8 @@ export interface RuleContext {
   readonly attrSlots: Map<Readonly<Record<string, unknown>>, number>
   /** Where the rules go: shared by every table of one full read and its incremental updates. */
   readonly store: RuleStore
-  /**
-   * The same lookups by object identity, for the frozen values the snapshot loader shares between
-   * rows (rule-pages.ts): a million rules have a few thousand target lists, and walking the trie or
-   * building a key per rule was a tenth of the compile.
-   */
-  readonly shared: Map<object, unknown>
+  /** What the stored tuples of one read (rule-pages.ts) resolved, by their text (compile-rule.ts `compileTuple`). */
+  readonly texts: TupleTexts
   /** The partition's extra_prefix_chars: a rule whose prefix holds anything else is discarded, as drouting does. */
   readonly extraPrefixChars: string
   readonly alphabet: PrefixAlphabet
@@ -160,138 +161,35 @@ export interface RuleContext {
 /** The rule store and what is interned into it: new per full read, kept by its incremental updates. */
 export type Interned = Pick<RuleContext, 'windows' | 'windowSlots' | 'groups' | 'attrSlots' | 'store'>
 
-function newInterned (): Interned {
-  const store = createRuleStore()
+/** `expectedRules`: how many rules the store is sized for at first (it grows past them). */
+export function newInterned (expectedRules = 0): Interned {
+  const store = createRuleStore(Math.max(1024, expectedRules))
   store.attrsList.push(NO_ATTRS)
   return { windows: new Map(), windowSlots: new Map(), groups: new Map(), attrSlots: new Map([[NO_ATTRS, 0]]), store }
 }
 
+/** Stored-tuple texts (rule-pages.ts) and what each resolved to: a store index, or why the rule is discarded. */
+export interface TupleTexts {
+  readonly groups: Map<string, number>
+  /** By the time window's text and the timerec's, joined: the window's slot, ALWAYS, or why not. */
+  readonly windows: Map<string, number | string>
+  readonly targets: Map<string, number>
+  /** One target (`g12:50`) by its text. */
+  readonly items: Map<string, CompiledTarget>
+  readonly attrs: Map<string, number>
+}
+
+const newTexts = (): TupleTexts => ({ groups: new Map(), windows: new Map(), targets: new Map(), items: new Map(), attrs: new Map() })
+
 export function createRuleContext (gateways: ReadonlyMap<string, CompiledGateway>, carriers: ReadonlyMap<string, CompiledCarrier>, extraPrefixChars = '', interned = newInterned()): RuleContext {
-  return { extraPrefixChars, alphabet: prefixAlphabet(extraPrefixChars), gateways, carriers, gatewayTargets: new Map(), carrierTargets: new Map(), lists: { next: new Map() }, shared: new Map(), ...interned }
-}
-
-function newTarget (target: RuleData['targets'][number], ctx: RuleContext): CompiledTarget {
-  const weight = weightOf(target.weight)
-  if ('gateway' in target) {
-    const gateway = ctx.gateways.get(target.gateway)
-    return Object.freeze(gateway === undefined
-      ? { kind: 'unknown', id: target.gateway, weight, hashKey: hashString(target.gateway), of: 'gateway' }
-      : { kind: 'gateway', id: target.gateway, weight, hashKey: gateway.hashKey, gateway })
+  return {
+    extraPrefixChars, alphabet: prefixAlphabet(extraPrefixChars), gateways, carriers, gatewayTargets: new Map(), carrierTargets: new Map(), lists: { next: new Map() }, texts: newTexts(), ...interned
   }
-  const carrier = ctx.carriers.get(target.carrier)
-  return Object.freeze(carrier === undefined
-    ? { kind: 'unknown', id: target.carrier, weight, hashKey: hashString(`#${target.carrier}`), of: 'carrier' }
-    : { kind: 'carrier', id: target.carrier, weight, hashKey: carrier.hashKey, carrier })
-}
-
-function compileTarget (target: RuleData['targets'][number], ctx: RuleContext): CompiledTarget {
-  const isGateway = 'gateway' in target
-  const byId = isGateway ? ctx.gatewayTargets : ctx.carrierTargets
-  const id = isGateway ? target.gateway : target.carrier
-  let byWeight = byId.get(id)
-  if (byWeight === undefined) byId.set(id, byWeight = new Map())
-  const written = target.weight ?? 1
-  let compiled = byWeight.get(written)
-  if (compiled === undefined) byWeight.set(written, compiled = newTarget(target, ctx))
-  return compiled
 }
 
 /**
- * `compile(value)`, remembered by identity when `value` is frozen (shared by the loader); an
- * unshared value goes to `unshared` when given.
+ * The context for the next read: what is interned into the store is kept, what one read's values
+ * and texts resolved to is not (at a million rules, hundreds of thousands of target lists that
+ * the snapshot would otherwise keep alive).
  */
-function byIdentity<V extends object, T> (value: V, ctx: RuleContext, compile: (value: V) => T, unshared: (value: V) => T = compile): T {
-  if (!Object.isFrozen(value)) return unshared(value)
-  let found = ctx.shared.get(value) as T | undefined
-  if (found === undefined) ctx.shared.set(value, found = compile(value))
-  return found
-}
-
-/** A new list in the store; its index. */
-function targetList (list: readonly CompiledTarget[], ctx: RuleContext): number {
-  const lists: TargetList[] = ctx.store.lists
-  lists.push(Object.freeze({ list: Object.freeze(list), unknown: Object.freeze(list.filter((t) => t.kind === 'unknown')) }))
-  return lists.length - 1
-}
-
-/**
- * The rule's interned target list. A list the loader shares (frozen: one per distinct text, see
- * rule-pages.ts) is compiled once and needs no trie: equal texts are one list already, and a
- * trie node per target of a few hundred thousand one-off lists was a Map each to build and keep.
- */
-function compileTargets (row: RuleData, ctx: RuleContext): number {
-  return byIdentity(row.targets, ctx, (targets) => targetList(targets.map((t) => compileTarget(t, ctx)), ctx), () => walkTargets(row, ctx))
-}
-
-/** An unshared list, found by walking the trie with the interned targets: equal lists end on one node. */
-function walkTargets (row: RuleData, ctx: RuleContext): number {
-  let node = ctx.lists
-  for (const t of row.targets) {
-    const target = compileTarget(t, ctx)
-    let child = node.next.get(target)
-    if (child === undefined) node.next.set(target, child = { next: new Map() })
-    node = child
-  }
-  node.targets ??= targetList(row.targets.map((t) => compileTarget(t, ctx)), ctx)
-  return node.targets
-}
-
-function internGroups (groups: readonly string[], ctx: RuleContext): number {
-  return byIdentity(groups, ctx, () => internGroupsByKey(groups, ctx))
-}
-
-function internGroupsByKey (groups: readonly string[], ctx: RuleContext): number {
-  const key = groups.length === 1 ? groups[0] as string : groups.join(',')
-  let interned = ctx.groups.get(key)
-  if (interned === undefined) {
-    interned = ctx.store.groupLists.length
-    ctx.store.groupLists.push(Object.freeze(groups.slice()))
-    ctx.groups.set(key, interned)
-  }
-  return interned
-}
-
-/** The time window and the timerec (timerec-compile.ts), both to match. */
-function compileWindow (row: RuleData, ctx: RuleContext): CompiledWindow | string | null {
-  const window = row.time_window === null ? null : byIdentity(row.time_window, ctx, (tw) => windowByKey(tw, ctx))
-  return withTimerec(window, row.timerec, ctx.windows)
-}
-
-function windowByKey (timeWindow: NonNullable<RuleData['time_window']>, ctx: RuleContext): CompiledWindow | string {
-  const key = JSON.stringify(timeWindow)
-  let window = ctx.windows.get(key)
-  if (window === undefined) {
-    window = compileTimeWindow(timeWindow)
-    ctx.windows.set(key, window)
-  }
-  return window
-}
-
-/** The rule written into the context's store: its slot, or why it is discarded. */
-export function compileRule (row: RuleData, ctx: RuleContext, c: Collector): number | string {
-  // Stored before migration 0006: read back rounded, it could stand for a neighbour.
-  if (!Number.isSafeInteger(row.id)) return `id ${row.id} is past ${Number.MAX_SAFE_INTEGER}: it cannot be told from its neighbours`
-  if (row.prefix.length > 64 || outsideAlphabet(row.prefix, ctx.alphabet) >= 0) return prefixProblem(row.prefix, ctx.extraPrefixChars) ?? `prefix "${row.prefix}" is longer than 64 characters`
-  if (row.groups.length === 0) return 'names no caller group'
-  const window = compileWindow(row, ctx)
-  if (typeof window === 'string') return window
-  const targets = compileTargets(row, ctx)
-  const { list, unknown } = ctx.store.lists[targets] as TargetList
-  if (unknown.length > 0 && unknown.length === list.length) return 'every target is unknown or discarded'
-  for (const t of unknown) problem(c, 'rule', row.id, `target ${t.kind === 'unknown' ? t.of : ''} "${t.id}" is unknown or discarded; never routed`)
-  const attrs = attrsOf(row.attrs)
-  return addRule(ctx.store, {
-    id: row.id,
-    hashKey: fmix32(row.id),
-    groups: internGroups(row.groups, ctx),
-    prefix: row.prefix,
-    priority: row.priority,
-    window: window === null ? ALWAYS : slotOf(window, ctx.store.windows, ctx.windowSlots),
-    targets,
-    sort: row.sort,
-    maxTargets: row.max_targets === null ? Infinity : countOf(row.max_targets),
-    fallback: row.fallback,
-    enabled: row.enabled,
-    attrs: slotOf(attrs, ctx.store.attrsList, ctx.attrSlots)
-  })
-}
+export const forNextRead = (ctx: RuleContext): RuleContext => ({ ...ctx, texts: newTexts() })

@@ -1,7 +1,7 @@
 /**
  * What a partition compiles to: the immutable structures the per-call decision reads, and the
- * shapes of a snapshot read and of its load report. Types only, besides the two accessors of
- * PrefixRules. The rules themselves are columns (rule-store.ts).
+ * shapes of a snapshot read and of its load report. Types only, besides the accessors of
+ * PrefixRules and RulePage. The rules themselves are columns (rule-store.ts).
  */
 import type { PartitionData, RuleData } from '../routing-data.schema.js'
 import type { CallerIndex } from './caller-index.js'
@@ -127,16 +127,48 @@ export interface CompileResult {
   readonly problems: readonly CompileProblem[]
 }
 
-export interface CompileMeta { readonly partition: string, readonly version: number }
+export interface CompileMeta {
+  readonly partition: string
+  readonly version: number
+  /** How many rules the read will likely give (the loaded table's): its columns are sized once instead of grown. */
+  readonly expectedRules?: number
+}
 
 /** A partition's data without its rules: what a snapshot read gives before the rule pages. */
 export type PartitionHead = Omit<PartitionData, 'rules'>
 
-/** One page of a snapshot read: its rules, and per rule the hash of its stored row (the checksum sums them). */
-export interface RulePage {
-  readonly rules: readonly RuleData[]
-  readonly hashes: Float64Array
+/** Row id → name, of the partition's gateways and carriers. */
+export interface TargetNames {
+  readonly gateways: ReadonlyMap<string, string>
+  readonly carriers: ReadonlyMap<string, string>
 }
+
+/**
+ * A rule as a trigger stores it on write (rule.tuple, migration 0009): [id, groups as a text[]
+ * literal, prefix, priority, time_window as JSON text, sort, max_targets, fallback, attrs as
+ * JSON text, enabled, description, targets, timerec, row hash].
+ */
+export type RuleTuple = [
+  id: number, groups: string, prefix: string, priority: number, timeWindow: string | null, sort: SortMode,
+  maxTargets: number | null, fallback: boolean, attrs: string, enabled: boolean, description: string,
+  /** `g<gateway row id>:<weight>` or `c<carrier row id>:<weight>`, comma-separated in position order; null: none. */
+  targets: string | null,
+  timerec: string | null,
+  /** The low 52 bits of PostgreSQL's hashtextextended over the tuple's JSON text: exact as a JSON number. */
+  hash: number
+]
+
+/**
+ * One page of a snapshot read, and per rule the hash of its stored row (the checksum sums them):
+ * the rules as RuleData (a document, a test), or as the database stores them, compiled from their
+ * texts without a RuleData each (compile-rule.ts `compileTuple`), `names` naming their targets.
+ */
+export type RulePage =
+  | { readonly rules: readonly RuleData[], readonly hashes: Float64Array }
+  | { readonly tuples: readonly RuleTuple[], readonly names: TargetNames, readonly hashes: Float64Array }
+
+export const pageSize = (page: RulePage): number => ('rules' in page ? page.rules.length : page.tuples.length)
+export const ruleIdAt = (page: RulePage, i: number): number => ('rules' in page ? (page.rules[i] as RuleData).id : (page.tuples[i] as RuleTuple)[0])
 
 /** A rule's interned target list, and the targets in it that name nothing usable. */
 export interface TargetList { readonly list: readonly CompiledTarget[], readonly unknown: readonly CompiledTarget[] }

@@ -10,15 +10,15 @@ import type { Logger } from 'pino'
 import { reported } from './reported.js'
 import type { CallerIndex } from './caller-index.js'
 import { compileCallerIndexSteps } from './caller-index.js'
-import { account, compileCarrier, compileGateway, compileRule, createRuleContext, type Collector, type RuleContext } from './compile-rows.js'
+import { account, compileCarrier, compileGateway, createRuleContext, forNextRead, type Collector, type RuleContext } from './compile-rows.js'
+import { compileAt } from './compile-rule.js'
 import {
-  ruleCount, slotAt, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledTarget,
+  pageSize, ruleCount, ruleIdAt, slotAt, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledTarget,
   type CompileProblem, type GroupIndex, type LoadCounts, type PartitionHead, type PrefixRules, type RulePage
 } from './compiled.js'
 import { byPriorityIn, groupsOf, type RuleStore } from './rule-store.js'
 import { addRowHash, removeRowHash, snapshotChecksum, snapshotHeadHash } from './data-checksum.js'
 import { GONE, overlay, type Change } from './overlay-map.js'
-import type { RuleData } from '../routing-data.schema.js'
 import { COMPILE_SLICE_MS } from './route-table.js'
 import type { TargetNames } from './rule-pages.js'
 import { ROWS_PER_STEP, runInSlices, type Steps } from './slices.js'
@@ -166,8 +166,8 @@ function slot (slots: Slots, table: CompiledPartition, group: string, prefix: st
 
 /** Takes the changed rules out of the checksum, counts and index slots, and puts their new rows in. */
 function changeRules (table: CompiledPartition, state: SnapshotState, c: Collector, ids: ReadonlySet<string>, page: RulePage): { rules: Map<number, Change<number>>, slots: Slots } {
-  const fresh = new Map<number, { row: RuleData, hash: number }>()
-  page.rules.forEach((row, i) => { fresh.set(row.id, { row, hash: page.hashes[i] as number }) })
+  const fresh = new Map<number, number>() // Each changed rule that still exists, by id: its index in the page.
+  for (let i = 0; i < pageSize(page); i++) fresh.set(ruleIdAt(page, i), i)
   const rules = new Map<number, Change<number>>()
   const { store } = state.ctx
   const slots: Slots = new Map()
@@ -187,14 +187,15 @@ function changeRules (table: CompiledPartition, state: SnapshotState, c: Collect
       c.counts.rules.discarded--
       state.discarded.delete(id)
     }
-    const now = fresh.get(id)
-    if (now === undefined) {
+    const at = fresh.get(id)
+    if (at === undefined) {
       state.hashes.delete(id)
       continue
     }
-    addRowHash(state.rows, now.hash)
-    state.hashes.set(id, now.hash)
-    const compiled = compileRule(now.row, state.ctx, c)
+    const hash = page.hashes[at] as number
+    addRowHash(state.rows, hash)
+    state.hashes.set(id, hash)
+    const compiled = compileAt(page, at, state.ctx, c)
     account(c, 'rule', id, typeof compiled === 'string' ? compiled : undefined)
     if (typeof compiled === 'string') {
       state.discarded.add(id)
@@ -237,9 +238,7 @@ function * applySlots (table: CompiledPartition, state: SnapshotState, store: Ru
   return groups
 }
 
-const copyCounts = (counts: LoadCounts): LoadCounts => ({
-  gateways: { ...counts.gateways }, carriers: { ...counts.carriers }, rules: { ...counts.rules }, caller_groups: { ...counts.caller_groups }
-})
+const copyCounts = (n: LoadCounts): LoadCounts => ({ gateways: { ...n.gateways }, carriers: { ...n.carriers }, rules: { ...n.rules }, caller_groups: { ...n.caller_groups } })
 
 /**
  * The table at `delta.version`, or undefined when a full reload is the better way (a head change
@@ -262,8 +261,8 @@ export async function applyDelta (table: CompiledPartition, state: SnapshotState
     state.names = delta.head.names
     state.headHash = await runInSlices(snapshotHeadHash(state.head), sliceMs)
   }
-  // Interning by identity is per read: this read's shared values are new objects.
-  state.ctx = { ...state.ctx, shared: new Map() }
+  // What one read's texts resolved to is per read: the store and what is interned into it stay.
+  state.ctx = forNextRead(state.ctx)
   const page = await delta.readRules([...ids], state.names)
   const changed = changeRules(table, state, c, ids, page)
   const rules = await runInSlices(overlay(table.rules, changed.rules), sliceMs)

@@ -4,10 +4,12 @@
  */
 import { compileCallerIndexSteps } from './caller-index.js'
 import {
-  account, compileCarrier, compileGateway, compileRows, compileRule, createRuleContext, ENTITIES, pluralOf, type Collector, type RuleContext
+  account, compileCarrier, compileGateway, compileRows, createRuleContext, ENTITIES, forNextRead, newInterned, pluralOf, type Collector, type RuleContext
 } from './compile-rows.js'
-import type {
-  CompiledCarrier, CompiledGateway, CompiledPartition, CompileMeta, CompileProblem, CompileResult, GroupIndex, LoadCounts, PartitionHead, RulePage
+import { compileAt } from './compile-rule.js'
+import {
+  pageSize, ruleIdAt, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompileMeta, type CompileProblem, type CompileResult,
+  type GroupIndex, type LoadCounts, type PartitionHead, type RulePage
 } from './compiled.js'
 import { byPriorityIn, groupsOf, type RuleStore } from './rule-store.js'
 import type { Logger } from 'pino'
@@ -15,6 +17,7 @@ import type { Identifier } from '../../status/status-registry.js'
 import { addRowHash, emptyRowSum, snapshotChecksum, snapshotHeadHash } from './data-checksum.js'
 import type { RuleData } from '../routing-data.schema.js'
 import { createRowHashes } from './row-hashes.js'
+import { slotIds, type SlotIds } from './slot-ids.js'
 import type { TargetNames } from './rule-pages.js'
 import { ROWS_PER_STEP, runInSlices, type Steps } from './slices.js'
 import { MAX_PREFIX_LENGTH, NO_NAMES, type SnapshotState } from './snapshot-state.js'
@@ -66,26 +69,41 @@ export function reportLoad (identifier: Identifier, log: Logger, partition: stri
   for (const p of problems.slice(0, 20)) log.warn({ partition, entity: p.entity, id: p.id }, `discarded: ${p.message}`)
 }
 
+const NO_HASHES = new Float64Array(0)
+
 /** A table being built: the head compiled, the rules so far, and their index. */
 interface Building {
   readonly c: Collector
   readonly gateways: ReadonlyMap<string, CompiledGateway>
   readonly carriers: ReadonlyMap<string, CompiledCarrier>
   readonly ctx: RuleContext
-  readonly rules: Map<number, number>
+  /** Rule id → slot, as compiled so far (slot-ids.ts). */
+  readonly rules: SlotIds
   readonly index: Map<string, GroupBuilding>
 }
 
-function * compileHead (head: PartitionHead): Steps<Building> {
+function * compileHead (head: PartitionHead, expectedRules: number): Steps<Building> {
   const counts: LoadCounts = { gateways: { loaded: 0, discarded: 0 }, carriers: { loaded: 0, discarded: 0 }, rules: { loaded: 0, discarded: 0 }, caller_groups: { loaded: 0, discarded: 0 } }
   const c: Collector = { counts, list: [], unlisted: 0 }
   const gateways = yield * compileRows(head.gateways, 'gateway', c, compileGateway)
   const carriers = yield * compileRows(head.carriers, 'carrier', c, (row) => compileCarrier(row, gateways, c))
-  return { c, gateways, carriers, ctx: createRuleContext(gateways, carriers, head.partition.extra_prefix_chars), rules: new Map(), index: new Map() }
+  const ctx = createRuleContext(gateways, carriers, head.partition.extra_prefix_chars, newInterned(expectedRules))
+  return { c, gateways, carriers, ctx, rules: slotIds(ctx.store), index: new Map() }
 }
 
-function compileRules (b: Building, rows: readonly RuleData[]): Steps<Map<number, number>> {
-  return compileRows(rows, 'rule', b.c, (row) => compileRule(row, b.ctx, b.c), b.rules, (slot) => { indexRule(b.index, b.ctx.store, slot) })
+/** A page's rules into the store and the index: a repeated id is discarded, as every problem is counted. */
+function * compilePage (b: Building, page: RulePage): Steps<void> {
+  const { c, ctx, rules } = b
+  for (let i = 0; i < pageSize(page); i++) {
+    const id = ruleIdAt(page, i)
+    const compiled = rules.has(id) ? 'duplicate id' : compileAt(page, i, ctx, c)
+    if (typeof compiled !== 'string') {
+      rules.set(id, compiled)
+      indexRule(b.index, ctx.store, compiled)
+    }
+    account(c, 'rule', id, typeof compiled === 'string' ? compiled : undefined)
+    if (i % ROWS_PER_STEP === 0) yield
+  }
 }
 
 function * finish (b: Building, head: PartitionHead, meta: CompileMeta, checksum: string, lengths = new Map<string, Int32Array>()): Steps<CompileResult> {
@@ -101,7 +119,7 @@ function * finish (b: Building, head: PartitionHead, meta: CompileMeta, checksum
     prefixChars: b.ctx.alphabet,
     gateways: b.gateways,
     carriers: b.carriers,
-    rules: b.rules,
+    rules: b.rules.done(),
     store: b.ctx.store,
     groups,
     callers
@@ -112,6 +130,7 @@ function * finish (b: Building, head: PartitionHead, meta: CompileMeta, checksum
 /** One table being compiled: its rules, given in any number of parts, then the finish with the data's checksum. */
 export interface Compilation {
   readonly rules: (rows: readonly RuleData[]) => Steps<unknown>
+  readonly page: (page: RulePage) => Steps<unknown>
   readonly finish: (checksum: string, lengths?: Map<string, Int32Array>) => Steps<CompileResult>
   /** The rule context and counts, for the snapshot's incremental state. */
   readonly building: Pick<Building, 'ctx' | 'c' | 'rules'>
@@ -122,9 +141,10 @@ export interface Compilation {
  * problem saying why; rules given across several parts are checked against each other.
  */
 export function * beginCompile (head: PartitionHead, meta: CompileMeta): Steps<Compilation> {
-  const b = yield * compileHead(head)
+  const b = yield * compileHead(head, meta.expectedRules ?? 0)
   return {
-    rules: (rows) => compileRules(b, rows),
+    rules: (rows) => compilePage(b, { rules: rows, hashes: NO_HASHES }),
+    page: (page) => compilePage(b, page),
     finish: (checksum, lengths) => finish(b, head, meta, checksum, lengths),
     building: b
   }
@@ -149,24 +169,23 @@ export async function compileRouteTableFromPages (
   head: PartitionHead, pages: AsyncIterable<RulePage>, meta: CompileMeta, sliceMs = COMPILE_SLICE_MS, names: TargetNames = NO_NAMES
 ): Promise<LoadedTable> {
   const rows = emptyRowSum()
-  const hashes = createRowHashes()
+  const hashes = createRowHashes(meta.expectedRules)
   const discarded = new Set<number>()
   const compilation = await runInSlices(beginCompile(head, meta), sliceMs)
   const { ctx, c, rules } = compilation.building
   for await (const page of pages) {
-    for (let i = 0; i < page.rules.length; i++) {
+    const n = pageSize(page)
+    for (let i = 0; i < n; i++) {
       const hash = page.hashes[i] as number
       addRowHash(rows, hash)
-      hashes.set((page.rules[i] as RuleData).id, hash)
+      hashes.set(ruleIdAt(page, i), hash)
     }
     const before = c.counts.rules.discarded
-    await runInSlices(compilation.rules(page.rules), sliceMs)
-    if (c.counts.rules.discarded > before) for (const rule of page.rules) if (!rules.has(rule.id)) discarded.add(rule.id)
+    await runInSlices(compilation.page(page), sliceMs)
+    if (c.counts.rules.discarded > before) for (let i = 0; i < n; i++) if (!rules.has(ruleIdAt(page, i))) discarded.add(ruleIdAt(page, i))
   }
   const headHash = await runInSlices(snapshotHeadHash(head), sliceMs)
   const prefixLengths = new Map<string, Int32Array>()
   const result = await runInSlices(compilation.finish(snapshotChecksum(headHash, rows), prefixLengths), sliceMs)
-  // The identity map holds this read's shared RuleData values (a few hundred thousand target lists
-  // at a million rules): the state keeps the context without it, an update starts its own.
-  return { ...result, state: { head, names, ctx: { ...ctx, shared: new Map() }, headHash, counts: c.counts, rows, hashes, prefixLengths, discarded } }
+  return { ...result, state: { head, names, ctx: forNextRead(ctx), headHash, counts: c.counts, rows, hashes, prefixLengths, discarded } }
 }

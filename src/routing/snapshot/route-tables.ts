@@ -192,7 +192,7 @@ export function createRouteTables (options: RouteTablesOptions): RouteTables {
       // Each page compiled as it arrives, in slices with turns of the event loop between them:
       // the old snapshot answers meanwhile.
       const loaded = await repository.snapshot(name, async ({ head, version, names }, pages) =>
-        ({ head, ...await compileRouteTableFromPages(head, pages, { partition: name, version }, COMPILE_SLICE_MS, names) }))
+        ({ head, ...await compileRouteTableFromPages(head, pages, { partition: name, version, expectedRules: s.table?.rules.size }, COMPILE_SLICE_MS, names) }))
       if (loaded === undefined) {
         remove(name)
         return { partition: name, ok: true, removed: true, durationMs: elapsed() }

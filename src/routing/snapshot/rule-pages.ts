@@ -7,13 +7,14 @@
  * gateway and carrier rows the same transaction read.
  *
  * At a million rules the read is allocation-bound (every object that survives the page is copied
- * by the young-generation collector, then marked in the old one), so a page is mapped straight
- * to RuleData and the parts that repeat across rules are shared: the groups, time window, attrs,
- * sort and target list of a rule are parsed once per distinct text. Shared values are frozen.
- * A routing snapshot compiles each page as it arrives (route-table.ts compileRouteTableFromPages),
- * so a page's RuleData die young. The same query reads the rules an edit changed (ruleDataByIds).
+ * by the young-generation collector, then marked in the old one), so the snapshot gets the tuples
+ * as JSON.parse gives them and compiles each from its texts (compile-rule.ts compileTuple): no
+ * RuleData per rule. A routing snapshot compiles each page as it arrives (route-table.ts
+ * compileRouteTableFromPages), so a page's tuples die young. The same query reads the rules an
+ * edit changed (rulesByIds). An export maps the same pages to RuleData, sharing the parts that
+ * repeat across rules (the groups, time window, attrs and target list are parsed once per text).
  */
-import type { RulePage } from './compiled.js'
+import type { RulePage, RuleTuple, TargetNames } from './compiled.js'
 import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely'
 import type { Database, GatewayTable } from '../../db.js'
 import type { RuleData, RuleTargetData, TimeWindowData } from '../routing-data.schema.js'
@@ -25,22 +26,11 @@ import type { RuleData, RuleTargetData, TimeWindowData } from '../routing-data.s
 export const RULE_PAGE = 2000
 
 /**
- * A page is one row holding the page as JSON text: the rules' stored tuples (rule.tuple, written
- * on insert and update by a trigger, migration 0009), per rule an array of [id, groups as text[]
- * text, prefix, priority, time_window as text, sort, max_targets, fallback, attrs as text, enabled,
- * description, targets, timerec, row hash]. pg would otherwise build a row object and decode a
- * string per field, a dozen per rule; JSON.parse does the page natively, numbers and booleans without a string.
+ * A page is one row holding the page as JSON text: the rules' stored tuples (RuleTuple, compiled.ts,
+ * written on insert and update by a trigger, migration 0009). pg would otherwise build a row object
+ * and decode a string per field, a dozen per rule; JSON.parse does the page natively, numbers and
+ * booleans without a string.
  */
-type RuleTuple = [
-  id: number, groups: string, prefix: string, priority: number, timeWindow: string | null, sort: RuleData['sort'],
-  maxTargets: number | null, fallback: boolean, attrs: string, enabled: boolean, description: string,
-  /** `g<gateway row id>:<weight>` or `c<carrier row id>:<weight>`, comma-separated in position order; null: none. */
-  targets: string | null,
-  timerec: string | null,
-  /** The low 52 bits of PostgreSQL's hashtextextended over the tuple's JSON text: exact as a JSON number. */
-  hash: number
-]
-
 interface PageRow { readonly n: number, readonly last: string | null, readonly page: string | null }
 
 /** The page query over the rules `where` selects (it names the rule table `rule`), `limit` of them in id order. */
@@ -102,21 +92,18 @@ function interner<T> (parse: (text: string) => T): (text: string) => T {
   }
 }
 
-/** Maps pages' JSON text to RuleData, sharing what repeats across the rules of one read. */
-function pageMapper (names: TargetNames): (text: string) => RulePage {
+/** Maps pages' JSON text to RuleData (for an export), sharing what repeats across the rules of one read. */
+function dataMapper (names: TargetNames): (text: string) => RulePage {
   const groupsOf = interner((text) => parseTextArray(text) as string[])
   const windowOf = interner((text) => JSON.parse(text) as TimeWindowData)
   const attrsOf = interner((text) => asAttrs(JSON.parse(text)))
   const targetsOf = interner((text) => targetsFromText(text, names).map((t) => Object.freeze(t)))
-  const sorts = new Map<string, RuleData['sort']>()
   return (text) => {
     const tuples = JSON.parse(text) as RuleTuple[]
     const rules = new Array<RuleData>(tuples.length)
     const hashes = new Float64Array(tuples.length)
     for (let i = 0; i < tuples.length; i++) {
-      const [id, groups, prefix, priority, timeWindow, sortText, maxTargets, fallback, attrs, enabled, description, targets, timerec, hash] = tuples[i] as RuleTuple
-      let sort = sorts.get(sortText)
-      if (sort === undefined) sorts.set(sortText, sort = sortText)
+      const [id, groups, prefix, priority, timeWindow, sort, maxTargets, fallback, attrs, enabled, description, targets, timerec, hash] = tuples[i] as RuleTuple
       hashes[i] = hash
       rules[i] = {
         id,
@@ -138,14 +125,21 @@ function pageMapper (names: TargetNames): (text: string) => RulePage {
   }
 }
 
+/** A page's JSON text as the tuples themselves, for the snapshot's compile (compile-rule.ts compileTuple). */
+const tupleMapper = (names: TargetNames) => (text: string): RulePage => {
+  const tuples = JSON.parse(text) as RuleTuple[]
+  const hashes = new Float64Array(tuples.length)
+  for (let i = 0; i < tuples.length; i++) hashes[i] = (tuples[i] as RuleTuple)[13]
+  return { tuples, names, hashes }
+}
+
 /**
- * Every rule of the partition as RuleData (what rows.ts's ruleFromRow gives for the same row), in
- * id order, a page at a time, inside the caller's transaction (one snapshot). The next page is
- * asked for before this one is mapped, so PostgreSQL works on it meanwhile. A consumer that keeps
- * only what it compiles from a page lets the page's objects die young.
+ * Every rule of the partition, in id order, a page at a time, inside the caller's transaction (one
+ * snapshot), each page as `map` gives it. The next page is asked for before this one is mapped,
+ * so PostgreSQL works on it meanwhile. A consumer that keeps only what it compiles from a page
+ * lets the page's objects die young.
  */
-export async function * ruleDataPages (trx: Transaction<Database>, partitionId: string, names: TargetNames): AsyncGenerator<RulePage, void, void> {
-  const map = pageMapper(names)
+async function * pagesOf (trx: Transaction<Database>, partitionId: string, map: (text: string) => RulePage): AsyncGenerator<RulePage, void, void> {
   // The page asked for ahead is awaited only if the consumer goes on: handled meanwhile, so one
   // that fails after the consumer stopped (an aborted reload) is not an unhandled rejection.
   const ask = (after: string): Promise<PageRow> => {
@@ -164,12 +158,16 @@ export async function * ruleDataPages (trx: Transaction<Database>, partitionId: 
   }
 }
 
-/** The rules of the given ids that exist, as ruleDataPages reads them (one page, however many). */
-export async function ruleDataByIds (trx: Transaction<Database>, partitionId: string, names: TargetNames, ids: readonly string[]): Promise<RulePage> {
-  if (ids.length === 0) return { rules: [], hashes: new Float64Array(0) }
+/** Every rule of the partition as stored (tuple pages), for the snapshot. */
+export const rulePages = (trx: Transaction<Database>, partitionId: string, names: TargetNames): AsyncGenerator<RulePage, void, void> =>
+  pagesOf(trx, partitionId, tupleMapper(names))
+
+/** The rules of the given ids that exist, as rulePages reads them (one page, however many). */
+export async function rulesByIds (trx: Transaction<Database>, partitionId: string, names: TargetNames, ids: readonly string[]): Promise<RulePage> {
+  if (ids.length === 0) return { tuples: [], names, hashes: new Float64Array(0) }
   const { rows } = await tuples(partitionId, sql`id = ANY(${ids}::bigint[])`, null).execute(trx)
   const text = rows[0]?.page ?? null
-  return text === null ? { rules: [], hashes: new Float64Array(0) } : pageMapper(names)(text)
+  return text === null ? { tuples: [], names, hashes: new Float64Array(0) } : tupleMapper(names)(text)
 }
 
 /** Rules per page of a verifying read: an id and a hash each, about 20 bytes of text per rule. */
@@ -224,10 +222,10 @@ export async function * ruleHashPages (trx: Transaction<Database>, partitionId: 
   }
 }
 
-/** Every rule of the partition as RuleData, in id order (see ruleDataPages). */
+/** Every rule of the partition as RuleData, in id order (see pagesOf). */
 export async function selectRuleData (trx: Transaction<Database>, partitionId: string, names: TargetNames): Promise<RuleData[]> {
   const out: RuleData[] = []
-  for await (const { rules } of ruleDataPages(trx, partitionId, names)) for (const rule of rules) out.push(rule)
+  for await (const page of pagesOf(trx, partitionId, dataMapper(names))) if ('rules' in page) for (const rule of page.rules) out.push(rule)
   return out
 }
 
@@ -246,11 +244,7 @@ export async function selectGateways (trx: Transaction<Database>, partitionId: s
   }
 }
 
-/** Row id → name, of the partition's gateways and carriers. */
-export interface TargetNames {
-  readonly gateways: ReadonlyMap<string, string>
-  readonly carriers: ReadonlyMap<string, string>
-}
+export type { TargetNames } from './compiled.js'
 
 /**
  * The targets of one rule, as the former per-target join gave them: a gateway by its name, else

@@ -13,7 +13,7 @@ import { differingRules, MAX_VERIFIED_CHANGES } from './verify.js'
 import { COMPILE_SLICE_MS } from './route-table.js'
 import { runInSlices, type Steps } from './slices.js'
 import type { RowHashes } from './row-hashes.js'
-import { ruleDataByIds, ruleDataPages, ruleHashPages, selectGateways, type TargetNames } from './rule-pages.js'
+import { rulesByIds, rulePages, ruleHashPages, selectGateways, type TargetNames } from './rule-pages.js'
 
 function groupBy<T> (rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>()
@@ -109,7 +109,7 @@ export function createSnapshotRepository (db: Kysely<Database>): SnapshotReposit
     async snapshot (name, build) {
       return await inTransaction(db, 'read', async (trx) => {
         const found = await readHead(trx, name)
-        return found === undefined ? undefined : await build({ ...found, names: found.names }, ruleDataPages(trx, found.id, found.names))
+        return found === undefined ? undefined : await build({ ...found, names: found.names }, rulePages(trx, found.id, found.names))
       })
     },
 
@@ -136,7 +136,7 @@ export function createSnapshotRepository (db: Kysely<Database>): SnapshotReposit
           version,
           ...(found === undefined ? {} : { head: { head: found.head, names: found.names } }),
           ruleIds,
-          readRules: async (ids, names) => await ruleDataByIds(trx, partition.id, names, ids)
+          readRules: async (ids, names) => await rulesByIds(trx, partition.id, names, ids)
         })
       })
     },
@@ -154,7 +154,7 @@ export function createSnapshotRepository (db: Kysely<Database>): SnapshotReposit
           version: found.version,
           head: { head: found.head, names: found.names },
           ruleIds,
-          readRules: async (ids, names) => await ruleDataByIds(trx, found.id, names, ids)
+          readRules: async (ids, names) => await rulesByIds(trx, found.id, names, ids)
         })
       })
     },

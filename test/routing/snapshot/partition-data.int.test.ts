@@ -235,6 +235,15 @@ describe('the snapshot read', () => {
     // A gateway whose address does not parse (written past the API) is discarded with its rules' targets.
     await put('odd', { partition: {}, caller_groups: [], gateways: [{ id: 'g1', address: '192.0.2.1' }, { id: 'g2', address: '192.0.2.2' }], carriers: [], rules: [{ id: 1, prefix: '1', groups: ['default'], targets: [{ gateway: 'g2' }] }, { id: 2, prefix: '1', groups: ['default'], priority: 5, targets: [{ gateway: 'g1' }, { gateway: 'g2' }] }] })
     await sql`UPDATE gateway SET address = 'sip:[::1' WHERE gw_id = 'g2'`.execute(t.db.kysely)
+    // Time recurrences, alone and with a window, and one that does not parse (written past the API):
+    // the stored tuples resolve each text as the RuleData it stands for (compile-rule.ts compileTuple).
+    const odd = await t.db.kysely.selectFrom('partition').select('id').where('name', '=', 'odd').executeTakeFirstOrThrow()
+    await sql`INSERT INTO rule (partition_id, id, groups, prefix, priority, time_window, timerec, sort, attrs)
+      VALUES (${odd.id}, 3, ARRAY['default'], '2', 0, NULL, '20260101T080000|20260101T180000||weekly', 'ordered', '{"lcr":"a"}'),
+             (${odd.id}, 4, ARRAY['default'], '2', 1, '{"timezone":"UTC","weekly":[{"days":["mon"],"start":"08:00","end":"18:00"}]}', '20260101T080000|20260101T180000||weekly', 'ordered', '{"lcr":"a"}'),
+             (${odd.id}, 5, ARRAY['default'], '3', 0, NULL, 'nonsense', 'ordered', '{}')`.execute(t.db.kysely)
+    await sql`INSERT INTO rule_target (rule_id, partition_id, position, gateway_id, weight)
+      SELECT r.id, ${odd.id}, 0, g.id, 1 FROM rule r, gateway g WHERE r.partition_id = ${odd.id} AND r.id >= 3 AND g.partition_id = ${odd.id} AND g.gw_id = 'g1'`.execute(t.db.kysely)
     for (const name of ['empty', 'odd']) {
       const loaded = await repository.load(name)
       const paged = await createSnapshotRepository(t.db.kysely).snapshot(name, async ({ head, version }, pages) => await compileRouteTableFromPages(head, pages, { partition: name, version }))
@@ -244,6 +253,7 @@ describe('the snapshot read', () => {
       expect(paged.problems).toEqual(whole.problems)
       expect(paged.counts).toEqual(whole.counts)
       expect(paged.counts.gateways.discarded).toBe(name === 'odd' ? 1 : 0)
+      expect(paged.counts.rules).toEqual(name === 'odd' ? { loaded: 3, discarded: 2 } : { loaded: 0, discarded: 0 })
     }
   })
 })

@@ -1,0 +1,186 @@
+/**
+ * A rule compiled into the table's rule store (rule-store.ts), from either of its two forms: a
+ * RuleData (a document, a test), its parts interned by value (targets through a trie, windows by
+ * their JSON, groups joined); or the tuple the database stores (rule-pages.ts), each of its texts
+ * resolved once per read to what it interns to, so that a million rules are a million lookups by
+ * text and no RuleData, no per-rule arrays of targets or groups to build and throw away.
+ */
+import type { CompiledTarget, RulePage, RuleTuple, TargetNames } from './compiled.js'
+import { fmix32, hashString } from './hash.js'
+import type { RuleData, TimeWindowData } from '../routing-data.schema.js'
+import { compileTimeWindow, type CompiledWindow } from './time-window.js'
+import { outsideAlphabet, prefixProblem } from '../prefix-chars.js'
+import { withTimerec } from './timerec-compile.js'
+import { addRule, ALWAYS, slotOf, type TargetList } from './rule-store.js'
+import { attrsOf, countOf, NO_ATTRS, problem, weightOf, type Collector, type RuleContext } from './compile-rows.js'
+import { parseTextArray, targetsFromText } from './rule-pages.js'
+
+function newTarget (target: RuleData['targets'][number], ctx: RuleContext): CompiledTarget {
+  const weight = weightOf(target.weight)
+  if ('gateway' in target) {
+    const gateway = ctx.gateways.get(target.gateway)
+    return Object.freeze(gateway === undefined
+      ? { kind: 'unknown', id: target.gateway, weight, hashKey: hashString(target.gateway), of: 'gateway' }
+      : { kind: 'gateway', id: target.gateway, weight, hashKey: gateway.hashKey, gateway })
+  }
+  const carrier = ctx.carriers.get(target.carrier)
+  return Object.freeze(carrier === undefined
+    ? { kind: 'unknown', id: target.carrier, weight, hashKey: hashString(`#${target.carrier}`), of: 'carrier' }
+    : { kind: 'carrier', id: target.carrier, weight, hashKey: carrier.hashKey, carrier })
+}
+
+function compileTarget (target: RuleData['targets'][number], ctx: RuleContext): CompiledTarget {
+  const isGateway = 'gateway' in target
+  const byId = isGateway ? ctx.gatewayTargets : ctx.carrierTargets
+  const id = isGateway ? target.gateway : target.carrier
+  let byWeight = byId.get(id)
+  if (byWeight === undefined) byId.set(id, byWeight = new Map())
+  const written = target.weight ?? 1
+  let compiled = byWeight.get(written)
+  if (compiled === undefined) byWeight.set(written, compiled = newTarget(target, ctx))
+  return compiled
+}
+
+const NONE_UNKNOWN: readonly CompiledTarget[] = Object.freeze([])
+
+/** A new list in the store; its index. */
+function targetList (list: readonly CompiledTarget[], ctx: RuleContext): number {
+  const lists: TargetList[] = ctx.store.lists
+  let unknown = NONE_UNKNOWN
+  for (const t of list) if (t.kind === 'unknown') unknown = list.filter((u) => u.kind === 'unknown')
+  lists.push(Object.freeze({ list: Object.freeze(list), unknown: unknown === NONE_UNKNOWN ? unknown : Object.freeze(unknown) }))
+  return lists.length - 1
+}
+
+/** A rule's target list, found by walking the trie with the interned targets: equal lists end on one node. */
+function compileTargets (row: RuleData, ctx: RuleContext): number {
+  let node = ctx.lists
+  for (const t of row.targets) {
+    const target = compileTarget(t, ctx)
+    let child = node.next.get(target)
+    if (child === undefined) node.next.set(target, child = { next: new Map() })
+    node = child
+  }
+  node.targets ??= targetList(row.targets.map((t) => compileTarget(t, ctx)), ctx)
+  return node.targets
+}
+
+function internGroups (groups: readonly string[], ctx: RuleContext): number {
+  const key = groups.length === 1 ? groups[0] as string : groups.join(',')
+  let interned = ctx.groups.get(key)
+  if (interned === undefined) {
+    interned = ctx.store.groupLists.length
+    ctx.store.groupLists.push(Object.freeze(groups.slice()))
+    ctx.groups.set(key, interned)
+  }
+  return interned
+}
+
+/** The time window and the timerec (timerec-compile.ts), both to match. */
+function compileWindow (row: RuleData, ctx: RuleContext): CompiledWindow | string | null {
+  return withTimerec(row.time_window === null ? null : windowByKey(row.time_window, ctx), row.timerec, ctx.windows)
+}
+
+function windowByKey (timeWindow: NonNullable<RuleData['time_window']>, ctx: RuleContext): CompiledWindow | string {
+  const key = JSON.stringify(timeWindow)
+  let window = ctx.windows.get(key)
+  if (window === undefined) {
+    window = compileTimeWindow(timeWindow)
+    ctx.windows.set(key, window)
+  }
+  return window
+}
+
+const windowSlot = (window: CompiledWindow | string | null, ctx: RuleContext): number | string =>
+  window === null ? ALWAYS : typeof window === 'string' ? window : slotOf(window, ctx.store.windows, ctx.windowSlots)
+
+// The checks both forms make, in this order (the first that fails says why the rule is discarded).
+// Stored before migration 0006, an id past 2^53 read back rounded could stand for a neighbour.
+const idProblem = (id: number): string | undefined =>
+  Number.isSafeInteger(id) ? undefined : `id ${id} is past ${Number.MAX_SAFE_INTEGER}: it cannot be told from its neighbours`
+const prefixProblemOf = (prefix: string, ctx: RuleContext): string | undefined =>
+  prefix.length > 64 || outsideAlphabet(prefix, ctx.alphabet) >= 0 ? prefixProblem(prefix, ctx.extraPrefixChars) ?? `prefix "${prefix}" is longer than 64 characters` : undefined
+
+function targetsProblem (targets: number, id: number, ctx: RuleContext, c: Collector): string | undefined {
+  const { list, unknown } = ctx.store.lists[targets] as TargetList
+  if (unknown.length === 0) return undefined
+  if (unknown.length === list.length) return 'every target is unknown or discarded'
+  for (const t of unknown) problem(c, 'rule', id, `target ${t.kind === 'unknown' ? t.of : ''} "${t.id}" is unknown or discarded; never routed`)
+  return undefined
+}
+
+/** The rule written into the context's store: its slot, or why it is discarded. */
+export function compileRule (row: RuleData, ctx: RuleContext, c: Collector): number | string {
+  const early = idProblem(row.id) ?? prefixProblemOf(row.prefix, ctx) ?? (row.groups.length === 0 ? 'names no caller group' : undefined)
+  if (early !== undefined) return early
+  const window = windowSlot(compileWindow(row, ctx), ctx)
+  if (typeof window === 'string') return window
+  const targets = compileTargets(row, ctx)
+  const unusable = targetsProblem(targets, row.id, ctx, c)
+  if (unusable !== undefined) return unusable
+  return addRule(ctx.store, {
+    id: row.id,
+    hashKey: fmix32(row.id),
+    groups: internGroups(row.groups, ctx),
+    prefix: row.prefix,
+    priority: row.priority,
+    window,
+    targets,
+    sort: row.sort,
+    maxTargets: row.max_targets === null ? Infinity : countOf(row.max_targets),
+    fallback: row.fallback,
+    enabled: row.enabled,
+    attrs: slotOf(attrsOf(row.attrs), ctx.store.attrsList, ctx.attrSlots)
+  })
+}
+
+/** `text → value` in `cache`, `resolve` asked once per distinct text. */
+function cached<T> (cache: Map<string, T>, text: string, resolve: (text: string) => T): T {
+  let value = cache.get(text)
+  if (value === undefined) cache.set(text, value = resolve(text))
+  return value
+}
+
+const asAttrs = (value: unknown): Readonly<Record<string, unknown>> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? attrsOf(value as Record<string, unknown>) : NO_ATTRS
+
+/** A stored target list (`g12:50,c3:1`): each distinct item compiled once, as the RuleData it stands for would be. */
+function tupleTargets (text: string, names: TargetNames, ctx: RuleContext): number {
+  const items = ctx.texts.items
+  const list = text === '' ? [] : text.split(',').map((item) => cached(items, item, () => compileTarget(targetsFromText(item, names)[0] as RuleData['targets'][number], ctx)))
+  return targetList(list, ctx)
+}
+
+/** A stored rule (rule-pages.ts), compiled as compileRule compiles the RuleData it stands for. */
+export function compileTuple (tuple: RuleTuple, names: TargetNames, ctx: RuleContext, c: Collector): number | string {
+  const [id, groupsText, prefix, priority, windowText, sort, maxTargets, fallback, attrsText, enabled, , targetsText, timerec] = tuple
+  const { texts } = ctx
+  const groups = cached(texts.groups, groupsText, (text) => internGroups(parseTextArray(text) as string[], ctx))
+  const early = idProblem(id) ?? prefixProblemOf(prefix, ctx) ?? ((ctx.store.groupLists[groups] as readonly string[]).length === 0 ? 'names no caller group' : undefined)
+  if (early !== undefined) return early
+  const window = windowText === null && timerec === null
+    ? ALWAYS
+    : cached(texts.windows, `${windowText ?? ''}\n${timerec ?? ''}`, () => windowSlot(withTimerec(windowText === null ? null : windowByKey(JSON.parse(windowText) as TimeWindowData, ctx), timerec, ctx.windows), ctx))
+  if (typeof window === 'string') return window
+  const targets = cached(texts.targets, targetsText ?? '', (text) => tupleTargets(text, names, ctx))
+  const unusable = targetsProblem(targets, id, ctx, c)
+  if (unusable !== undefined) return unusable
+  return addRule(ctx.store, {
+    id,
+    hashKey: fmix32(id),
+    groups,
+    prefix,
+    priority,
+    window,
+    targets,
+    sort,
+    maxTargets: maxTargets === null ? Infinity : countOf(maxTargets),
+    fallback,
+    enabled,
+    attrs: attrsText === '{}' ? 0 : cached(texts.attrs, attrsText, (text) => slotOf(asAttrs(JSON.parse(text)), ctx.store.attrsList, ctx.attrSlots))
+  })
+}
+
+/** The i-th rule of a page compiled into the context's store: its slot, or why it is discarded. */
+export const compileAt = (page: RulePage, i: number, ctx: RuleContext, c: Collector): number | string =>
+  'rules' in page ? compileRule(page.rules[i] as RuleData, ctx, c) : compileTuple(page.tuples[i] as RuleTuple, page.names, ctx, c)
