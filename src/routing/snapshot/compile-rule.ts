@@ -160,7 +160,7 @@ export function compileTuple (tuple: RuleTuple, names: TargetNames, ctx: RuleCon
   if (early !== undefined) return early
   const window = windowText === null && timerec === null
     ? ALWAYS
-    : cached(texts.windows, `${windowText ?? ''}\n${timerec ?? ''}`, () => windowSlot(withTimerec(windowText === null ? null : windowByKey(JSON.parse(windowText) as TimeWindowData, ctx), timerec, ctx.windows), ctx))
+    : cached(texts.windows, windowKey(windowText, timerec), () => windowSlot(withTimerec(windowText === null ? null : windowByKey(JSON.parse(windowText) as TimeWindowData, ctx), timerec, ctx.windows), ctx))
   if (typeof window === 'string') return window
   const targets = cached(texts.targets, targetsText ?? '', (text) => tupleTargets(text, names, ctx))
   const unusable = targetsProblem(targets, id, ctx, c)
@@ -179,6 +179,34 @@ export function compileTuple (tuple: RuleTuple, names: TargetNames, ctx: RuleCon
     enabled,
     attrs: attrsText === '{}' ? 0 : cached(texts.attrs, attrsText, (text) => slotOf(asAttrs(JSON.parse(text)), ctx.store.attrsList, ctx.attrSlots))
   })
+}
+
+const windowKey = (windowText: string | null, timerec: string | null): string => `${windowText ?? ''}\n${timerec ?? ''}`
+
+// A time_window's zone, and a timerec field that could be one (a first field starting with A–Z).
+const WINDOW_ZONE = /"timezone":\s*"([^"\\]+)"/
+const TIMEREC_ZONE = /(?:^|[^A-Za-z0-9_/+-])([A-Z][A-Za-z0-9_/+-]*)\|/g
+
+/**
+ * The time zones the page's windows and timerecs name that the context has not compiled yet: what
+ * a load warms (timerec-zones.ts warmZones) before it compiles the page. A guess from the texts
+ * is enough: a zone it misses is built by the compile, one it names wrongly is passed over.
+ */
+export function zonesNamed (page: RulePage, ctx: RuleContext): Set<string> {
+  const out = new Set<string>()
+  const add = (windowZone: string | null | undefined, timerec: string | null | undefined): void => {
+    if (windowZone !== null && windowZone !== undefined) out.add(windowZone)
+    if (timerec !== null && timerec !== undefined) for (const m of timerec.matchAll(TIMEREC_ZONE)) out.add(m[1] as string)
+  }
+  if ('rules' in page) {
+    for (const rule of page.rules) add(rule.time_window?.timezone, rule.timerec)
+    return out
+  }
+  for (const [, , , , windowText, , , , , , , , timerec] of page.tuples) {
+    if ((windowText === null && timerec === null) || ctx.texts.windows.has(windowKey(windowText, timerec))) continue
+    add(windowText === null ? null : WINDOW_ZONE.exec(windowText)?.[1], timerec)
+  }
+  return out
 }
 
 /** The i-th rule of a page compiled into the context's store: its slot, or why it is discarded. */

@@ -11,7 +11,8 @@ import { reported } from './reported.js'
 import type { CallerIndex } from './caller-index.js'
 import { compileCallerIndexSteps } from './caller-index.js'
 import { account, compileCarrier, compileGateway, createRuleContext, forNextRead, type Collector, type RuleContext } from './compile-rows.js'
-import { compileAt } from './compile-rule.js'
+import { compileAt, zonesNamed } from './compile-rule.js'
+import { warmZones } from './timerec-zones.js'
 import {
   pageSize, ruleCount, ruleIdAt, slotAt, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledTarget,
   type CompileProblem, type GroupIndex, type LoadCounts, type PartitionHead, type PrefixRules, type RulePage
@@ -264,6 +265,7 @@ export async function applyDelta (table: CompiledPartition, state: SnapshotState
   // What one read's texts resolved to is per read: the store and what is interned into it stay.
   state.ctx = forNextRead(state.ctx)
   const page = await delta.readRules([...ids], state.names)
+  await runInSlices(warmZones(zonesNamed(page, state.ctx)), sliceMs)
   const changed = changeRules(table, state, c, ids, page)
   const rules = await runInSlices(overlay(table.rules, changed.rules), sliceMs)
   const groups = await runInSlices(applySlots(table, state, state.ctx.store, changed.slots), sliceMs)

@@ -6,7 +6,8 @@ import { compileCallerIndexSteps } from './caller-index.js'
 import {
   account, compileCarrier, compileGateway, compileRows, createRuleContext, ENTITIES, forNextRead, newInterned, pluralOf, type Collector, type RuleContext
 } from './compile-rows.js'
-import { compileAt } from './compile-rule.js'
+import { compileAt, zonesNamed } from './compile-rule.js'
+import { warmZones } from './timerec-zones.js'
 import {
   pageSize, ruleIdAt, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompileMeta, type CompileProblem, type CompileResult,
   type GroupIndex, type LoadCounts, type PartitionHead, type RulePage
@@ -181,6 +182,7 @@ export async function compileRouteTableFromPages (
       hashes.set(ruleIdAt(page, i), hash)
     }
     const before = c.counts.rules.discarded
+    await runInSlices(warmZones(zonesNamed(page, ctx)), sliceMs)
     await runInSlices(compilation.page(page), sliceMs)
     if (c.counts.rules.discarded > before) for (let i = 0; i < n; i++) if (!rules.has(ruleIdAt(page, i))) discarded.add(ruleIdAt(page, i))
   }

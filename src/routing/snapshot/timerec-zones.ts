@@ -7,6 +7,7 @@
  * instant into a wall clock during a call is a binary search, no Intl and no allocation. Instants
  * from 2100 on ask Intl each time (and allocate).
  */
+import { runAtOnce, type Steps } from './slices.js'
 
 export interface ZoneTable {
   readonly name: string
@@ -46,13 +47,17 @@ function intlOffset (format: Intl.DateTimeFormat, sec: number): number {
   return Math.round(Date.UTC(year, month - 1, day, hour, minute, second) / 1000 - sec)
 }
 
-function build (name: string): ZoneTable {
+/** Weeks of the scan between two steps of a build: a few milliseconds of Intl. */
+const WEEKS_PER_STEP = 128
+
+function * build (name: string): Steps<ZoneTable> {
   const format = new Intl.DateTimeFormat('en-US', {
     timeZone: name, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'
   })
   const starts = [-Infinity]
   const offsets = [intlOffset(format, SCAN_FROM)]
   let previous = offsets[0] as number
+  let weeks = 0
   for (let t = SCAN_FROM + SCAN_STEP; t < SCAN_UNTIL + SCAN_STEP; t += SCAN_STEP) {
     let lo = t - SCAN_STEP
     // Each change between lo (at the previous offset) and t: the first second with another offset.
@@ -67,6 +72,7 @@ function build (name: string): ZoneTable {
       offsets.push(previous = intlOffset(format, hi))
       lo = hi
     }
+    if (++weeks % WEEKS_PER_STEP === 0) yield
   }
   const buckets = new Int32Array(Math.ceil((SCAN_UNTIL - SCAN_FROM) / BUCKET) + 1)
   for (let b = 0, i = 0; b < buckets.length; b++) {
@@ -82,8 +88,26 @@ const tables = new Map<string, ZoneTable>()
 export function zoneTable (name: string | null): ZoneTable {
   if (name === null || name === 'UTC') return UTC_ZONE
   let table = tables.get(name)
-  if (table === undefined) tables.set(name, table = build(name))
+  if (table === undefined) tables.set(name, table = runAtOnce(build(name)))
   return table
+}
+
+/**
+ * Builds the tables of the zones among `names` that Intl knows and that are not built yet, in
+ * steps: a zone's table is about a hundred milliseconds of Intl, which a load runs in slices
+ * before it compiles the rules that name the zone (compile-rule.ts zonesNamed) rather than in one
+ * go inside a rule's compile. Names that are no zone are passed over: the compile says why.
+ */
+export function * warmZones (names: Iterable<string>): Steps<void> {
+  for (const name of names) {
+    if (name === 'UTC' || tables.has(name)) continue
+    try {
+      Intl.DateTimeFormat('en-US', { timeZone: name })
+    } catch {
+      continue
+    }
+    tables.set(name, yield * build(name))
+  }
 }
 
 /** The UTC offset in seconds at `sec` (seconds since the epoch). */
