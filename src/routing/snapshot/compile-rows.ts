@@ -52,27 +52,18 @@ export function account (c: Collector, entity: CompileEntity, id: string | numbe
   }
 }
 
-/** Where compileRows files what it compiles: a Map, or a table's slots (slot-ids.ts). */
-export interface Filed<K, V> {
-  has: (key: K) => boolean
-  set: (key: K, value: V) => unknown
-}
-
 /**
- * The shared row loop: a repeated id, or a compile answering a string, discards the row. Rows
- * given in several calls go into one `out` (repeats are found across them); `added` sees each kept one.
+ * The row loop of the head (gateways, carriers; the rules have theirs, route-table.ts
+ * compilePage): a repeated id, or a compile answering a string, discards the row.
  */
-export function * compileRows<Row extends { id: string | number }, Out, M extends Filed<Row['id'], Out> = Map<Row['id'], Out>> (
-  rows: readonly Row[], entity: CompileEntity, c: Collector, compile: (row: Row) => Out | string,
-  out: M = new Map<Row['id'], Out>() as unknown as M, added?: (compiled: Out) => void
-): Steps<M> {
+export function * compileRows<Row extends { id: string | number }, Out> (
+  rows: readonly Row[], entity: CompileEntity, c: Collector, compile: (row: Row) => Out | string
+): Steps<Map<Row['id'], Out>> {
+  const out = new Map<Row['id'], Out>()
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as Row
     const compiled = out.has(row.id) ? 'duplicate id' : compile(row)
-    if (typeof compiled !== 'string') {
-      out.set(row.id, compiled)
-      added?.(compiled)
-    }
+    if (typeof compiled !== 'string') out.set(row.id, compiled)
     account(c, entity, row.id, typeof compiled === 'string' ? compiled : undefined)
     if (i % ROWS_PER_STEP === 0) yield
   }
