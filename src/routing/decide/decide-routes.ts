@@ -1,4 +1,4 @@
-// Scratch: the decision being made (ctx) and its route and order lists, reused by every decision.
+// Scratch: the decision being made (ctx), its route and order lists and its prefix walk, reused by every decision.
 /** The pure per-call decision: caller group, longest prefix, priority and time window, target expansion, health. */
 import {
   ruleCount, slotAt, type CarrierMember, type CompiledCarrier, type CompiledGateway, type CompiledPartition,
@@ -81,6 +81,8 @@ const ctx: Context = {
 const offered: Route[] = []
 const targetOrder: CompiledTarget[] = []
 const memberOrder: CarrierMember[] = []
+/** The rules at each length of the number's prefixes (prefix-trie.ts `matches`), overwritten by each walk. */
+const found: Array<PrefixRules | undefined> = []
 
 function resolveGroup (table: CompiledPartition, query: RouteQuery): void {
   if (query.group !== undefined && query.group !== '') {
@@ -238,9 +240,13 @@ function findRoutes (index: GroupIndex | undefined, matchable: boolean): number 
   ctx.routes = NO_ROUTES
   if (index === undefined) return NONE
   // A number outside the partition's alphabet matches no prefix: only the prefixless rules ('').
-  for (let n = matchable ? Math.min(ctx.number.length, index.maxPrefixLength) : 0; n >= 0; n--) {
+  const upTo = matchable ? Math.min(ctx.number.length, index.maxPrefixLength) : 0
+  index.byPrefix.matches(ctx.number, upTo, found)
+  for (let n = upTo; n >= 0; n--) {
+    const rules = found[n]
+    // The prefix as a string only where it is needed: a rule at it, or a trace.
+    if (rules === undefined && ctx.trace === undefined) continue
     const prefix = ctx.number.slice(0, n)
-    const rules = index.byPrefix.get(prefix)
     ctx.trace?.prefixes.push({ prefix, rules: rules === undefined ? 0 : ruleCount(rules) })
     if (rules !== undefined && tryPrefix(rules, prefix)) break
   }

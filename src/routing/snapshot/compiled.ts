@@ -7,6 +7,7 @@ import type { PartitionData, RuleData } from '../routing-data.schema.js'
 import type { CallerIndex } from './caller-index.js'
 import type { CompiledWindow } from './time-window.js'
 import type { PrefixAlphabet } from '../prefix-chars.js'
+import type { PrefixMap } from './prefix-trie.js'
 
 export type { CallerIndex } from './caller-index.js'
 
@@ -80,19 +81,12 @@ export interface CompiledRule {
   readonly attrs: Attrs
 }
 
-/**
- * The rules of one prefix in a group, as slots of the table's rule store (rule-store.ts), by
- * priority desc, then id asc: the slot itself when it is the only one, as most are (an array per
- * rule was a million more objects for the collector to copy and mark at a million rules).
- */
-export type PrefixRules = number | readonly number[]
-
-export const ruleCount = (at: PrefixRules): number => (typeof at === 'number' ? 1 : at.length)
-export const slotAt = (at: PrefixRules, i: number): number => (typeof at === 'number' ? at : at[i] as number)
+export { ruleCount, slotAt, type PrefixRules } from './prefix-trie.js'
 
 /** The rules of one caller group: prefix → its rules. */
 export interface GroupIndex {
-  readonly byPrefix: ReadonlyMap<string, PrefixRules>
+  /** A trie (prefix-trie.ts): a ReadonlyMap, and the walk of a call. */
+  readonly byPrefix: PrefixMap
   readonly maxPrefixLength: number
 }
 

@@ -1,7 +1,7 @@
 /**
  * An edit applied to a loaded snapshot without reading the partition again: the change log
  * (migration 0009, snapshot.repository.ts `changes`) names the rows that changed; only those are
- * read and compiled, and a new table is built copy-on-write over the old one (overlay-map.ts):
+ * read and compiled, and a new table is built copy-on-write over the old one (overlay-map.ts, prefix-trie.ts):
  * a decision holding the old table sees it whole. The checksum is the one a full load of the
  * same rows gives (data-checksum.ts RowSum). A change of a gateway, carrier or caller group reads
  * the head again (not the rules), recompiles what changed and the rules that use it.
@@ -20,6 +20,8 @@ import {
 import { byPriorityIn, groupsOf, type RuleStore } from './rule-store.js'
 import { addRowHash, removeRowHash, snapshotChecksum, snapshotHeadHash } from './data-checksum.js'
 import { GONE, overlay, type Change } from './overlay-map.js'
+import { overlayPrefixes, REMOVED_PREFIX, type PrefixChange } from './prefix-overlay.js'
+import { EMPTY_PREFIXES } from './prefix-trie.js'
 import { COMPILE_SLICE_MS } from './route-table.js'
 import type { TargetNames } from './rule-pages.js'
 import { ROWS_PER_STEP, runInSlices, type Steps } from './slices.js'
@@ -216,25 +218,23 @@ function * applySlots (table: CompiledPartition, state: SnapshotState, store: Ru
     const index = table.groups.get(group)
     let lengths = state.prefixLengths.get(group)
     if (lengths === undefined) state.prefixLengths.set(group, lengths = new Int32Array(MAX_PREFIX_LENGTH + 1))
-    const changes = new Map<string, Change<PrefixRules>>()
+    const changes = new Map<string, PrefixChange>()
     for (const [prefix, list] of prefixes) {
       const had = index?.byPrefix.has(prefix) === true
       if (list.length === 0) {
         if (!had) continue
-        changes.set(prefix, GONE)
+        changes.set(prefix, REMOVED_PREFIX)
         lengths[prefix.length] = (lengths[prefix.length] as number) - 1
       } else {
         if (!had) lengths[prefix.length] = (lengths[prefix.length] as number) + 1
         changes.set(prefix, list.length === 1 ? list[0] as number : Object.freeze(list.sort(byPriority)))
       }
     }
-    const byPrefix = yield * overlay(index?.byPrefix ?? new Map<string, PrefixRules>(), changes)
+    const byPrefix = yield * overlayPrefixes(index?.byPrefix ?? EMPTY_PREFIXES, changes)
     if (byPrefix.size === 0) {
       groups.delete(group)
       state.prefixLengths.delete(group)
-    } else {
-      groups.set(group, Object.freeze({ byPrefix, maxPrefixLength: maxLength(lengths) }))
-    }
+    } else groups.set(group, Object.freeze({ byPrefix, maxPrefixLength: maxLength(lengths) }))
   }
   return groups
 }

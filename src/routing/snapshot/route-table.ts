@@ -18,42 +18,31 @@ import type { Identifier } from '../../status/status-registry.js'
 import { addRowHash, emptyRowSum, snapshotChecksum, snapshotHeadHash } from './data-checksum.js'
 import type { RuleData } from '../routing-data.schema.js'
 import { createRowHashes } from './row-hashes.js'
+import { PrefixTrieBuilder } from './prefix-trie.js'
 import { slotIds, type SlotIds } from './slot-ids.js'
 import type { TargetNames } from './rule-pages.js'
 import { ROWS_PER_STEP, runInSlices, type Steps } from './slices.js'
 import { MAX_PREFIX_LENGTH, NO_NAMES, type SnapshotState } from './snapshot-state.js'
 
-interface GroupBuilding { readonly byPrefix: Map<string, number | number[]>, maxPrefixLength: number }
-
 /** Files a rule's slot under each of its groups and its prefix, as it is compiled; the lists are sorted at the end. */
-function indexRule (building: Map<string, GroupBuilding>, store: RuleStore, slot: number): void {
+function indexRule (building: Map<string, PrefixTrieBuilder>, store: RuleStore, slot: number): void {
   const prefix = store.prefix[slot] as string
   for (const group of groupsOf(store, slot)) {
-    let index = building.get(group)
-    if (index === undefined) building.set(group, index = { byPrefix: new Map(), maxPrefixLength: 0 })
-    const at = index.byPrefix.get(prefix)
-    if (at === undefined) index.byPrefix.set(prefix, slot)
-    else if (typeof at === 'number') index.byPrefix.set(prefix, [at, slot])
-    else at.push(slot)
-    if (prefix.length > index.maxPrefixLength) index.maxPrefixLength = prefix.length
+    let trie = building.get(group)
+    if (trie === undefined) building.set(group, trie = new PrefixTrieBuilder(MAX_PREFIX_LENGTH))
+    trie.add(prefix, slot)
   }
 }
 
-/** Sorts and freezes the lists; counts each group's prefixes by length into `lengths` (see snapshot-state.ts). */
-function * sortIndex (building: Map<string, GroupBuilding>, store: RuleStore, lengths: Map<string, Int32Array>): Steps<ReadonlyMap<string, GroupIndex>> {
+/** Sorts each prefix's rules; each group's prefixes by length into `lengths` (see snapshot-state.ts). */
+function * sortIndex (building: Map<string, PrefixTrieBuilder>, store: RuleStore, lengths: Map<string, Int32Array>): Steps<ReadonlyMap<string, GroupIndex>> {
   const byPriority = byPriorityIn(store)
-  let n = 0
-  for (const [group, index] of building) {
-    const counts = new Int32Array(MAX_PREFIX_LENGTH + 1)
-    lengths.set(group, counts)
-    for (const [prefix, at] of index.byPrefix) {
-      if (typeof at !== 'number') Object.freeze(at.sort(byPriority))
-      counts[prefix.length] = (counts[prefix.length] as number) + 1
-      if (++n % ROWS_PER_STEP === 0) yield
-    }
-    Object.freeze(index)
+  const groups = new Map<string, GroupIndex>()
+  for (const [group, trie] of building) {
+    lengths.set(group, trie.lengths)
+    groups.set(group, Object.freeze({ byPrefix: yield * trie.finish(byPriority), maxPrefixLength: trie.maxPrefixLength }))
   }
-  return building
+  return groups
 }
 
 /** The drouting-style report line: "3 gateways loaded (0 discarded), 1 carriers loaded (0 discarded), …". */
@@ -80,7 +69,7 @@ interface Building {
   readonly ctx: RuleContext
   /** Rule id → slot, as compiled so far (slot-ids.ts). */
   readonly rules: SlotIds
-  readonly index: Map<string, GroupBuilding>
+  readonly index: Map<string, PrefixTrieBuilder>
 }
 
 function * compileHead (head: PartitionHead, expectedRules: number): Steps<Building> {
