@@ -1,8 +1,9 @@
 /**
  * One caller group's prefixes as a trie over typed arrays, the shape of drouting's own prefix tree:
- * a node per prefix character (first child, next sibling, the character, and the rules at it), so
+ * a node per prefix character (its ten digit children in one block, any other character's in a
+ * short list, and the rules at it), so
  * the longest-prefix walk of a call reads the number's characters once and makes no string, and a
- * million prefixes are four typed arrays instead of a million-entry Map of strings that the
+ * million prefixes are a few typed arrays instead of a million-entry Map of strings that the
  * collector marks on every major collection.
  *
  * A trie is immutable once built. An incremental update lays a small trie of its changes over the
@@ -36,6 +37,7 @@ export const NOTHING = -1
 export const REMOVED = -2
 const LIST = -3
 export const NO_NODE = -1
+const DIGIT_0 = 48
 
 function grown<A extends Int32Array | Uint16Array> (array: A, capacity: number): A {
   const out = new (array.constructor as new (n: number) => A)(capacity)
@@ -62,18 +64,29 @@ export abstract class PrefixMapBase implements PrefixMap {
 export class PrefixTrie extends PrefixMapBase {
   /** Node 0 is the root, the empty prefix. */
   protected nodes = 1
-  protected firstChild = new Int32Array(64).fill(NO_NODE)
-  protected nextSibling = new Int32Array(64).fill(NO_NODE)
+  /** Per node: its block of ten digit children in `digits` (NO_NODE: none yet), ... */
+  protected block = new Int32Array(64).fill(NO_NODE)
+  /** ... its first child that is not a digit, and its next sibling among those (a list: they are rare), ... */
+  protected firstOther = new Int32Array(64).fill(NO_NODE)
+  protected nextOther = new Int32Array(64).fill(NO_NODE)
+  /** ... the character that leads to it, and its rules. */
   protected code = new Uint16Array(64)
   protected value = new Int32Array(64).fill(NOTHING)
+  /** Blocks of ten: the child at each digit, NO_NODE where none. A lookup is two reads, not a walk of siblings. */
+  protected digits = new Int32Array(10 * 16).fill(NO_NODE)
+  protected blocks = 0
   protected readonly lists: number[][] = []
   /** Prefixes with rules (or, in a change trie, with an entry). */
   size = 0
 
   protected child (node: number, c: number): number {
-    const { firstChild, nextSibling, code } = this
-    let at = firstChild[node] as number
-    while (at !== NO_NODE && code[at] !== c) at = nextSibling[at] as number
+    const digit = c - DIGIT_0
+    if (digit >= 0 && digit <= 9) {
+      const b = this.block[node] as number
+      return b === NO_NODE ? NO_NODE : this.digits[b * 10 + digit] as number
+    }
+    let at = this.firstOther[node] as number
+    while (at !== NO_NODE && this.code[at] !== c) at = this.nextOther[at] as number
     return at
   }
 
@@ -82,15 +95,27 @@ export class PrefixTrie extends PrefixMapBase {
     let node = 0
     for (let i = 0; i < prefix.length; i++) {
       const c = prefix.charCodeAt(i)
-      let next = this.child(node, c)
-      if (next === NO_NODE) {
-        if (this.nodes === this.value.length) this.grow()
-        next = this.nodes++
-        this.code[next] = c
-        this.nextSibling[next] = this.firstChild[node] as number
-        this.firstChild[node] = next
+      const next = this.child(node, c)
+      node = next === NO_NODE ? this.newChild(node, c) : next
+    }
+    return node
+  }
+
+  private newChild (parent: number, c: number): number {
+    if (this.nodes === this.value.length) this.grow()
+    const node = this.nodes++
+    this.code[node] = c
+    const digit = c - DIGIT_0
+    if (digit >= 0 && digit <= 9) {
+      let b = this.block[parent] as number
+      if (b === NO_NODE) {
+        if ((this.blocks + 1) * 10 > this.digits.length) this.digits = grown(this.digits, this.digits.length * 2).fill(NO_NODE, this.digits.length)
+        this.block[parent] = b = this.blocks++
       }
-      node = next
+      this.digits[b * 10 + digit] = node
+    } else {
+      this.nextOther[node] = this.firstOther[parent] as number
+      this.firstOther[parent] = node
     }
     return node
   }
@@ -98,8 +123,9 @@ export class PrefixTrie extends PrefixMapBase {
   private grow (): void {
     const capacity = this.value.length * 2
     const from = this.value.length
-    this.firstChild = grown(this.firstChild, capacity).fill(NO_NODE, from)
-    this.nextSibling = grown(this.nextSibling, capacity).fill(NO_NODE, from)
+    this.block = grown(this.block, capacity).fill(NO_NODE, from)
+    this.firstOther = grown(this.firstOther, capacity).fill(NO_NODE, from)
+    this.nextOther = grown(this.nextOther, capacity).fill(NO_NODE, from)
     this.code = grown(this.code, capacity)
     this.value = grown(this.value, capacity).fill(NOTHING, from)
   }
@@ -150,7 +176,12 @@ export class PrefixTrie extends PrefixMapBase {
     for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
       const [node, prefix] = top
       if (this.value[node] !== NOTHING) yield [prefix, node]
-      for (let c = this.firstChild[node] as number; c !== NO_NODE; c = this.nextSibling[c] as number) stack.push([c, prefix + String.fromCharCode(this.code[c] as number)])
+      const b = this.block[node] as number
+      for (let d = 0; d < 10 && b !== NO_NODE; d++) {
+        const c = this.digits[b * 10 + d] as number
+        if (c !== NO_NODE) stack.push([c, prefix + String(d)])
+      }
+      for (let c = this.firstOther[node] as number; c !== NO_NODE; c = this.nextOther[c] as number) stack.push([c, prefix + String.fromCharCode(this.code[c] as number)])
     }
   }
 
