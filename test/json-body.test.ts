@@ -1,7 +1,7 @@
 /** Prototype keys in a JSON body: a 400 that names the key, on the admin API and on the proxy paths, and nothing parsed on. */
 import { describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
-import { forbiddenKey, parseUtf8Json } from '../src/json-body.js'
+import { decodedWhole, forbiddenKey, parseUtf8Json } from '../src/json-body.js'
 import { fakeDeps } from './helpers/fake-deps.js'
 
 describe('a JSON body with __proto__', () => {
@@ -33,5 +33,22 @@ describe('a JSON body with __proto__', () => {
     expect(() => parseUtf8Json(Buffer.from('{"call_id":"c","__proto__":{"x":1}}'))).toThrow(/key __proto__ is not allowed \(in body\)/)
     expect(parseUtf8Json(Buffer.from('{"call_id":"__proto__"}'))).toEqual({ call_id: '__proto__' })
     expect(forbiddenKey(JSON.parse('[[{"a":{"__proto__":1}}]]'))).toEqual({ key: '__proto__', at: 'body[0][0].a' })
+  })
+})
+
+describe('decodedWhole', () => {
+  const check = (bytes: Buffer): boolean => decodedWhole(bytes, bytes.toString('utf8'))
+
+  it('takes ASCII without the scan, and valid multi-byte UTF-8 (an encoded U+FFFD too) with it', () => {
+    expect(check(Buffer.from('{"call_id":"abc"}'))).toBe(true)
+    expect(check(Buffer.from('{"from_name":"Zoë 😀"}'))).toBe(true)
+    expect(check(Buffer.from('{"x":"\uFFFD"}'))).toBe(true)
+    expect(check(Buffer.alloc(0))).toBe(true)
+  })
+
+  it('refuses a bad byte, even one that decodes to as many units as it has bytes', () => {
+    expect(check(Buffer.from([0x41, 0xff]))).toBe(false) // "A\uFFFD": two units for two bytes
+    expect(check(Buffer.from([0x7b, 0xe9, 0x7d]))).toBe(false) // Latin-1 é
+    expect(check(Buffer.from([0xed, 0xa0, 0x80]))).toBe(false) // a UTF-16 surrogate, encoded
   })
 })

@@ -31,6 +31,12 @@ export function attrsOf (attrs: Readonly<Record<string, unknown>>): Readonly<Rec
   return NO_ATTRS
 }
 
+/** A stored rule's attrs text (a JSON object) as its attrs: anything but an object with keys is NO_ATTRS. */
+export function attrsFromJson (text: string): Readonly<Record<string, unknown>> {
+  const value: unknown = JSON.parse(text)
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? attrsOf(value as Record<string, unknown>) : NO_ATTRS
+}
+
 export interface Collector {
   readonly counts: LoadCounts
   readonly list: CompileProblem[]

@@ -12,7 +12,7 @@ import { compileTimeWindow, type CompiledWindow } from './time-window.js'
 import { outsideAlphabet, prefixProblem } from '../prefix-chars.js'
 import { withTimerec } from './timerec-compile.js'
 import { addRule, ALWAYS, slotOf, type TargetList } from './rule-store.js'
-import { attrsOf, countOf, NO_ATTRS, problem, weightOf, type Collector, type RuleContext } from './compile-rows.js'
+import { attrsFromJson, attrsOf, countOf, problem, weightOf, type Collector, type RuleContext } from './compile-rows.js'
 import { parseTextArray, targetsFromText } from './rule-pages.js'
 
 function newTarget (target: RuleData['targets'][number], ctx: RuleContext): CompiledTarget {
@@ -46,9 +46,8 @@ const NONE_UNKNOWN: readonly CompiledTarget[] = Object.freeze([])
 /** A new list in the store; its index. */
 function targetList (list: readonly CompiledTarget[], ctx: RuleContext): number {
   const lists: TargetList[] = ctx.store.lists
-  let unknown = NONE_UNKNOWN
-  for (const t of list) if (t.kind === 'unknown') unknown = list.filter((u) => u.kind === 'unknown')
-  lists.push(Object.freeze({ list: Object.freeze(list), unknown: unknown === NONE_UNKNOWN ? unknown : Object.freeze(unknown) }))
+  const unknown = list.some((t) => t.kind === 'unknown') ? Object.freeze(list.filter((t) => t.kind === 'unknown')) : NONE_UNKNOWN
+  lists.push(Object.freeze({ list: Object.freeze(list), unknown }))
   return lists.length - 1
 }
 
@@ -141,9 +140,6 @@ function cached<T> (cache: Map<string, T>, text: string, resolve: (text: string)
   return value
 }
 
-const asAttrs = (value: unknown): Readonly<Record<string, unknown>> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? attrsOf(value as Record<string, unknown>) : NO_ATTRS
-
 /** A stored target list (`g12:50,c3:1`): each distinct item compiled once, as the RuleData it stands for would be. */
 function tupleTargets (text: string, names: TargetNames, ctx: RuleContext): number {
   const items = ctx.texts.items
@@ -177,7 +173,7 @@ export function compileTuple (tuple: RuleTuple, names: TargetNames, ctx: RuleCon
     maxTargets: maxTargets === null ? Infinity : countOf(maxTargets),
     fallback,
     enabled,
-    attrs: attrsText === '{}' ? 0 : cached(texts.attrs, attrsText, (text) => slotOf(asAttrs(JSON.parse(text)), ctx.store.attrsList, ctx.attrSlots))
+    attrs: attrsText === '{}' ? 0 : cached(texts.attrs, attrsText, (text) => slotOf(attrsFromJson(text), ctx.store.attrsList, ctx.attrSlots))
   })
 }
 

@@ -15,6 +15,7 @@
  * repeat across rules (the groups, time window, attrs and target list are parsed once per text).
  */
 import type { RulePage, RuleTuple, TargetNames } from './compiled.js'
+import { attrsFromJson, NO_ATTRS } from './compile-rows.js'
 import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely'
 import type { Database, GatewayTable } from '../../db.js'
 import type { RuleData, RuleTargetData, TimeWindowData } from '../routing-data.schema.js'
@@ -75,9 +76,7 @@ export function parseTextArray (text: string): Array<string | null> {
 }
 
 const NO_TARGETS: RuleTargetData[] = Object.freeze([]) as unknown as RuleTargetData[]
-const EMPTY_ATTRS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>
-const asAttrs = (value: unknown): Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : {}
+const EMPTY_ATTRS = NO_ATTRS as Record<string, unknown>
 
 /** Parses a text once per distinct value; what it gives is frozen, being shared. */
 function interner<T> (parse: (text: string) => T): (text: string) => T {
@@ -93,18 +92,16 @@ function interner<T> (parse: (text: string) => T): (text: string) => T {
 }
 
 /** Maps pages' JSON text to RuleData (for an export), sharing what repeats across the rules of one read. */
-function dataMapper (names: TargetNames): (text: string) => RulePage {
+function dataMapper (names: TargetNames): (text: string) => readonly RuleData[] {
   const groupsOf = interner((text) => parseTextArray(text) as string[])
   const windowOf = interner((text) => JSON.parse(text) as TimeWindowData)
-  const attrsOf = interner((text) => asAttrs(JSON.parse(text)))
+  const attrsOf = interner((text) => attrsFromJson(text) as Record<string, unknown>)
   const targetsOf = interner((text) => targetsFromText(text, names).map((t) => Object.freeze(t)))
   return (text) => {
     const tuples = JSON.parse(text) as RuleTuple[]
     const rules = new Array<RuleData>(tuples.length)
-    const hashes = new Float64Array(tuples.length)
     for (let i = 0; i < tuples.length; i++) {
-      const [id, groups, prefix, priority, timeWindow, sort, maxTargets, fallback, attrs, enabled, description, targets, timerec, hash] = tuples[i] as RuleTuple
-      hashes[i] = hash
+      const [id, groups, prefix, priority, timeWindow, sort, maxTargets, fallback, attrs, enabled, description, targets, timerec] = tuples[i] as RuleTuple
       rules[i] = {
         id,
         groups: groupsOf(groups),
@@ -121,7 +118,7 @@ function dataMapper (names: TargetNames): (text: string) => RulePage {
         ...(timerec === null ? {} : { timerec })
       }
     }
-    return { rules, hashes }
+    return rules
   }
 }
 
@@ -139,7 +136,7 @@ const tupleMapper = (names: TargetNames) => (text: string): RulePage => {
  * so PostgreSQL works on it meanwhile. A consumer that keeps only what it compiles from a page
  * lets the page's objects die young.
  */
-async function * pagesOf (trx: Transaction<Database>, partitionId: string, map: (text: string) => RulePage): AsyncGenerator<RulePage, void, void> {
+async function * pagesOf<P> (trx: Transaction<Database>, partitionId: string, map: (text: string) => P): AsyncGenerator<P, void, void> {
   // The page asked for ahead is awaited only if the consumer goes on: handled meanwhile, so one
   // that fails after the consumer stopped (an aborted reload) is not an unhandled rejection.
   const ask = (after: string): Promise<PageRow> => {
@@ -225,7 +222,7 @@ export async function * ruleHashPages (trx: Transaction<Database>, partitionId: 
 /** Every rule of the partition as RuleData, in id order (see pagesOf). */
 export async function selectRuleData (trx: Transaction<Database>, partitionId: string, names: TargetNames): Promise<RuleData[]> {
   const out: RuleData[] = []
-  for await (const page of pagesOf(trx, partitionId, dataMapper(names))) if ('rules' in page) for (const rule of page.rules) out.push(rule)
+  for await (const rules of pagesOf(trx, partitionId, dataMapper(names))) for (const rule of rules) out.push(rule)
   return out
 }
 

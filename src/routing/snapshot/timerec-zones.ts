@@ -7,6 +7,7 @@
  * instant into a wall clock during a call is a binary search, no Intl and no allocation. Instants
  * from 2100 on ask Intl each time (and allocate).
  */
+import { isTimeZone } from '../validate-data.js'
 import { runAtOnce, type Steps } from './slices.js'
 
 export interface ZoneTable {
@@ -100,12 +101,7 @@ export function zoneTable (name: string | null): ZoneTable {
  */
 export function * warmZones (names: Iterable<string>): Steps<void> {
   for (const name of names) {
-    if (name === 'UTC' || tables.has(name)) continue
-    try {
-      Intl.DateTimeFormat('en-US', { timeZone: name })
-    } catch {
-      continue
-    }
+    if (name === 'UTC' || tables.has(name) || !isTimeZone(name)) continue
     tables.set(name, yield * build(name))
   }
 }
