@@ -19,17 +19,6 @@ export class ChangeTrie extends PrefixTrie {
     else this.put(node, change)
   }
 
-  /** The change at a node of a change trie: nothing, removed, or the rules. */
-  private changeAt (node: number): PrefixChange | undefined {
-    const value = this.value[node] as number
-    return value === REMOVED ? REMOVED_PREFIX : this.rulesOf(value)
-  }
-
-  change (prefix: string): PrefixChange | undefined {
-    const node = this.find(prefix)
-    return node === NO_NODE ? undefined : this.changeAt(node)
-  }
-
   /** Writes this change trie's entries over `found` (see `matches`): a removal clears the entry. */
   changeMatches (number: string, upTo: number, found: Array<PrefixRules | undefined>): void {
     let node = 0
@@ -41,20 +30,19 @@ export class ChangeTrie extends PrefixTrie {
       if (node === NO_NODE) return
     }
   }
-
-  * changes (): Generator<[string, PrefixChange]> {
-    for (const [prefix, node] of this.nodesWithValues()) yield [prefix, this.changeAt(node) as PrefixChange]
-  }
 }
 
-/** A trie with a change trie over it: what an incremental update gives a group. */
+/**
+ * A trie with a change trie over it: what an incremental update gives a group. The changes are
+ * kept as a Map too: for `get`, for iteration, and for the next update to merge.
+ */
 class Overlaid extends PrefixMapBase {
   readonly size: number
 
-  constructor (readonly base: PrefixTrie, readonly over: ChangeTrie) {
+  constructor (readonly base: PrefixTrie, readonly over: ChangeTrie, readonly changes: ReadonlyMap<string, PrefixChange>) {
     super()
     let size = base.size
-    for (const [prefix, change] of over.changes()) {
+    for (const [prefix, change] of changes) {
       const had = base.has(prefix)
       if (change === REMOVED_PREFIX) size -= had ? 1 : 0
       else size += had ? 0 : 1
@@ -63,7 +51,7 @@ class Overlaid extends PrefixMapBase {
   }
 
   get (prefix: string): PrefixRules | undefined {
-    const change = this.over.change(prefix)
+    const change = this.changes.get(prefix)
     if (change === undefined) return this.base.get(prefix)
     return change === REMOVED_PREFIX ? undefined : change
   }
@@ -74,8 +62,8 @@ class Overlaid extends PrefixMapBase {
   }
 
   * entries (): MapIterator<[string, PrefixRules]> {
-    for (const [prefix, rules] of this.base) if (this.over.change(prefix) === undefined) yield [prefix, rules]
-    for (const [prefix, change] of this.over.changes()) if (change !== REMOVED_PREFIX) yield [prefix, change]
+    for (const [prefix, rules] of this.base) if (!this.changes.has(prefix)) yield [prefix, rules]
+    for (const [prefix, change] of this.changes) if (change !== REMOVED_PREFIX) yield [prefix, change]
   }
 }
 
@@ -90,7 +78,7 @@ export const PREFIX_OVERLAY_LIMIT = 50_000
 export function * overlayPrefixes (map: PrefixMap, changes: ReadonlyMap<string, PrefixChange>): Steps<PrefixMap> {
   if (changes.size === 0) return map
   const base = map instanceof Overlaid ? map.base : map as PrefixTrie
-  const merged = new Map<string, PrefixChange>(map instanceof Overlaid ? map.over.changes() : undefined)
+  const merged = new Map<string, PrefixChange>(map instanceof Overlaid ? map.changes : undefined)
   for (const [prefix, change] of changes) merged.set(prefix, change)
   if (merged.size <= PREFIX_OVERLAY_LIMIT && merged.size * 4 <= base.size) {
     const over = new ChangeTrie()
@@ -99,7 +87,7 @@ export function * overlayPrefixes (map: PrefixMap, changes: ReadonlyMap<string, 
       over.set(prefix, change)
       if (++n % ROWS_PER_STEP === 0) yield
     }
-    return new Overlaid(base, over)
+    return new Overlaid(base, over, merged)
   }
   const folded = new ChangeTrie()
   let n = 0
