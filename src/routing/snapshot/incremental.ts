@@ -1,7 +1,7 @@
 /**
  * An edit applied to a loaded snapshot without reading the partition again: the change log
  * (migration 0009, snapshot.repository.ts `changes`) names the rows that changed; only those are
- * read and compiled, and a new table is built copy-on-write over the old one (overlay-map.ts, prefix-trie.ts):
+ * read and compiled, and a new table is built copy-on-write over the old one (overlay-map.ts, prefix-overlay.ts):
  * a decision holding the old table sees it whole. The checksum is the one a full load of the
  * same rows gives (data-checksum.ts RowSum). A change of a gateway, carrier or caller group reads
  * the head again (not the rules), recompiles what changed and the rules that use it.
@@ -20,7 +20,7 @@ import {
 import { byPriorityIn, groupsOf, type RuleStore } from './rule-store.js'
 import { addRowHash, removeRowHash, snapshotChecksum, snapshotHeadHash } from './data-checksum.js'
 import { GONE, overlay, type Change } from './overlay-map.js'
-import { overlayPrefixes, REMOVED_PREFIX, type PrefixChange } from './prefix-overlay.js'
+import { overlayPrefixes, type PrefixChange } from './prefix-overlay.js'
 import { EMPTY_PREFIXES } from './prefix-trie.js'
 import { COMPILE_SLICE_MS } from './route-table.js'
 import type { TargetNames } from './rule-pages.js'
@@ -223,7 +223,7 @@ function * applySlots (table: CompiledPartition, state: SnapshotState, store: Ru
       const had = index?.byPrefix.has(prefix) === true
       if (list.length === 0) {
         if (!had) continue
-        changes.set(prefix, REMOVED_PREFIX)
+        changes.set(prefix, GONE)
         lengths[prefix.length] = (lengths[prefix.length] as number) - 1
       } else {
         if (!had) lengths[prefix.length] = (lengths[prefix.length] as number) + 1

@@ -14,7 +14,7 @@ export type Change<V> = V | typeof GONE
 /** Changes kept over a base before they are folded into a new map. */
 export const OVERLAY_LIMIT = 50_000
 
-class OverlayMap<K, V> implements ReadonlyMap<K, V> {
+export class OverlayMap<K, V> implements ReadonlyMap<K, V> {
   readonly size: number
 
   constructor (readonly base: ReadonlyMap<K, V>, readonly changes: ReadonlyMap<K, Change<V>>) {

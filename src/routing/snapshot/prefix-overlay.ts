@@ -3,19 +3,19 @@
  * trie of the changed prefixes, each its new rules or its removal, laid over the loaded trie;
  * past a limit the changes are folded into a new trie, in steps.
  */
-import { NO_NODE, NOTHING, PrefixMapBase, PrefixTrie, REMOVED, type PrefixMap, type PrefixRules } from './prefix-trie.js'
+import { GONE, OverlayMap, type Change } from './overlay-map.js'
+import { NO_NODE, NOTHING, PrefixTrie, REMOVED, type PrefixMap, type PrefixRules } from './prefix-trie.js'
 import { ROWS_PER_STEP, type Steps } from './slices.js'
 
-/** The removed entry of a change (`overlayPrefixes`). */
-export const REMOVED_PREFIX: unique symbol = Symbol('removed prefix')
-export type PrefixChange = PrefixRules | typeof REMOVED_PREFIX
+/** A prefix's new rules, or GONE: its rules were removed. */
+export type PrefixChange = Change<PrefixRules>
 
 /** A trie of changes, each the new rules of a prefix or its removal. */
 export class ChangeTrie extends PrefixTrie {
   set (prefix: string, change: PrefixChange): void {
     const node = this.nodeOf(prefix)
     if (this.value[node] === NOTHING) this.size++
-    if (change === REMOVED_PREFIX) this.value[node] = REMOVED
+    if (change === GONE) this.value[node] = REMOVED
     else this.put(node, change)
   }
 
@@ -32,38 +32,15 @@ export class ChangeTrie extends PrefixTrie {
   }
 }
 
-/**
- * A trie with a change trie over it: what an incremental update gives a group. The changes are
- * kept as a Map too: for `get`, for iteration, and for the next update to merge.
- */
-class Overlaid extends PrefixMapBase {
-  readonly size: number
-
-  constructor (readonly base: PrefixTrie, readonly over: ChangeTrie, readonly changes: ReadonlyMap<string, PrefixChange>) {
-    super()
-    let size = base.size
-    for (const [prefix, change] of changes) {
-      const had = base.has(prefix)
-      if (change === REMOVED_PREFIX) size -= had ? 1 : 0
-      else size += had ? 0 : 1
-    }
-    this.size = size
-  }
-
-  get (prefix: string): PrefixRules | undefined {
-    const change = this.changes.get(prefix)
-    if (change === undefined) return this.base.get(prefix)
-    return change === REMOVED_PREFIX ? undefined : change
+/** A trie with a change trie over it (overlay-map.ts for the map, the change trie for the walk): what an incremental update gives a group. */
+class Overlaid extends OverlayMap<string, PrefixRules> implements PrefixMap {
+  constructor (readonly trie: PrefixTrie, readonly over: ChangeTrie, changes: ReadonlyMap<string, PrefixChange>) {
+    super(trie, changes)
   }
 
   matches (number: string, upTo: number, found: Array<PrefixRules | undefined>): void {
-    this.base.matches(number, upTo, found)
+    this.trie.matches(number, upTo, found)
     this.over.changeMatches(number, upTo, found)
-  }
-
-  * entries (): MapIterator<[string, PrefixRules]> {
-    for (const [prefix, rules] of this.base) if (!this.changes.has(prefix)) yield [prefix, rules]
-    for (const [prefix, change] of this.changes) if (change !== REMOVED_PREFIX) yield [prefix, change]
   }
 }
 
@@ -71,13 +48,13 @@ class Overlaid extends PrefixMapBase {
 export const PREFIX_OVERLAY_LIMIT = 50_000
 
 /**
- * `map` with `changes` applied (a prefix → its new rules, already sorted, or REMOVED_PREFIX),
+ * `map` with `changes` applied (a prefix → its new rules, already sorted, or GONE),
  * sharing `map`'s trie: an earlier overlay's changes are merged, so there is one level. Returns
  * steps because folding many changes into a new trie takes a while.
  */
 export function * overlayPrefixes (map: PrefixMap, changes: ReadonlyMap<string, PrefixChange>): Steps<PrefixMap> {
   if (changes.size === 0) return map
-  const base = map instanceof Overlaid ? map.base : map as PrefixTrie
+  const base = map instanceof Overlaid ? map.trie : map as PrefixTrie
   const merged = new Map<string, PrefixChange>(map instanceof Overlaid ? map.changes : undefined)
   for (const [prefix, change] of changes) merged.set(prefix, change)
   if (merged.size <= PREFIX_OVERLAY_LIMIT && merged.size * 4 <= base.size) {
@@ -95,6 +72,6 @@ export function * overlayPrefixes (map: PrefixMap, changes: ReadonlyMap<string, 
     if (!merged.has(prefix)) folded.set(prefix, rules)
     if (++n % ROWS_PER_STEP === 0) yield
   }
-  for (const [prefix, change] of merged) if (change !== REMOVED_PREFIX) folded.set(prefix, change)
+  for (const [prefix, change] of merged) if (change !== GONE) folded.set(prefix, change)
   return folded
 }

@@ -1,10 +1,9 @@
 /**
  * One caller group's prefixes as a trie over typed arrays, the shape of drouting's own prefix tree:
  * a node per prefix character (its ten digit children in one block, any other character's in a
- * short list, and the rules at it), so
- * the longest-prefix walk of a call reads the number's characters once and makes no string, and a
- * million prefixes are a few typed arrays instead of a million-entry Map of strings that the
- * collector marks on every major collection.
+ * short list, and the rules at it), so the longest-prefix walk of a call reads the number's
+ * characters once and makes no string, and a million prefixes are a few typed arrays instead of a
+ * million-entry Map of strings that the collector marks on every major collection.
  *
  * A trie is immutable once built. An incremental update lays a small trie of its changes over the
  * loaded one (prefix-overlay.ts), where a changed prefix may say its rules were removed; past a
@@ -45,23 +44,8 @@ function grown<A extends Int32Array | Uint16Array> (array: A, capacity: number):
   return out
 }
 
-/** What a ReadonlyMap derives from `entries` and `get`. */
-export abstract class PrefixMapBase implements PrefixMap {
-  abstract readonly size: number
-  abstract get (prefix: string): PrefixRules | undefined
-  abstract entries (): MapIterator<[string, PrefixRules]>
-  abstract matches (number: string, upTo: number, found: Array<PrefixRules | undefined>): void
-  has (prefix: string): boolean { return this.get(prefix) !== undefined }
-  * keys (): MapIterator<string> { for (const [key] of this.entries()) yield key }
-  * values (): MapIterator<PrefixRules> { for (const [, value] of this.entries()) yield value }
-  [Symbol.iterator] (): MapIterator<[string, PrefixRules]> { return this.entries() }
-  forEach (fn: (value: PrefixRules, key: string, map: ReadonlyMap<string, PrefixRules>) => void): void {
-    for (const [key, value] of this.entries()) fn(value, key, this)
-  }
-}
-
 /** Read-only once built: the builders below and the change trie (prefix-overlay.ts) fill it. */
-export class PrefixTrie extends PrefixMapBase {
+export class PrefixTrie implements PrefixMap {
   /** Node 0 is the root, the empty prefix. */
   protected nodes = 1
   /** Per node: its block of ten digit children in `digits` (NO_NODE: none yet), ... */
@@ -156,6 +140,8 @@ export class PrefixTrie extends PrefixMapBase {
     return node === NO_NODE ? undefined : this.rulesOf(this.value[node] as number)
   }
 
+  has (prefix: string): boolean { return this.get(prefix) !== undefined }
+
   matches (number: string, upTo: number, found: Array<PrefixRules | undefined>): void {
     const { value } = this
     let node = 0
@@ -190,6 +176,13 @@ export class PrefixTrie extends PrefixMapBase {
       const rules = this.rulesOf(this.value[node] as number)
       if (rules !== undefined) yield [prefix, rules]
     }
+  }
+
+  * keys (): MapIterator<string> { for (const [key] of this.entries()) yield key }
+  * values (): MapIterator<PrefixRules> { for (const [, value] of this.entries()) yield value }
+  [Symbol.iterator] (): MapIterator<[string, PrefixRules]> { return this.entries() }
+  forEach (fn: (value: PrefixRules, key: string, map: ReadonlyMap<string, PrefixRules>) => void): void {
+    for (const [key, value] of this.entries()) fn(value, key, this)
   }
 }
 

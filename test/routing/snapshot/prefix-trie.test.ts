@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { PrefixTrieBuilder, type PrefixMap, type PrefixRules } from '../../../src/routing/snapshot/prefix-trie.js'
-import { overlayPrefixes, REMOVED_PREFIX, type PrefixChange } from '../../../src/routing/snapshot/prefix-overlay.js'
+import { overlayPrefixes, type PrefixChange } from '../../../src/routing/snapshot/prefix-overlay.js'
+import { GONE } from '../../../src/routing/snapshot/overlay-map.js'
 import { runAtOnce } from '../../../src/routing/snapshot/slices.js'
 
 /** A small deterministic generator, so a failure repeats. */
@@ -77,11 +78,11 @@ describe('prefix trie', () => {
       const changes = new Map<string, PrefixChange>()
       const keys = [...reference.keys()]
       for (let i = 0; i < (round === 29 ? 600 : 5); i++) {
-        if (random() < 0.4 && keys.length > 0) changes.set(keys[Math.floor(random() * keys.length)] as string, REMOVED_PREFIX)
+        if (random() < 0.4 && keys.length > 0) changes.set(keys[Math.floor(random() * keys.length)] as string, GONE)
         else changes.set(randomPrefix(random, 7), random() < 0.5 ? slot++ : Object.freeze([slot++, slot++]))
       }
       for (const [prefix, change] of changes) {
-        if (change === REMOVED_PREFIX) reference.delete(prefix)
+        if (change === GONE) reference.delete(prefix)
         else reference.set(prefix, change)
       }
       map = runAtOnce(overlayPrefixes(map, changes))
@@ -93,7 +94,7 @@ describe('prefix trie', () => {
 
   it('removes a prefix nobody had without counting it', () => {
     const { trie } = build([['1', 1]])
-    const map = runAtOnce(overlayPrefixes(trie, new Map<string, PrefixChange>([['2', REMOVED_PREFIX], ['1', 5]])))
+    const map = runAtOnce(overlayPrefixes(trie, new Map<string, PrefixChange>([['2', GONE], ['1', 5]])))
     expect(map.size).toBe(1)
     expect(map.get('1')).toBe(5)
   })
