@@ -112,7 +112,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
    * Synchronous, start to end: the answer is sent before it returns (no promise for fastify to
    * wait on, no await of the reply).
    */
-  function answer (request: FastifyRequest, reply: FastifyReply, envelope: Envelope): void {
+  function answerOne (request: FastifyRequest, reply: FastifyReply, envelope: Envelope): void {
     const started = observer === undefined ? 0 : performance.now()
     const body = request.body as RouteQueryBody | undefined
     const error = request.validationError
@@ -149,7 +149,7 @@ export const routingRoutes: FastifyPluginAsyncTypebox<RoutingRoutesOptions> = as
     for (let i = 0; i < queued.length; i++) {
       const { request, reply, envelope } = queued[i] as typeof queued[number]
       try {
-        answer(request, reply, envelope)
+        answerOne(request, reply, envelope)
       } catch (err) {
         // To the route's error handler, as a throw inside the handler would go.
         if (!reply.sent) void reply.send(err)
