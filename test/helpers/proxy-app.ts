@@ -9,10 +9,8 @@ import { buildApp, type AppOptions } from '../../src/app.js'
 import type { GatewayStateRepository } from '../../src/dispatcher/gateway-state.repository.js'
 import { createHealthStore } from '../../src/dispatcher/health-store.js'
 import type { PartitionData } from '../../src/routing/routing-data.schema.js'
-import { createRouteTables } from '../../src/routing/snapshot/route-tables.js'
-import { RING_SIZES } from '../../src/status/status-registry.js'
 import { fakeDeps } from './fake-deps.js'
-import { memorySnapshot } from './memory-snapshot.js'
+import { memoryTables } from './memory-snapshot.js'
 
 export interface ProxyApp {
   readonly app: FastifyInstance
@@ -21,14 +19,7 @@ export interface ProxyApp {
 
 export async function buildProxyApp (data: PartitionData, options: AppOptions): Promise<ProxyApp> {
   const deps = fakeDeps()
-  const group = deps.registry.createGroup('routing', { required: true, ringSize: RING_SIZES.partition })
-  const tables = createRouteTables({
-    repository: { ...memorySnapshot(async () => ({ data, version: 1 })), versions: async () => [{ name: 'p', version: 1 }] },
-    group,
-    log: pino({ level: 'silent' }),
-    debounceMs: 10
-  })
-  await tables.sweep('start')
+  const tables = await memoryTables(data, deps.registry)
   const repository = { all: async () => [], carriers: async () => [], apply: async () => undefined }
   const store = createHealthStore({ repository, bus: deps.bus, log: pino({ level: 'silent' }), now: Date.now, eventsOf: () => undefined, queueMax: 100, retryMinMs: 10, retryMaxMs: 100 })
   const dispatcher = { store, repository: repository as unknown as GatewayStateRepository, isLeader: () => false }

@@ -14,10 +14,8 @@ import { createRoutingObserver } from '../../src/observability/routing-observer.
 import { ownTimeUs } from '../../src/observability/thresholds.js'
 import { routingRoutes } from '../../src/routing/decide/routing.routes.js'
 import type { PartitionData } from '../../src/routing/routing-data.schema.js'
-import { createRouteTables } from '../../src/routing/snapshot/route-tables.js'
-import { RING_SIZES, StatusRegistry } from '../../src/status/status-registry.js'
 import { createEventBus } from '../../src/events.js'
-import { memorySnapshot } from '../helpers/memory-snapshot.js'
+import { memoryTables } from '../helpers/memory-snapshot.js'
 import { gateway, rule } from '../routing/fixtures.js'
 
 const THRESHOLD_US = 2000
@@ -51,14 +49,7 @@ afterEach(async () => {
 
 /** The routing path with a real observer; `during` runs inside the decision (health is read there) for the calls it names. */
 async function routingApp (during: (callId: string) => void): Promise<{ app: FastifyInstance, slow: Array<{ us: number, extra: Record<string, unknown> }> }> {
-  const group = new StatusRegistry(createEventBus((err) => { throw err })).createGroup('routing', { required: true, ringSize: RING_SIZES.partition })
-  const tables = createRouteTables({
-    repository: { ...memorySnapshot(async () => ({ data: DATA, version: 1 })), versions: async () => [{ name: 'p', version: 1 }] },
-    group,
-    log: silent,
-    debounceMs: 10
-  })
-  await tables.sweep('start')
+  const tables = await memoryTables(DATA)
   const store = createHealthStore({ repository: { all: async () => [], carriers: async () => [], apply: async () => undefined }, bus: createEventBus((err) => { throw err }), log: silent, now: Date.now, eventsOf: () => undefined, queueMax: 100, retryMinMs: 10, retryMaxMs: 100 })
   const slow: Array<{ us: number, extra: Record<string, unknown> }> = []
   const observer = createRoutingObserver({ metrics: createMetrics(new Registry()), known: () => true, thresholdUs: THRESHOLD_US, onSlow: (us, extra) => { slow.push({ us, extra }) } })

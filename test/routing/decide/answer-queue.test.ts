@@ -4,14 +4,10 @@
  * decision that throws is that query's 500, not the end of the others queued with it.
  */
 import Fastify, { type FastifyInstance } from 'fastify'
-import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { routingRoutes } from '../../../src/routing/decide/routing.routes.js'
 import type { PartitionData } from '../../../src/routing/routing-data.schema.js'
-import { createRouteTables } from '../../../src/routing/snapshot/route-tables.js'
-import { RING_SIZES, StatusRegistry } from '../../../src/status/status-registry.js'
-import { createEventBus } from '../../../src/events.js'
-import { memorySnapshot } from '../../helpers/memory-snapshot.js'
+import { memoryTables } from '../../helpers/memory-snapshot.js'
 import { gateway, rule } from '../fixtures.js'
 
 const DATA: PartitionData = {
@@ -21,7 +17,6 @@ const DATA: PartitionData = {
   rules: [rule(1, '44', ['a']), rule(2, '33', ['b'])],
   caller_groups: []
 }
-const silent = pino({ level: 'silent' })
 
 let apps: FastifyInstance[] = []
 afterEach(async () => {
@@ -31,14 +26,7 @@ afterEach(async () => {
 
 /** The routing path on DATA; the health view calls `during` at each decision. */
 async function routingApp (during: () => void): Promise<FastifyInstance> {
-  const group = new StatusRegistry(createEventBus((err) => { throw err })).createGroup('routing', { required: true, ringSize: RING_SIZES.partition })
-  const tables = createRouteTables({
-    repository: { ...memorySnapshot(async () => ({ data: DATA, version: 1 })), versions: async () => [{ name: 'p', version: 1 }] },
-    group,
-    log: silent,
-    debounceMs: 10
-  })
-  await tables.sweep('start')
+  const tables = await memoryTables(DATA)
   const app = Fastify()
   await app.register(routingRoutes, {
     tables,
