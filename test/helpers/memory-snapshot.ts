@@ -1,4 +1,4 @@
-/** A route-tables repository over data held in memory: the whole partition as one rule page. */
+/** Route tables over data held in memory, for tests: the repository (the whole partition as one rule page) and the tables loaded from it. */
 import { pino } from 'pino'
 import { createEventBus } from '../../src/events.js'
 import { createRouteTables, type RouteTables } from '../../src/routing/snapshot/route-tables.js'
