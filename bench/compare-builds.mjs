@@ -16,9 +16,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { queries, writeDataset } from './lib/dataset.mjs'
 import { startBenchPostgres } from './lib/pg.mjs'
-import { cannon, cpuMicros, ROOT, SERVER_CORE } from './lib/procs.mjs'
+import { ROOT, SERVER_CORE } from './lib/procs.mjs'
 import { postJson, startBare, startRtroute } from './lib/servers.mjs'
 import { median } from './lib/stats.mjs'
+import { measure as measureRun } from './sections/throughput.mjs'
 
 const args = process.argv.slice(2)
 const other = args.find((a) => !a.startsWith('--'))
@@ -58,9 +59,8 @@ try {
   servers.push({ name: 'plain fastify', server: await startBare({ answerFile, core: SERVER_CORE, mode: 'plain' }) })
 
   const measure = async ({ server }) => {
-    const before = cpuMicros(server.child.pid)
-    const result = await cannon({ url: server.base, path: PATH, bodies, connections, duration }).result
-    return { cpu: (cpuMicros(server.child.pid) - before) / Math.max(1, result.requests), rps: result.rps, errors: result.errors + result.non2xx }
+    const run = await measureRun({ server, path: PATH }, bodies, connections, duration)
+    return { cpu: run.cpuUsPerReq, rps: run.rps, errors: run.errors + run.non2xx }
   }
   for (const s of servers) await measure(s)
   const runs = servers.map(() => [])

@@ -23,7 +23,8 @@ const PAIRS = [
   { name: 'matched', path: RTJSON, a: 'matched', b: 'plain' }
 ]
 
-async function measure (subject, bodies, connections, duration) {
+/** One closed-loop run of `subject` ({ server, path }): autocannon's result and the server's CPU µs per request over it. */
+export async function measure (subject, bodies, connections, duration) {
   const before = cpuMicros(subject.server.child.pid)
   const run = cannon({ url: subject.server.base, path: subject.path, bodies, connections, duration })
   const result = await run.result
