@@ -5,7 +5,7 @@ import {
   type CompiledTarget, type GroupIndex, type PrefixRules
 } from '../snapshot/compiled.js'
 import {
-  createRuleStore, isEnabled, isFallback, maxTargetsOf, sortOf, targetsOf, windowOf, type RuleStore
+  createRuleStore, isEnabled, isFallback, maxTargetsOf, sortOf, targetsInto, windowOf, type RuleStore
 } from '../snapshot/rule-store.js'
 import { mixSeed } from '../snapshot/hash.js'
 import { isWindowOpen } from '../snapshot/time-window.js'
@@ -74,11 +74,13 @@ const ctx: Context = {
   firstFull: false
 }
 
-// Scratch of one decision, overwritten by the next: the routes being collected, and the orders of
-// a rule's targets and of a carrier's members (one each: a carrier is ordered while its rule's
-// order is being walked). What they still hold after a decision is never read: taken routes are
-// copied out, and the orders never leave it.
+// Scratch of one decision, overwritten by the next: the routes being collected, a rule's targets
+// (rule-store.ts keeps every list end to end in one array), and the orders of a rule's targets
+// and of a carrier's members (one each: a carrier is ordered while its rule's order is being
+// walked). What they still hold after a decision is never read: taken routes are copied out, and
+// the lists and orders never leave it.
 const offered: Route[] = []
+const ruleTargets: CompiledTarget[] = []
 const targetOrder: CompiledTarget[] = []
 const memberOrder: CarrierMember[] = []
 /** The rules at each length of the number's prefixes (prefix-trie.ts `matches`), overwritten by each walk. */
@@ -167,7 +169,7 @@ function expandRule (slot: number): void {
   ctx.full = 0
   ctx.ruleId = store.id[slot] as number
   ctx.maxTargets = maxTargetsOf(store, slot)
-  const targets = orderTargets(targetsOf(store, slot), sortOf(store, slot), mixSeed(ctx.seed, store.hashKey[slot] as number), targetFree, targetOrder)
+  const targets = orderTargets(targetsInto(store, slot, ruleTargets), sortOf(store, slot), mixSeed(ctx.seed, store.hashKey[slot] as number), targetFree, targetOrder)
   for (let i = 0; i < targets.length; i++) {
     const target = targets[i] as CompiledTarget
     if (ctx.count >= ctx.maxTargets) {

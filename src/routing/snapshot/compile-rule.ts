@@ -11,7 +11,7 @@ import type { RuleData, TimeWindowData } from '../routing-data.schema.js'
 import { compileTimeWindow, type CompiledWindow } from './time-window.js'
 import { outsideAlphabet, prefixProblem } from '../prefix-chars.js'
 import { withTimerec } from './timerec-compile.js'
-import { addRule, ALWAYS, slotOf, type TargetList } from './rule-store.js'
+import { addRule, addTargetList, ALWAYS, listAt, slotOf } from './rule-store.js'
 import { attrsFromJson, attrsOf, countOf, problem, weightOf, type Collector, type RuleContext } from './compile-rows.js'
 import { parseTextArray, targetsFromText } from './rule-pages.js'
 
@@ -41,16 +41,6 @@ function compileTarget (target: RuleData['targets'][number], ctx: RuleContext): 
   return compiled
 }
 
-const NONE_UNKNOWN: readonly CompiledTarget[] = Object.freeze([])
-
-/** A new list in the store; its index. */
-function targetList (list: readonly CompiledTarget[], ctx: RuleContext): number {
-  const lists: TargetList[] = ctx.store.lists
-  const unknown = list.some((t) => t.kind === 'unknown') ? Object.freeze(list.filter((t) => t.kind === 'unknown')) : NONE_UNKNOWN
-  lists.push(Object.freeze({ list: Object.freeze(list), unknown }))
-  return lists.length - 1
-}
-
 /** A rule's target list, found by walking the trie with the interned targets: equal lists end on one node. */
 function compileTargets (row: RuleData, ctx: RuleContext): number {
   let node = ctx.lists
@@ -60,7 +50,7 @@ function compileTargets (row: RuleData, ctx: RuleContext): number {
     if (child === undefined) node.next.set(target, child = { next: new Map() })
     node = child
   }
-  node.targets ??= targetList(row.targets.map((t) => compileTarget(t, ctx)), ctx)
+  node.targets ??= addTargetList(ctx.store, row.targets.map((t) => compileTarget(t, ctx)))
   return node.targets
 }
 
@@ -101,10 +91,14 @@ const prefixProblemOf = (prefix: string, ctx: RuleContext): string | undefined =
   prefix.length > 64 || outsideAlphabet(prefix, ctx.alphabet) >= 0 ? prefixProblem(prefix, ctx.extraPrefixChars) ?? `prefix "${prefix}" is longer than 64 characters` : undefined
 
 function targetsProblem (targets: number, id: number, ctx: RuleContext, c: Collector): string | undefined {
-  const { list, unknown } = ctx.store.lists[targets] as TargetList
-  if (unknown.length === 0) return undefined
-  if (unknown.length === list.length) return 'every target is unknown or discarded'
-  for (const t of unknown) problem(c, 'rule', id, `target ${t.kind === 'unknown' ? t.of : ''} "${t.id}" is unknown or discarded; never routed`)
+  const { store } = ctx
+  const start = store.listStart[targets] as number
+  const end = start + (store.listLength[targets] as number)
+  let unknown = 0
+  for (let i = start; i < end; i++) if ((store.listTargets[i] as CompiledTarget).kind === 'unknown') unknown++
+  if (unknown === 0) return undefined
+  if (unknown === end - start) return 'every target is unknown or discarded'
+  for (const t of listAt(store, targets)) if (t.kind === 'unknown') problem(c, 'rule', id, `target ${t.of} "${t.id}" is unknown or discarded; never routed`)
   return undefined
 }
 
@@ -144,7 +138,7 @@ function cached<T> (cache: Map<string, T>, text: string, resolve: (text: string)
 function tupleTargets (text: string, names: TargetNames, ctx: RuleContext): number {
   const items = ctx.texts.items
   const list = text === '' ? [] : text.split(',').map((item) => cached(items, item, () => compileTarget(targetsFromText(item, names)[0] as RuleData['targets'][number], ctx)))
-  return targetList(list, ctx)
+  return addTargetList(ctx.store, list)
 }
 
 /** A stored rule (rule-pages.ts), compiled as compileRule compiles the RuleData it stands for. */

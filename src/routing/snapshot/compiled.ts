@@ -163,9 +163,7 @@ export type RulePage =
 
 export const pageSize = (page: RulePage): number => ('rules' in page ? page.rules.length : page.tuples.length)
 export const ruleIdAt = (page: RulePage, i: number): number => ('rules' in page ? (page.rules[i] as RuleData).id : (page.tuples[i] as RuleTuple)[0])
-
-/** A rule's interned target list, and the targets in it that name nothing usable. */
-export interface TargetList { readonly list: readonly CompiledTarget[], readonly unknown: readonly CompiledTarget[] }
+export const prefixAt = (page: RulePage, i: number): string => ('rules' in page ? (page.rules[i] as RuleData).prefix : (page.tuples[i] as RuleTuple)[2])
 
 /** A partition's rules as columns (rule-store.ts). */
 export interface RuleStore {
@@ -183,9 +181,28 @@ export interface RuleStore {
   targets: Int32Array
   groups: Int32Array
   attrs: Int32Array
-  readonly prefix: string[]
+  /**
+   * The prefixes, as bytes (a prefix is ASCII: prefix-chars.ts): slot k's is `prefixLength[k]`
+   * bytes of `prefixBytes` from `prefixStart[k]`; `prefixEnd` bytes are written. A million prefix
+   * strings were a million entries of V8's string table (JSON.parse internalises short strings),
+   * which every major collection walks inside its pause (rule-store.ts `prefixOf`).
+   */
+  prefixStart: Uint32Array
+  prefixLength: Uint8Array
+  prefixBytes: Uint8Array
+  prefixEnd: number
   readonly windows: CompiledWindow[]
-  readonly lists: TargetList[]
+  /**
+   * The distinct target lists, end to end in one array: list k is `listLength[k]` targets of
+   * `listTargets` from `listStart[k]`, its unknown targets kept in place (never routed, named by
+   * explain); `listCount` lists are written. At a million rules there are hundreds of thousands
+   * of distinct lists: as arrays of their own they were twice as many objects for every major
+   * collection to mark and move (rule-store.ts `targetsInto`).
+   */
+  readonly listTargets: CompiledTarget[]
+  listStart: Uint32Array
+  listLength: Uint32Array
+  listCount: number
   readonly groupLists: Array<readonly string[]>
   readonly attrsList: Attrs[]
 }

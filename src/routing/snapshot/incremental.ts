@@ -17,7 +17,7 @@ import {
   pageSize, ruleCount, ruleIdAt, slotAt, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompiledTarget,
   type CompileProblem, type GroupIndex, type LoadCounts, type PartitionHead, type PrefixRules, type RulePage
 } from './compiled.js'
-import { byPriorityIn, groupsOf, type RuleStore } from './rule-store.js'
+import { byPriorityIn, groupsOf, listAt, prefixOf, type RuleStore } from './rule-store.js'
 import { addRowHash, removeRowHash, snapshotChecksum, snapshotHeadHash } from './data-checksum.js'
 import { GONE, overlay, type Change } from './overlay-map.js'
 import { overlayPrefixes, type PrefixChange } from './prefix-overlay.js'
@@ -140,11 +140,11 @@ function * affectedRules (table: CompiledPartition, state: SnapshotState, h: Hea
     (t.kind === 'unknown' ? (t.of === 'gateway' ? h.changedGateways : h.changedCarriers) : (t.kind === 'gateway' ? h.changedGateways : h.changedCarriers)).has(t.id)
   const { store } = table
   // Per target list: 0 not looked at yet, 1 touches a changed row, 2 does not.
-  const byList = new Uint8Array(store.lists.length)
+  const byList = new Uint8Array(store.listCount)
   let n = 0
   for (const [id, slot] of table.rules) {
     const list = store.targets[slot] as number
-    if (byList[list] === 0) byList[list] = (store.lists[list]?.list ?? []).some(touches) ? 1 : 2
+    if (byList[list] === 0) byList[list] = listAt(store, list).some(touches) ? 1 : 2
     if (byList[list] === 1) out.add(String(id))
     if (out.size > MAX_AFFECTED_RULES) return undefined
     if (++n % ROWS_PER_STEP === 0) yield
@@ -183,7 +183,7 @@ function changeRules (table: CompiledPartition, state: SnapshotState, c: Collect
       c.counts.rules.loaded--
       rules.set(id, GONE)
       for (const group of groupsOf(store, old)) {
-        const list = slot(slots, table, group, store.prefix[old] as string)
+        const list = slot(slots, table, group, prefixOf(store, old))
         for (let i = list.length - 1; i >= 0; i--) if (list[i] === old) list.splice(i, 1)
       }
     } else if (oldHash !== undefined) {
@@ -205,7 +205,7 @@ function changeRules (table: CompiledPartition, state: SnapshotState, c: Collect
       continue
     }
     rules.set(id, compiled)
-    for (const group of groupsOf(store, compiled)) slot(slots, table, group, store.prefix[compiled] as string).push(compiled)
+    for (const group of groupsOf(store, compiled)) slot(slots, table, group, prefixOf(store, compiled)).push(compiled)
   }
   return { rules, slots }
 }

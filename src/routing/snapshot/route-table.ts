@@ -9,7 +9,7 @@ import {
 import { compileAt, zonesNamed } from './compile-rule.js'
 import { warmZones } from './timerec-zones.js'
 import {
-  pageSize, ruleIdAt, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompileMeta, type CompileProblem, type CompileResult,
+  pageSize, prefixAt, ruleIdAt, type CompiledCarrier, type CompiledGateway, type CompiledPartition, type CompileMeta, type CompileProblem, type CompileResult,
   type GroupIndex, type LoadCounts, type PartitionHead, type RulePage
 } from './compiled.js'
 import { byPriorityIn, groupsOf, type RuleStore } from './rule-store.js'
@@ -25,8 +25,7 @@ import { ROWS_PER_STEP, runInSlices, type Steps } from './slices.js'
 import { MAX_PREFIX_LENGTH, NO_NAMES, type SnapshotState } from './snapshot-state.js'
 
 /** Files a rule's slot under each of its groups and its prefix, as it is compiled; the lists are sorted at the end. */
-function indexRule (building: Map<string, PrefixTrieBuilder>, store: RuleStore, slot: number): void {
-  const prefix = store.prefix[slot] as string
+function indexRule (building: Map<string, PrefixTrieBuilder>, store: RuleStore, slot: number, prefix: string): void {
   for (const group of groupsOf(store, slot)) {
     let trie = building.get(group)
     if (trie === undefined) building.set(group, trie = new PrefixTrieBuilder(MAX_PREFIX_LENGTH))
@@ -89,7 +88,7 @@ function * compilePage (b: Building, page: RulePage): Steps<void> {
     const compiled = rules.has(id) ? 'duplicate id' : compileAt(page, i, ctx, c)
     if (typeof compiled !== 'string') {
       rules.set(id, compiled)
-      indexRule(b.index, ctx.store, compiled)
+      indexRule(b.index, ctx.store, compiled, prefixAt(page, i))
     }
     account(c, 'rule', id, typeof compiled === 'string' ? compiled : undefined)
     if (i % ROWS_PER_STEP === 0) yield

@@ -10,12 +10,12 @@
  * rule edited incrementally gets a new slot and its old one is left dead until the next full read
  * (see `deadSlots`). Growing replaces the arrays with longer copies, which old tables read the same.
  */
-import type { CompiledRule, CompiledTarget, RuleStore, SortMode, TargetList } from './compiled.js'
+import type { CompiledRule, CompiledTarget, RuleStore, SortMode } from './compiled.js'
 import type { CompiledWindow } from './time-window.js'
 
 type Attrs = Readonly<Record<string, unknown>>
 
-export type { RuleStore, TargetList } from './compiled.js'
+export type { RuleStore } from './compiled.js'
 
 export const SORTS: readonly SortMode[] = ['ordered', 'weighted', 'hash', 'least_loaded']
 const SORT_CODE: Readonly<Record<SortMode, number>> = { ordered: 0, weighted: 1, hash: 2, least_loaded: 3 }
@@ -49,15 +49,21 @@ export function createRuleStore (capacity = 1024): RuleStore {
     targets: new Int32Array(capacity),
     groups: new Int32Array(capacity),
     attrs: new Int32Array(capacity),
-    prefix: [],
+    prefixStart: new Uint32Array(capacity),
+    prefixLength: new Uint8Array(capacity),
+    prefixBytes: new Uint8Array(capacity * 8),
+    prefixEnd: 0,
     windows: [],
-    lists: [],
+    listTargets: [],
+    listStart: new Uint32Array(64),
+    listLength: new Uint32Array(64),
+    listCount: 0,
     groupLists: [],
     attrsList: []
   }
 }
 
-function grown<A extends Float64Array | Int32Array | Uint8Array> (array: A, capacity: number): A {
+function grown<A extends Float64Array | Int32Array | Uint32Array | Uint8Array> (array: A, capacity: number): A {
   const out = new (array.constructor as new (n: number) => A)(capacity)
   out.set(array)
   return out
@@ -75,6 +81,14 @@ function ensure (s: RuleStore): void {
   s.targets = grown(s.targets, capacity)
   s.groups = grown(s.groups, capacity)
   s.attrs = grown(s.attrs, capacity)
+  s.prefixStart = grown(s.prefixStart, capacity)
+  s.prefixLength = grown(s.prefixLength, capacity)
+}
+
+/** Room for `bytes` more prefix bytes. */
+function ensureBytes (s: RuleStore, bytes: number): void {
+  if (s.prefixEnd + bytes <= s.prefixBytes.length) return
+  s.prefixBytes = grown(s.prefixBytes, Math.max(s.prefixBytes.length * 2, s.prefixEnd + bytes))
 }
 
 /** What one compiled rule is, its shared parts already interned into the store's lists. */
@@ -107,8 +121,20 @@ export function addRule (s: RuleStore, r: RuleColumns): number {
   s.targets[slot] = r.targets
   s.groups[slot] = r.groups
   s.attrs[slot] = r.attrs
-  s.prefix[slot] = r.prefix
+  const prefix = r.prefix
+  // Compiling discards a prefix over 64 characters or outside the ASCII alphabet before it gets here.
+  if (prefix.length > 255) throw new Error(`prefix of ${prefix.length} characters in the rule store`)
+  ensureBytes(s, prefix.length)
+  s.prefixStart[slot] = s.prefixEnd
+  s.prefixLength[slot] = prefix.length
+  for (let i = 0; i < prefix.length; i++) s.prefixBytes[s.prefixEnd++] = prefix.charCodeAt(i)
   return slot
+}
+
+/** A slot's prefix as a string (a new one each call: for compiling, edits, explain and exports, not per call). */
+export function prefixOf (s: RuleStore, slot: number): string {
+  const start = s.prefixStart[slot] as number
+  return String.fromCharCode(...s.prefixBytes.subarray(start, start + (s.prefixLength[slot] as number)))
 }
 
 // The per-call reads (decide-routes.ts), each one array access.
@@ -123,7 +149,35 @@ export const windowOf = (s: RuleStore, slot: number): CompiledWindow | null => {
   const w = s.window[slot] as number
   return w === ALWAYS ? null : s.windows[w] as CompiledWindow
 }
-export const targetsOf = (s: RuleStore, slot: number): readonly CompiledTarget[] => (s.lists[s.targets[slot] as number] as TargetList).list
+
+/** Appends a target list; returns its index. */
+export function addTargetList (s: RuleStore, list: readonly CompiledTarget[]): number {
+  if (s.listCount === s.listStart.length) {
+    s.listStart = grown(s.listStart, s.listCount * 2)
+    s.listLength = grown(s.listLength, s.listCount * 2)
+  }
+  const index = s.listCount++
+  s.listStart[index] = s.listTargets.length
+  s.listLength[index] = list.length
+  for (const target of list) s.listTargets.push(target)
+  return index
+}
+
+/** Target list `list` copied into `into` (the caller's scratch, emptied first); returns `into`. */
+export function listInto (s: RuleStore, list: number, into: CompiledTarget[]): CompiledTarget[] {
+  const start = s.listStart[list] as number
+  const n = s.listLength[list] as number
+  into.length = n
+  for (let i = 0; i < n; i++) into[i] = s.listTargets[start + i] as CompiledTarget
+  return into
+}
+
+/** The targets of the rule in `slot`, into the caller's scratch `into` (the per-call read). */
+export const targetsInto = (s: RuleStore, slot: number, into: CompiledTarget[]): CompiledTarget[] => listInto(s, s.targets[slot] as number, into)
+
+/** Target list `list` as a new frozen array (compiling, edits, explain, exports). */
+export const listAt = (s: RuleStore, list: number): readonly CompiledTarget[] => Object.freeze(listInto(s, list, []))
+export const targetsOf = (s: RuleStore, slot: number): readonly CompiledTarget[] => listAt(s, s.targets[slot] as number)
 export const groupsOf = (s: RuleStore, slot: number): readonly string[] => s.groupLists[s.groups[slot] as number] as readonly string[]
 
 /** drouting's order within one prefix: priority descending, then id ascending. */
@@ -136,7 +190,7 @@ export function ruleView (s: RuleStore, slot: number): CompiledRule {
     id: s.id[slot] as number,
     hashKey: s.hashKey[slot] as number,
     groups: groupsOf(s, slot),
-    prefix: s.prefix[slot] as string,
+    prefix: prefixOf(s, slot),
     priority: s.priority[slot] as number,
     window: windowOf(s, slot),
     targets: targetsOf(s, slot),

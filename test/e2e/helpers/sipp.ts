@@ -206,23 +206,38 @@ async function readLog (file: string): Promise<string> {
   return existsSync(file) ? await readFile(file, 'utf8') : ''
 }
 
+/** SIPp's words when its port was taken between freeUdpPort's check and its bind. */
+const PORT_TAKEN = /Unable to bind main socket, errno = 98/
+
+/**
+ * A SIPp gateway on a free UDP port. freeUdpPort can only say a port was free a moment ago: any
+ * process of the machine may take it before SIPp binds it (an ephemeral port of another socket,
+ * once in a CI run), so a SIPp that says its port is taken is started again on another one.
+ */
+async function startSippOn (sipp: string, dir: string, name: string, args: (port: number) => string[]): Promise<{ port: number, proc: Proc }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freeUdpPort()
+    const proc = startProcess(`sipp gateway ${name}`, sipp, args(port), { cwd: dir })
+    const deadline = Date.now() + 10_000
+    // Bound once the port is in use and SIPp still runs a moment later (a SIPp that lost the port exits at once).
+    while (!(await udpPortInUse(port)) && proc.child.exitCode === null && Date.now() <= deadline) await sleep(20)
+    await sleep(100)
+    if (proc.child.exitCode === null && await udpPortInUse(port)) return { port, proc }
+    await proc.stop()
+    if (attempt >= 3 || !PORT_TAKEN.test(proc.output())) throw new Error(`SIPp gateway ${name} did not start on 127.0.0.1:${port}:\n${proc.output()}`)
+  }
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
 export async function startGateway (sipp: string, dir: string, name: string, behaviour: GatewayBehaviour): Promise<Gateway> {
-  const port = await freeUdpPort()
   const xml = await writeScenario(dir, `gw-${name}.xml`, gatewayScenario(behaviour))
   const messages = path.join(dir, `gw-${name}.messages.log`)
-  const proc = startProcess(`sipp gateway ${name}`, sipp, [
+  const { port, proc } = await startSippOn(sipp, dir, name, (port) => [
     '-sf', xml, '-i', '127.0.0.1', '-p', String(port), '-nostdin',
     '-trace_msg', '-message_file', messages,
     '-trace_err', '-error_file', path.join(dir, `gw-${name}.errors.log`)
-  ], { cwd: dir })
-  const deadline = Date.now() + 10_000
-  while (!(await udpPortInUse(port))) {
-    if (proc.child.exitCode !== null || Date.now() > deadline) {
-      await proc.stop()
-      throw new Error(`SIPp gateway ${name} did not start on 127.0.0.1:${port}:\n${proc.output()}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+  ])
   return {
     name,
     port,

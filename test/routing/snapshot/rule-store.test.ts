@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  addRule, ALWAYS, byPriorityIn, createRuleStore, isEnabled, isFallback, maxTargetsOf, ruleView, slotOf, sortOf, type RuleColumns
+  addRule, addTargetList, ALWAYS, byPriorityIn, createRuleStore, isEnabled, isFallback, maxTargetsOf, ruleView, slotOf, sortOf, type RuleColumns
 } from '../../../src/routing/snapshot/rule-store.js'
 import { tooManyDead } from '../../../src/routing/snapshot/incremental.js'
 import type { CompiledPartition } from '../../../src/routing/snapshot/compiled.js'
@@ -23,7 +23,7 @@ const columns = (id: number, over: Partial<RuleColumns> = {}): RuleColumns => ({
 
 function storeWithShared (): ReturnType<typeof createRuleStore> {
   const store = createRuleStore(2)
-  store.lists.push({ list: [], unknown: [] })
+  addTargetList(store, [])
   store.groupLists.push(['default'])
   store.attrsList.push({})
   return store
