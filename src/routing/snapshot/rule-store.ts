@@ -51,7 +51,7 @@ export function createRuleStore (capacity = 1024): RuleStore {
     attrs: new Int32Array(capacity),
     prefixStart: new Uint32Array(capacity),
     prefixLength: new Uint8Array(capacity),
-    prefixBytes: new Uint8Array(capacity * 8),
+    prefixBytes: new Uint8Array(capacity * 12),
     prefixEnd: 0,
     windows: [],
     listTargets: [],
