@@ -23,7 +23,7 @@ let last = 0
 let lastCpu = 0
 let worst = { gapMs: 0, busyMs: 0 }
 let worstBusy = 0
-/** When the busiest gap ended, in µs of the monotonic clock (a --cpu-prof profile's timestamps): bench/profile-gap.mjs finds it there. */
+/** When the busiest gap ended, in µs of the monotonic clock: the clock of a `--cpu-prof` profile's timestamps, where the gap can be found. */
 let worstBusyEndUs = 0
 
 function tick () {

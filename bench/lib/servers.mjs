@@ -71,10 +71,10 @@ export async function startRtroute ({ url, core, env = {}, nodeArgs = [], readyT
 }
 
 /** bare-server.mjs in `mode` plain (fastify's defaults: the baseline) or matched (rtroute's fastify options). */
-export async function startBare ({ answerFile, core, mode = 'plain', nodeArgs = [] }) {
+export async function startBare ({ answerFile, core, mode = 'plain' }) {
   const port = await freePort()
-  const args = [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...nodeArgs]
-  const child = startNode(path.join(ROOT, 'bench/bare-server.mjs'), [], { core, nodeArgs: args, env: { PORT: String(port), ANSWER_FILE: answerFile, MODE: mode } })
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []
+  const child = startNode(path.join(ROOT, 'bench/bare-server.mjs'), [], { core, nodeArgs, env: { PORT: String(port), ANSWER_FILE: answerFile, MODE: mode } })
   const base = `http://127.0.0.1:${port}`
   await waitFor(`${base}/ready`, child, 30_000)
   return { child, base, stop: async () => { await stop(child) } }

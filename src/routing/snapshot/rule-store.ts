@@ -176,7 +176,10 @@ export function listInto (s: RuleStore, list: number, into: CompiledTarget[]): C
 export const targetsInto = (s: RuleStore, slot: number, into: CompiledTarget[]): CompiledTarget[] => listInto(s, s.targets[slot] as number, into)
 
 /** Target list `list` as a new frozen array (compiling, edits, explain, exports). */
-export const listAt = (s: RuleStore, list: number): readonly CompiledTarget[] => Object.freeze(listInto(s, list, []))
+export function listAt (s: RuleStore, list: number): readonly CompiledTarget[] {
+  const start = s.listStart[list] as number
+  return Object.freeze(s.listTargets.slice(start, start + (s.listLength[list] as number)))
+}
 export const targetsOf = (s: RuleStore, slot: number): readonly CompiledTarget[] => listAt(s, s.targets[slot] as number)
 export const groupsOf = (s: RuleStore, slot: number): readonly string[] => s.groupLists[s.groups[slot] as number] as readonly string[]
 

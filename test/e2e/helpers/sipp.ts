@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { startProcess, type Proc } from './processes.js'
 import { freeUdpPort, udpPortInUse } from './udp.js'
 
@@ -227,8 +228,6 @@ async function startSippOn (sipp: string, dir: string, name: string, args: (port
     if (attempt >= 3 || !PORT_TAKEN.test(proc.output())) throw new Error(`SIPp gateway ${name} did not start on 127.0.0.1:${port}:\n${proc.output()}`)
   }
 }
-
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 export async function startGateway (sipp: string, dir: string, name: string, behaviour: GatewayBehaviour): Promise<Gateway> {
   const xml = await writeScenario(dir, `gw-${name}.xml`, gatewayScenario(behaviour))
