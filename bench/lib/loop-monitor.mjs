@@ -23,8 +23,6 @@ let last = 0
 let lastCpu = 0
 let worst = { gapMs: 0, busyMs: 0 }
 let worstBusy = 0
-/** When the busiest gap ended, in µs of the monotonic clock: the clock of a `--cpu-prof` profile's timestamps, where the gap can be found. */
-let worstBusyEndUs = 0
 
 function tick () {
   const now = performance.now()
@@ -32,10 +30,7 @@ function tick () {
   const gap = now - last
   const busy = Math.min(gap, cpu - lastCpu)
   if (gap > worst.gapMs) worst = { gapMs: gap, busyMs: busy }
-  if (gap > 5 && busy > worstBusy) {
-    worstBusy = busy
-    worstBusyEndUs = Number(process.hrtime.bigint() / 1000n)
-  }
+  if (gap > 5 && busy > worstBusy) worstBusy = busy
   last = now
   lastCpu = cpu
 }
@@ -45,7 +40,6 @@ if (file !== undefined) {
     if (timer === undefined) {
       worst = { gapMs: 0, busyMs: 0 }
       worstBusy = 0
-      worstBusyEndUs = 0
       last = performance.now()
       lastCpu = mainThreadCpuMs()
       timer = setInterval(tick, 1)
@@ -54,7 +48,7 @@ if (file !== undefined) {
       clearInterval(timer)
       timer = undefined
       tick()
-      writeFileSync(file, JSON.stringify({ maxGapMs: worst.gapMs, busyInMaxGapMs: worst.busyMs, maxBusyGapMs: worstBusy, maxBusyGapEndUs: worstBusyEndUs }))
+      writeFileSync(file, JSON.stringify({ maxGapMs: worst.gapMs, busyInMaxGapMs: worst.busyMs, maxBusyGapMs: worstBusy }))
     }
   })
 }

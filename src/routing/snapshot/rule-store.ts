@@ -163,17 +163,15 @@ export function addTargetList (s: RuleStore, list: readonly CompiledTarget[]): n
   return index
 }
 
-/** Target list `list` copied into `into` (the caller's scratch, emptied first); returns `into`. */
-export function listInto (s: RuleStore, list: number, into: CompiledTarget[]): CompiledTarget[] {
+/** The targets of the rule in `slot` copied into `into` (the caller's scratch, emptied first; the per-call read); returns `into`. */
+export function targetsInto (s: RuleStore, slot: number, into: CompiledTarget[]): CompiledTarget[] {
+  const list = s.targets[slot] as number
   const start = s.listStart[list] as number
   const n = s.listLength[list] as number
   into.length = n
   for (let i = 0; i < n; i++) into[i] = s.listTargets[start + i] as CompiledTarget
   return into
 }
-
-/** The targets of the rule in `slot`, into the caller's scratch `into` (the per-call read). */
-export const targetsInto = (s: RuleStore, slot: number, into: CompiledTarget[]): CompiledTarget[] => listInto(s, s.targets[slot] as number, into)
 
 /** Target list `list` as a new frozen array (compiling, edits, explain, exports). */
 export function listAt (s: RuleStore, list: number): readonly CompiledTarget[] {
