@@ -171,8 +171,8 @@ export interface TupleTexts {
   /** By the time window's text and the timerec's, joined: the window's slot, ALWAYS, or why not. */
   readonly windows: Map<string, number | string>
   readonly targets: Map<string, number>
-  /** One target (`g12:50`) by its text. */
-  readonly items: Map<string, CompiledTarget>
+  /** One target (`g12:50`) by its row (id × 2, + 1 for a carrier), then its weight. */
+  readonly items: Map<number, Map<number, CompiledTarget>>
   readonly attrs: Map<string, number>
 }
 

@@ -202,6 +202,8 @@ export interface RuleStore {
   readonly listTargets: CompiledTarget[]
   listStart: Uint32Array
   listLength: Uint32Array
+  /** How many of list k's targets are unknown: counted once per list, not once per rule that has it. */
+  listUnknown: Uint32Array
   listCount: number
   readonly groupLists: Array<readonly string[]>
   readonly attrsList: Attrs[]

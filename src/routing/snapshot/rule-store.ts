@@ -57,6 +57,7 @@ export function createRuleStore (capacity = 1024): RuleStore {
     listTargets: [],
     listStart: new Uint32Array(64),
     listLength: new Uint32Array(64),
+    listUnknown: new Uint32Array(64),
     listCount: 0,
     groupLists: [],
     attrsList: []
@@ -155,11 +156,17 @@ export function addTargetList (s: RuleStore, list: readonly CompiledTarget[]): n
   if (s.listCount === s.listStart.length) {
     s.listStart = grown(s.listStart, s.listCount * 2)
     s.listLength = grown(s.listLength, s.listCount * 2)
+    s.listUnknown = grown(s.listUnknown, s.listCount * 2)
   }
   const index = s.listCount++
   s.listStart[index] = s.listTargets.length
   s.listLength[index] = list.length
-  for (const target of list) s.listTargets.push(target)
+  let unknown = 0
+  for (const target of list) {
+    if (target.kind === 'unknown') unknown++
+    s.listTargets.push(target)
+  }
+  s.listUnknown[index] = unknown
   return index
 }
 
