@@ -158,8 +158,8 @@ const itemAsWritten = (item: string, names: TargetNames, ctx: RuleContext): Comp
  * zeros, a weight) read by character codes, each item compiled once per read (itemTarget): at a
  * million rules (a quarter of a million distinct lists), splitting each list into item strings to
  * look up, and counting each rule's unknown targets again (now once per list, rule-store.ts
- * `listUnknown`), were together about a seventh of the compile. An item not of that form is
- * compiled from its text, as the RuleData it stands for is.
+ * `listUnknown`), were together about 8 % of a warm compile (docs/benchmarks.md). An item not of
+ * that form is compiled from its text, as the RuleData it stands for is.
  */
 function tupleTargets (text: string, names: TargetNames, ctx: RuleContext): number {
   const list: CompiledTarget[] = []
