@@ -34,7 +34,22 @@ export const UTC_ZONE: ZoneTable = Object.freeze({
   name: 'UTC', starts: new Float64Array([-Infinity]), offsets: new Int32Array([0]), endSec: Infinity, buckets: null, format: null
 })
 
-function intlOffset (format: Intl.DateTimeFormat, sec: number): number {
+/** `12/31/1969, 19:00:00`: what the en-US format below gives for an instant. */
+const FORMATTED = /^(\d{1,2})\/(\d{1,2})\/(\d{1,6}), (\d{2}):(\d{2}):(\d{2})$/
+
+/**
+ * The zone's UTC offset at `sec`, from the wall clock Intl gives for it. The formatted text is
+ * read by a pattern: formatToParts, which builds an object per field, made the scan of a zone
+ * (some 12,000 calls) about three times as long; a text of another shape is read by its parts.
+ */
+export function intlOffset (format: Intl.DateTimeFormat, sec: number): number {
+  const m = FORMATTED.exec(format.format(sec * 1000))
+  if (m !== null) return Math.round(Date.UTC(Number(m[3]), Number(m[1]) - 1, Number(m[2]), Number(m[4]) % 24, Number(m[5]), Number(m[6])) / 1000 - sec)
+  return partsOffset(format, sec)
+}
+
+/** intlOffset from formatToParts: the fields by their types, whatever the text around them. */
+export function partsOffset (format: Intl.DateTimeFormat, sec: number): number {
   let year = 1970; let month = 1; let day = 1; let hour = 0; let minute = 0; let second = 0
   for (const part of format.formatToParts(sec * 1000)) {
     const n = Number(part.value)
@@ -51,10 +66,13 @@ function intlOffset (format: Intl.DateTimeFormat, sec: number): number {
 /** Weeks of the scan between two steps of a build: a few milliseconds of Intl. */
 const WEEKS_PER_STEP = 128
 
+/** The format intlOffset reads a zone's wall clock with. */
+export const wallClockFormat = (name: string): Intl.DateTimeFormat => new Intl.DateTimeFormat('en-US', {
+  timeZone: name, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'
+})
+
 function * build (name: string): Steps<ZoneTable> {
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone: name, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'
-  })
+  const format = wallClockFormat(name)
   const starts = [-Infinity]
   const offsets = [intlOffset(format, SCAN_FROM)]
   let previous = offsets[0] as number

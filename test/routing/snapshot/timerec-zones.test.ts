@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { localToUtc, offsetAt, UTC_ZONE, wallClockCount, zoneTable } from '../../../src/routing/snapshot/timerec-zones.js'
+import { intlOffset as readOffset, localToUtc, offsetAt, partsOffset, UTC_ZONE, wallClockFormat, wallClockCount, zoneTable } from '../../../src/routing/snapshot/timerec-zones.js'
 
 function intlOffset (zone: string, sec: number): number {
   const f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
@@ -18,6 +18,17 @@ describe('zone tables', () => {
     for (const change of Array.from(zone.starts).slice(1, 60)) instants.push(change - 1, change, change + 1)
     const wrong = instants.filter((t) => offsetAt(zone, t) !== intlOffset(name, t)).map((t) => new Date(t * 1000).toISOString())
     expect(wrong).toEqual([])
+  })
+
+  it('reads the formatted wall clock as formatToParts gives it, in every zone Intl knows, and by its parts when the text has another shape', () => {
+    const wrong: string[] = []
+    for (const name of Intl.supportedValuesOf('timeZone')) {
+      const format = wallClockFormat(name)
+      for (let t = -31 * 86_400 + 4321; t < 4_102_444_800 * 1.1; t += 397 * 86_400 + 3607) if (readOffset(format, t) !== partsOffset(format, t)) wrong.push(`${name} ${t}`)
+    }
+    expect(wrong).toEqual([])
+    const german = new Intl.DateTimeFormat('de-DE', { timeZone: 'Asia/Kathmandu', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+    expect(readOffset(german, utc('2024-07-01T00:00:00Z'))).toBe(20_700)
   })
 
   it('asks Intl past 2100 and is UTC without a zone', () => {
