@@ -1,3 +1,4 @@
+// Scratch: the columns of the stored rule compileTuple is writing, which addRule copies out at once.
 /**
  * A rule compiled into the table's rule store (rule-store.ts), from either of its two forms: a
  * RuleData (a document, a test), its parts interned by value (targets through a trie, windows by
@@ -11,7 +12,7 @@ import type { RuleData, TimeWindowData } from '../routing-data.schema.js'
 import { compileTimeWindow, type CompiledWindow } from './time-window.js'
 import { outsideAlphabet, prefixProblem } from '../prefix-chars.js'
 import { withTimerec } from './timerec-compile.js'
-import { addRule, addTargetList, ALWAYS, listAt, slotOf } from './rule-store.js'
+import { addRule, addTargetList, ALWAYS, listAt, slotOf, type RuleColumns } from './rule-store.js'
 import { attrsFromJson, attrsOf, countOf, problem, weightOf, type Collector, type RuleContext } from './compile-rows.js'
 import { parseTextArray, targetsFromText } from './rule-pages.js'
 
@@ -124,10 +125,13 @@ export function compileRule (row: RuleData, ctx: RuleContext, c: Collector): num
   })
 }
 
+/** What a text of a stored rule resolves to, given the rule: a module function, not a closure per rule. */
+type Resolve<T> = (text: string, tuple: RuleTuple, names: TargetNames, ctx: RuleContext) => T
+
 /** `text → value` in `cache`, `resolve` asked once per distinct text. */
-function cached<T> (cache: Map<string, T>, text: string, resolve: (text: string) => T): T {
+function cached<T> (cache: Map<string, T>, text: string, resolve: Resolve<T>, tuple: RuleTuple, names: TargetNames, ctx: RuleContext): T {
   let value = cache.get(text)
-  if (value === undefined) cache.set(text, value = resolve(text))
+  if (value === undefined) cache.set(text, value = resolve(text, tuple, names, ctx))
   return value
 }
 
@@ -182,34 +186,53 @@ function tupleTargets (text: string, names: TargetNames, ctx: RuleContext): numb
   return addTargetList(ctx.store, list)
 }
 
+const groupsOfText: Resolve<number> = (text, _tuple, _names, ctx) => internGroups(parseTextArray(text) as string[], ctx)
+const windowOfTuple: Resolve<number | string> = (_text, tuple, _names, ctx) =>
+  windowSlot(withTimerec(tuple[4] === null ? null : windowByKey(JSON.parse(tuple[4]) as TimeWindowData, ctx), tuple[12], ctx.windows), ctx)
+const targetsOfText: Resolve<number> = (text, _tuple, names, ctx) => tupleTargets(text, names, ctx)
+const attrsOfText: Resolve<number> = (text, _tuple, _names, ctx) => slotOf(attrsFromJson(text), ctx.store.attrsList, ctx.attrSlots)
+
+// The columns of the stored rule being written (addRule copies them out at once): an object per
+// rule, with the resolvers above as closures made per rule, was about a fifth of what a load
+// allocated (docs/benchmarks.md).
+const columns: { -readonly [K in keyof RuleColumns]: RuleColumns[K] } = {
+  id: 0, hashKey: 0, prefix: '', priority: 0, maxTargets: Infinity, sort: 'ordered', enabled: false, fallback: false, window: ALWAYS, targets: 0, groups: 0, attrs: 0
+}
+
 /** A stored rule (rule-pages.ts), compiled as compileRule compiles the RuleData it stands for. */
 export function compileTuple (tuple: RuleTuple, names: TargetNames, ctx: RuleContext, c: Collector): number | string {
-  const [id, groupsText, prefix, priority, windowText, sort, maxTargets, fallback, attrsText, enabled, , targetsText, timerec] = tuple
+  const id = tuple[0]
+  const prefix = tuple[2]
+  const windowText = tuple[4]
+  const timerec = tuple[12]
   const { texts } = ctx
-  const groups = cached(texts.groups, groupsText, (text) => internGroups(parseTextArray(text) as string[], ctx))
+  const groups = cached(texts.groups, tuple[1], groupsOfText, tuple, names, ctx)
   const early = idProblem(id) ?? prefixProblemOf(prefix, ctx) ?? ((ctx.store.groupLists[groups] as readonly string[]).length === 0 ? 'names no caller group' : undefined)
   if (early !== undefined) return early
   const window = windowText === null && timerec === null
     ? ALWAYS
-    : cached(texts.windows, windowKey(windowText, timerec), () => windowSlot(withTimerec(windowText === null ? null : windowByKey(JSON.parse(windowText) as TimeWindowData, ctx), timerec, ctx.windows), ctx))
+    : cached(texts.windows, windowKey(windowText, timerec), windowOfTuple, tuple, names, ctx)
   if (typeof window === 'string') return window
-  const targets = cached(texts.targets, targetsText ?? '', (text) => tupleTargets(text, names, ctx))
+  const targets = cached(texts.targets, tuple[11] ?? '', targetsOfText, tuple, names, ctx)
   const unusable = targetsProblem(targets, id, ctx, c)
   if (unusable !== undefined) return unusable
-  return addRule(ctx.store, {
-    id,
-    hashKey: fmix32(id),
-    groups,
-    prefix,
-    priority,
-    window,
-    targets,
-    sort,
-    maxTargets: maxTargets === null ? Infinity : countOf(maxTargets),
-    fallback,
-    enabled,
-    attrs: attrsText === '{}' ? 0 : cached(texts.attrs, attrsText, (text) => slotOf(attrsFromJson(text), ctx.store.attrsList, ctx.attrSlots))
-  })
+  const attrsText = tuple[8]
+  const maxTargets = tuple[6]
+  columns.id = id
+  columns.hashKey = fmix32(id)
+  columns.groups = groups
+  columns.prefix = prefix
+  columns.priority = tuple[3]
+  columns.window = window
+  columns.targets = targets
+  columns.sort = tuple[5]
+  columns.maxTargets = maxTargets === null ? Infinity : countOf(maxTargets)
+  columns.fallback = tuple[7]
+  columns.enabled = tuple[9]
+  columns.attrs = attrsText === '{}' ? 0 : cached(texts.attrs, attrsText, attrsOfText, tuple, names, ctx)
+  const slot = addRule(ctx.store, columns)
+  columns.prefix = ''
+  return slot
 }
 
 const windowKey = (windowText: string | null, timerec: string | null): string => `${windowText ?? ''}\n${timerec ?? ''}`
@@ -233,7 +256,10 @@ export function zonesNamed (page: RulePage, ctx: RuleContext): Set<string> {
     for (const rule of page.rules) add(rule.time_window?.timezone, rule.timerec)
     return out
   }
-  for (const [, , , , windowText, , , , , , , , timerec] of page.tuples) {
+  for (let i = 0; i < page.tuples.length; i++) {
+    const tuple = page.tuples[i] as RuleTuple
+    const windowText = tuple[4]
+    const timerec = tuple[12]
     if ((windowText === null && timerec === null) || ctx.texts.windows.has(windowKey(windowText, timerec))) continue
     add(windowText === null ? null : WINDOW_ZONE.exec(windowText)?.[1], timerec)
   }

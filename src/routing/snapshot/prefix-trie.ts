@@ -217,11 +217,30 @@ export class PrefixTrieBuilder extends PrefixTrie {
   /** Sorts each prefix's rules by `byPriority`; the trie must not be changed after. */
   * finish (byPriority: (a: number, b: number) => number): Steps<PrefixMap> {
     for (let i = 0; i < this.lists.length; i++) {
-      Object.freeze((this.lists[i] as number[]).sort(byPriority))
+      Object.freeze(sortSlots(this.lists[i] as number[], byPriority))
       if (i % ROWS_PER_STEP === 0) yield
     }
     return this
   }
+}
+
+/** Lists up to this long are sorted in place by insertion. */
+const SHORT_LIST = 16
+
+/**
+ * `list` sorted by `by`, in place. Most prefixes with more than one rule have two or three, and
+ * Array.prototype.sort copies its array into a work array on every call: at a million rules,
+ * about a tenth of what a load allocated (docs/benchmarks.md).
+ */
+export function sortSlots (list: number[], by: (a: number, b: number) => number): number[] {
+  if (list.length > SHORT_LIST) return list.sort(by)
+  for (let i = 1; i < list.length; i++) {
+    const slot = list[i] as number
+    let j = i - 1
+    for (; j >= 0 && by(list[j] as number, slot) > 0; j--) list[j + 1] = list[j] as number
+    list[j + 1] = slot
+  }
+  return list
 }
 
 export const EMPTY_PREFIXES: PrefixMap = new PrefixTrieBuilder(0)

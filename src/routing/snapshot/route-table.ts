@@ -26,7 +26,10 @@ import { MAX_PREFIX_LENGTH, NO_NAMES, type SnapshotState } from './snapshot-stat
 
 /** Files a rule's slot under each of its groups and its prefix, as it is compiled; the lists are sorted at the end. */
 function indexRule (building: Map<string, PrefixTrieBuilder>, store: RuleStore, slot: number, prefix: string): void {
-  for (const group of groupsOf(store, slot)) {
+  const groups = groupsOf(store, slot)
+  // Indexed: a for-of here made an iterator per rule, a million of them in a load.
+  for (let i = 0; i < groups.length; i++) {
+    const group = groups[i] as string
     let trie = building.get(group)
     if (trie === undefined) building.set(group, trie = new PrefixTrieBuilder(MAX_PREFIX_LENGTH))
     trie.add(prefix, slot)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PrefixTrieBuilder, type PrefixMap, type PrefixRules } from '../../../src/routing/snapshot/prefix-trie.js'
+import { PrefixTrieBuilder, sortSlots, type PrefixMap, type PrefixRules } from '../../../src/routing/snapshot/prefix-trie.js'
 import { overlayPrefixes, type PrefixChange } from '../../../src/routing/snapshot/prefix-overlay.js'
 import { GONE } from '../../../src/routing/snapshot/overlay-map.js'
 import { runAtOnce } from '../../../src/routing/snapshot/slices.js'
@@ -97,5 +97,20 @@ describe('prefix trie', () => {
     const map = runAtOnce(overlayPrefixes(trie, new Map<string, PrefixChange>([['2', GONE], ['1', 5]])))
     expect(map.size).toBe(1)
     expect(map.get('1')).toBe(5)
+  })
+})
+
+describe('sortSlots', () => {
+  it('orders a list as Array.prototype.sort does, in place, short or long, ties kept in order', () => {
+    const next = lcg(11)
+    const rnd = (n: number): number => Math.floor(next() * n)
+    const priority = Array.from({ length: 64 }, () => rnd(4))
+    const by = (a: number, b: number): number => (priority[b] as number) - (priority[a] as number)
+    for (let length = 0; length <= 40; length++) {
+      const list = Array.from({ length }, () => rnd(64))
+      const expected = list.slice().sort(by)
+      expect(sortSlots(list, by)).toBe(list)
+      expect(list).toEqual(expected)
+    }
   })
 })
