@@ -21,7 +21,7 @@ import { byPriorityIn, groupsOf, listAt, prefixOf, type RuleStore } from './rule
 import { addRowHash, removeRowHash, snapshotChecksum, snapshotHeadHash } from './data-checksum.js'
 import { GONE, overlay, type Change } from './overlay-map.js'
 import { overlayPrefixes, type PrefixChange } from './prefix-overlay.js'
-import { EMPTY_PREFIXES } from './prefix-trie.js'
+import { EMPTY_PREFIXES, sortSlots } from './prefix-trie.js'
 import { COMPILE_SLICE_MS } from './route-table.js'
 import type { TargetNames } from './rule-pages.js'
 import { ROWS_PER_STEP, runInSlices, type Steps } from './slices.js'
@@ -227,7 +227,7 @@ function * applySlots (table: CompiledPartition, state: SnapshotState, store: Ru
         lengths[prefix.length] = (lengths[prefix.length] as number) - 1
       } else {
         if (!had) lengths[prefix.length] = (lengths[prefix.length] as number) + 1
-        changes.set(prefix, list.length === 1 ? list[0] as number : Object.freeze(list.sort(byPriority)))
+        changes.set(prefix, list.length === 1 ? list[0] as number : Object.freeze(sortSlots(list, byPriority)))
       }
     }
     const byPrefix = yield * overlayPrefixes(index?.byPrefix ?? EMPTY_PREFIXES, changes)
